@@ -1,0 +1,109 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "kaodian",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "venue", targets: ["venue"]),
+        .executable(name: "kaodian-load", targets: ["kaodian-load"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+    ],
+    targets: [
+        // Domain: questions, papers, sittings, attempts, grading, layout. Foundation only.
+        .target(name: "ExamCore", swiftSettings: strict),
+        // The signed venue package: format, reading and checking, writing.
+        .target(
+            name: "VenuePackage",
+            dependencies: [
+                "ExamCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: strict
+        ),
+        // The demo exam: venue, rooms, candidates with portraits, a paper with every question type.
+        .target(name: "DemoContent", dependencies: ["ExamCore", "VenuePackage"], swiftSettings: strict),
+        // The venue database: migrations, records, import, autosave with group commit, answer log.
+        .target(
+            name: "VenueStore",
+            dependencies: [
+                "ExamCore",
+                "VenuePackage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // HTTP API, pages and long-running services of the venue appliance.
+        .target(
+            name: "VenueServer",
+            dependencies: [
+                "ExamCore",
+                "VenuePackage",
+                "VenueStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Public")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "venue",
+            dependencies: [
+                "VenueServer",
+                "VenueStore",
+                "VenuePackage",
+                "DemoContent",
+                "ExamCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Load generator for the autosave benchmark (scripts/bench-autosave.sh).
+        .executableTarget(
+            name: "kaodian-load",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "ExamCoreTests", dependencies: ["ExamCore"], swiftSettings: strict),
+        .testTarget(name: "VenuePackageTests", dependencies: ["VenuePackage", "DemoContent", "ExamCore"], swiftSettings: strict),
+        .testTarget(
+            name: "VenueStoreTests",
+            dependencies: ["VenueStore", "VenuePackage", "DemoContent", "ExamCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VenueServerTests",
+            dependencies: [
+                "VenueServer", "VenueStore", "VenuePackage", "DemoContent", "ExamCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

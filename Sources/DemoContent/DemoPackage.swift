@@ -1,0 +1,156 @@
+import ExamCore
+import Foundation
+import VenuePackage
+
+/// Builds the demo exam as a real venue package, so the demo arrives through the same import as real content:
+/// one venue, rooms of 30 seats, candidates with photos, one theory sitting and a paper with every question type.
+public struct DemoPackage: Sendable {
+    public static let issuer = Manifest.Issuer(id: "kaodian-demo-central", name: "考点演示中心（Kaodian demo central office）")
+    public static let venue = Venue(id: "KD-DEMO-01", name: "城东职业技能等级认定考点（演示）")
+    public static let sittingID: Sitting.ID = "S-DEMO-THEORY"
+
+    /// Demo staff accounts: user name, password, role, rooms.
+    public static let adminAccount = (username: "admin", password: "kaodian-admin")
+    public static let invigilatorPassword = "kaodian-demo"
+    public static func invigilatorUsername(room: Int) -> String { "invigilator\(room)" }
+
+    public var candidateCount = 60
+    public var seatsPerRoom = 30
+    public var startsAt: Date
+    public var durationMinutes = 90
+    /// `shared/face` (or its `lfw-dev` folder); without it, candidates get generated portraits.
+    public var facePhotos: URL?
+    /// Lower only in tests: hashing demo passwords at full strength costs a few hundred milliseconds each.
+    public var passwordIterations = PasswordHash.defaultIterations
+
+    public init(startsAt: Date, candidateCount: Int = 60, facePhotos: URL? = nil) {
+        self.startsAt = startsAt
+        self.candidateCount = candidateCount
+        self.facePhotos = facePhotos
+    }
+
+    public var roomCount: Int { max(1, (candidateCount + seatsPerRoom - 1) / seatsPerRoom) }
+
+    public func contents() -> PackageContents {
+        let rooms = (1...max(2, roomCount)).map { index in
+            Room(
+                id: Room.ID(String(format: "R%02d", index)), name: "第\(Self.chineseNumber(index))考场",
+                seats: (1...seatsPerRoom).map { String(format: "%02d", $0) })
+        }
+        let sitting = Sitting(
+            id: Self.sittingID, name: "电工（四级/中级工）理论知识考试", subject: .theory, occupation: "电工", level: "四级/中级工",
+            paper: DemoQuestions.paperID, rooms: rooms.map(\.id), scheduledStart: startsAt,
+            durationMinutes: durationMinutes, lateEntryMinutes: 30, instructions: Self.instructions)
+        let faces = Self.facePhotoFiles(in: facePhotos, count: candidateCount)
+        var candidates: [Candidate] = []
+        var seats: [SeatAssignment] = []
+        var photos: [String: Data] = [:]
+        for index in 0..<candidateCount {
+            let number = String(format: "KD2611%05d", index + 1)
+            let name = Self.name(index)
+            let room = rooms[index / seatsPerRoom]
+            let photoPath: String
+            if index < faces.count, let data = try? Data(contentsOf: faces[index]) {
+                photoPath = "photos/\(number).jpg"
+                photos[photoPath] = data
+            } else {
+                photoPath = "photos/\(number).svg"
+                photos[photoPath] = Data(Self.portrait(name: name, index: index).utf8)
+            }
+            candidates.append(
+                Candidate(
+                    admissionNumber: number, name: name, idNumber: Self.idNumber(index), photo: photoPath,
+                    organisation: Self.organisations[index % Self.organisations.count]))
+            seats.append(
+                SeatAssignment(sitting: sitting.id, admissionNumber: number, room: room.id, seat: room.seats[index % seatsPerRoom]))
+        }
+        var staff = [
+            StaffMember(
+                username: Self.adminAccount.username, name: "考点管理员", role: .admin,
+                passwordHash: PasswordHash.make(Self.adminAccount.password, iterations: passwordIterations))
+        ]
+        let invigilatorHash = PasswordHash.make(Self.invigilatorPassword, iterations: passwordIterations)
+        for (index, room) in rooms.enumerated() {
+            staff.append(
+                StaffMember(
+                    username: Self.invigilatorUsername(room: index + 1), name: "\(room.name)监考员", role: .invigilator,
+                    passwordHash: invigilatorHash, rooms: [room.id]))
+        }
+        return PackageContents(
+            issuedAt: Date(), issuer: Self.issuer, venue: Self.venue, sittings: [sitting], rooms: rooms,
+            candidates: candidates, seats: seats, staff: staff, questions: DemoQuestions.questions(),
+            papers: [DemoQuestions.paper()], photos: photos)
+    }
+
+    /// The demo candidate at a position: admission number and ID number, for printing and for tests.
+    public static func candidateCredentials(_ index: Int) -> (admissionNumber: String, idNumber: String, name: String) {
+        (String(format: "KD2611%05d", index + 1), idNumber(index), name(index))
+    }
+
+    static let instructions = """
+        1. 考生凭准考证号和身份证号登录，核对屏幕上的姓名、照片和座位号。
+        2. 开考时间以考点服务器时间为准，倒计时结束时系统自动交卷。
+        3. 每道题的答案在作答后约一秒内自动保存，页面上方显示“已保存”。网络中断时答案暂存在本机，恢复后自动补传。
+        4. 如终端故障，请举手示意监考员，换到其他终端重新登录即可继续作答，已保存的答案和剩余时间不受影响。
+        5. 考试期间请勿切换窗口、退出全屏或复制粘贴，系统会记录这些操作。
+        6. 交卷前请检查未作答的题目；交卷后不能再修改。
+        """
+
+    static let organisations = ["城东供电所", "市机电技工学校", "华强电气安装公司", "个人报名"]
+
+    static func name(_ index: Int) -> String {
+        let surnames = Array("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘")
+        let given = ["伟", "芳", "娜", "敏", "静", "磊", "强", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "桂英", "建华", "志强", "晓东", "海燕", "丽华", "国庆"]
+        return String(surnames[index % surnames.count]) + given[(index * 7 + index / surnames.count) % given.count]
+    }
+
+    static func idNumber(_ index: Int) -> String {
+        let region = ["110105", "310104", "440305", "510107", "330106"][index % 5]
+        let year = 1975 + index % 25
+        let month = 1 + index % 12
+        let day = 1 + index % 28
+        let body = region + String(format: "%04d%02d%02d%03d", year, month, day, (index * 37) % 1000)
+        return body + String(IdentityNumber.checkDigit(body)!)
+    }
+
+    static func chineseNumber(_ value: Int) -> String {
+        let digits = Array("零一二三四五六七八九")
+        if value < 10 { return String(digits[value]) }
+        if value < 20 { return "十" + (value == 10 ? "" : String(digits[value - 10])) }
+        if value < 100 { return String(digits[value / 10]) + "十" + (value % 10 == 0 ? "" : String(digits[value % 10])) }
+        return String(value)
+    }
+
+    /// Photos of people with at least two photos in `lfw-dev`, their first photo each, in name order
+    /// (the others stay free for face-matching tests).
+    static func facePhotoFiles(in folder: URL?, count: Int) -> [URL] {
+        guard let folder else { return [] }
+        let fm = FileManager.default
+        let lfw = fm.fileExists(atPath: folder.appendingPathComponent("lfw-dev").path) ? folder.appendingPathComponent("lfw-dev") : folder
+        guard let people = try? fm.contentsOfDirectory(atPath: lfw.path) else { return [] }
+        var files: [URL] = []
+        for person in people.sorted() where files.count < count {
+            let dir = lfw.appendingPathComponent(person)
+            guard let photos = try? fm.contentsOfDirectory(atPath: dir.path).filter({ $0.hasSuffix(".jpg") }).sorted(),
+                photos.count >= 2
+            else { continue }
+            files.append(dir.appendingPathComponent(photos[0]))
+        }
+        return files
+    }
+
+    /// A generated portrait: a coloured card with the candidate's family name, for machines without real photos.
+    static func portrait(name: String, index: Int) -> String {
+        let colours = ["#3b6ea5", "#a5573b", "#3ba56e", "#7a3ba5", "#a59a3b", "#3b9aa5"]
+        let colour = colours[index % colours.count]
+        let initial = String(name.prefix(1))
+        return """
+            <svg xmlns="http://www.w3.org/2000/svg" width="240" height="320" viewBox="0 0 240 320">\
+            <rect width="240" height="320" fill="\(colour)"/>\
+            <circle cx="120" cy="120" r="62" fill="#ffffff" fill-opacity="0.85"/>\
+            <rect x="40" y="200" width="160" height="120" rx="70" fill="#ffffff" fill-opacity="0.85"/>\
+            <text x="120" y="142" font-size="64" text-anchor="middle" fill="\(colour)" font-family="sans-serif">\(initial)</text>\
+            </svg>
+            """
+    }
+}

@@ -1,0 +1,87 @@
+import ExamCore
+import Foundation
+
+/// The signed table of contents of a venue package (`manifest.json`).
+public struct Manifest: Codable, Sendable, Hashable {
+    public static let formatName = "kaodian-venue-package"
+    /// Format versions this build can read.
+    public static let supportedVersions: ClosedRange<Int> = 1...1
+    public static let currentVersion = 1
+
+    public struct Issuer: Codable, Sendable, Hashable {
+        public var id: String
+        public var name: String
+        public init(id: String, name: String) {
+            self.id = id
+            self.name = name
+        }
+    }
+
+    /// One file of the package and the digest it must have.
+    public struct Part: Codable, Sendable, Hashable {
+        public var path: String
+        public var sha256: String
+        public var bytes: Int
+        public init(path: String, sha256: String, bytes: Int) {
+            self.path = path
+            self.sha256 = sha256
+            self.bytes = bytes
+        }
+    }
+
+    public var format: String
+    public var formatVersion: Int
+    public var packageID: String
+    public var issuedAt: Date
+    public var issuer: Issuer
+    public var venue: Venue
+    public var sittings: [Sitting]
+    public var parts: [Part]
+
+    public init(
+        packageID: String, issuedAt: Date, issuer: Issuer, venue: Venue, sittings: [Sitting], parts: [Part]
+    ) {
+        self.format = Self.formatName
+        self.formatVersion = Self.currentVersion
+        self.packageID = packageID
+        self.issuedAt = issuedAt
+        self.issuer = issuer
+        self.venue = venue
+        self.sittings = sittings
+        self.parts = parts
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, formatVersion
+        case packageID = "packageId"
+        case issuedAt, issuer, venue, sittings, parts
+    }
+}
+
+/// Fixed part names. Papers live under `papers/`, photos under `photos/`.
+public enum PartName {
+    public static let manifest = "manifest.json"
+    public static let signature = "manifest.sig"
+    public static let rooms = "rooms.json"
+    public static let candidates = "candidates.json"
+    public static let seats = "seats.json"
+    public static let staff = "staff.json"
+    public static let questions = "questions.json"
+    public static func paper(_ id: Paper.ID) -> String { "papers/\(id.rawValue).json" }
+}
+
+/// JSON as packages write it: ISO-8601 dates, sorted keys, so the same content gives the same bytes.
+public enum PackageJSON {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

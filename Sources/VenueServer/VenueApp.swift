@@ -1,0 +1,77 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import VenueStore
+
+/// What the venue server needs to run.
+public struct VenueConfiguration: Sendable {
+    public var dataDirectory: URL
+    public var host: String
+    public var port: Int
+    /// Serve the pages from this folder instead of the copy built into the program (for page development).
+    public var webRoot: String?
+    public init(dataDirectory: URL, host: String = "0.0.0.0", port: Int = 8080, webRoot: String? = nil) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.webRoot = webRoot
+    }
+
+    public var trustedIssuers: URL { dataDirectory.appendingPathComponent("trusted-issuers") }
+    public var incoming: URL { dataDirectory.appendingPathComponent("incoming") }
+}
+
+/// Wiring: the router with its middleware and routes, and the application with its services.
+public enum VenueApp {
+    /// Where the pages live: `Public/` copied beside the executable by SwiftPM.
+    public static var publicFolder: String {
+        Bundle.module.resourceURL?.appendingPathComponent("Public").path ?? "Public"
+    }
+
+    public static func buildRouter(database: VenueDatabase, configuration: VenueConfiguration, logger: Logger)
+        -> Router<VenueRequestContext>
+    {
+        try? FileManager.default.createDirectory(at: configuration.incoming, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(at: configuration.trustedIssuers, withIntermediateDirectories: true)
+        let router = Router(context: VenueRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: PageHeadersMiddleware())
+        router.add(middleware: FileMiddleware(configuration.webRoot ?? publicFolder, searchForIndexHtml: true, logger: logger))
+        VenueAPI(
+            database: database, presence: Presence(), trustedIssuers: configuration.trustedIssuers,
+            incoming: configuration.incoming, logger: logger
+        ).addRoutes(to: router)
+        return router
+    }
+
+    public static func buildApplication(
+        database: VenueDatabase, configuration: VenueConfiguration, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = buildRouter(database: database, configuration: configuration, logger: logger)
+        return Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "kaodian-venue",
+                backlog: 4096),
+            services: [TimeUpService(database: database, logger: logger)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+}
+
+/// Security headers for the pages: only this server's scripts, styles and images.
+struct PageHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        if response.headers[.contentSecurityPolicy] == nil, !request.uri.path.hasPrefix("/api/") {
+            response.headers[.contentSecurityPolicy] =
+                "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'"
+            response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+            response.headers[.cacheControl] = "no-cache"
+        }
+        return response
+    }
+}

@@ -1,0 +1,199 @@
+import GRDB
+
+/// The venue database schema. Append-only: a released migration is never edited, only followed by new ones.
+/// Times are Unix milliseconds; JSON columns hold package content exactly as imported.
+enum VenueMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: venue foundation") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE venue_identity (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        firstImportedAt INTEGER NOT NULL
+                    );
+                    CREATE TABLE package_import (
+                        packageId TEXT PRIMARY KEY NOT NULL,
+                        manifestSHA256 TEXT NOT NULL UNIQUE,
+                        issuerId TEXT NOT NULL,
+                        issuedAt INTEGER NOT NULL,
+                        importedAt INTEGER NOT NULL,
+                        manifest TEXT NOT NULL,
+                        summary TEXT NOT NULL
+                    );
+                    CREATE TABLE room (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        seats TEXT NOT NULL
+                    );
+                    CREATE TABLE question (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        type TEXT NOT NULL,
+                        body TEXT NOT NULL
+                    );
+                    CREATE TABLE paper (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        title TEXT NOT NULL,
+                        body TEXT NOT NULL
+                    );
+                    CREATE TABLE sitting (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        paperId TEXT NOT NULL REFERENCES paper(id),
+                        scheduledStart INTEGER NOT NULL,
+                        durationSeconds INTEGER NOT NULL,
+                        lateEntrySeconds INTEGER,
+                        body TEXT NOT NULL,
+                        startedAt INTEGER,
+                        startedBy TEXT,
+                        closedAt INTEGER,
+                        extensionSeconds INTEGER NOT NULL DEFAULT 0,
+                        packageId TEXT NOT NULL
+                    );
+                    CREATE TABLE sitting_room (
+                        sittingId TEXT NOT NULL REFERENCES sitting(id),
+                        roomId TEXT NOT NULL REFERENCES room(id),
+                        PRIMARY KEY (sittingId, roomId)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE photo (
+                        sha256 TEXT PRIMARY KEY NOT NULL,
+                        contentType TEXT NOT NULL,
+                        data BLOB NOT NULL
+                    );
+                    CREATE TABLE candidate (
+                        admissionNumber TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        idNumber TEXT NOT NULL,
+                        organisation TEXT,
+                        photoSHA256 TEXT NOT NULL REFERENCES photo(sha256)
+                    );
+                    CREATE TABLE seat_assignment (
+                        sittingId TEXT NOT NULL REFERENCES sitting(id),
+                        admissionNumber TEXT NOT NULL REFERENCES candidate(admissionNumber),
+                        roomId TEXT NOT NULL REFERENCES room(id),
+                        seat TEXT NOT NULL,
+                        PRIMARY KEY (sittingId, admissionNumber),
+                        UNIQUE (sittingId, roomId, seat)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE staff (
+                        username TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        passwordHash TEXT NOT NULL,
+                        rooms TEXT NOT NULL
+                    );
+                    CREATE TABLE attempt (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        sittingId TEXT NOT NULL REFERENCES sitting(id),
+                        admissionNumber TEXT NOT NULL REFERENCES candidate(admissionNumber),
+                        seed INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        createdAt INTEGER NOT NULL,
+                        submittedAt INTEGER,
+                        submittedBy TEXT,
+                        extensionSeconds INTEGER NOT NULL DEFAULT 0,
+                        logLength INTEGER NOT NULL DEFAULT 0,
+                        activeSessionId TEXT,
+                        score REAL,
+                        maxPoints REAL,
+                        pendingPoints REAL,
+                        UNIQUE (sittingId, admissionNumber)
+                    );
+                    CREATE INDEX attempt_open ON attempt(status, sittingId);
+                    CREATE TABLE answer (
+                        attemptId TEXT NOT NULL REFERENCES attempt(id),
+                        questionId TEXT NOT NULL,
+                        response TEXT,
+                        flagged INTEGER NOT NULL DEFAULT 0,
+                        updatedAt INTEGER NOT NULL,
+                        logSeq INTEGER NOT NULL,
+                        sessionId TEXT NOT NULL,
+                        clientSeq INTEGER NOT NULL,
+                        PRIMARY KEY (attemptId, questionId)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE answer_log (
+                        attemptId TEXT NOT NULL REFERENCES attempt(id),
+                        seq INTEGER NOT NULL,
+                        changeId TEXT NOT NULL UNIQUE,
+                        questionId TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        response TEXT,
+                        flagged INTEGER,
+                        clientSeq INTEGER NOT NULL,
+                        sessionId TEXT NOT NULL,
+                        terminalId TEXT NOT NULL,
+                        clientTime INTEGER,
+                        serverTime INTEGER NOT NULL,
+                        PRIMARY KEY (attemptId, seq)
+                    );
+                    CREATE TABLE attempt_event (
+                        id INTEGER PRIMARY KEY,
+                        attemptId TEXT NOT NULL REFERENCES attempt(id),
+                        eventId TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL,
+                        clientTime INTEGER,
+                        serverTime INTEGER NOT NULL,
+                        sessionId TEXT,
+                        terminalId TEXT,
+                        detail TEXT
+                    );
+                    CREATE INDEX attempt_event_attempt ON attempt_event(attemptId);
+                    CREATE TABLE session (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        tokenHash TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL,
+                        attemptId TEXT REFERENCES attempt(id),
+                        username TEXT REFERENCES staff(username),
+                        terminalId TEXT NOT NULL,
+                        userAgent TEXT,
+                        address TEXT,
+                        createdAt INTEGER NOT NULL,
+                        expiresAt INTEGER NOT NULL,
+                        endedAt INTEGER,
+                        endReason TEXT
+                    );
+                    CREATE TABLE question_score (
+                        attemptId TEXT NOT NULL REFERENCES attempt(id),
+                        questionId TEXT NOT NULL,
+                        sectionId TEXT NOT NULL,
+                        maxPoints REAL NOT NULL,
+                        score REAL,
+                        status TEXT NOT NULL,
+                        PRIMARY KEY (attemptId, questionId)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE section_score (
+                        attemptId TEXT NOT NULL REFERENCES attempt(id),
+                        sectionId TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        maxPoints REAL NOT NULL,
+                        score REAL NOT NULL,
+                        pendingPoints REAL NOT NULL,
+                        PRIMARY KEY (attemptId, sectionId)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE attachment (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        attemptId TEXT NOT NULL REFERENCES attempt(id),
+                        questionId TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        bytes INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        storedAt INTEGER NOT NULL
+                    );
+                    CREATE TABLE time_extension (
+                        id INTEGER PRIMARY KEY,
+                        sittingId TEXT NOT NULL REFERENCES sitting(id),
+                        attemptId TEXT REFERENCES attempt(id),
+                        seconds INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        grantedBy TEXT NOT NULL,
+                        grantedAt INTEGER NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,282 @@
+import Foundation
+import GRDB
+
+// One record type per table. Times are Unix milliseconds.
+
+extension Date {
+    /// Unix milliseconds, the form times take in the database and the API.
+    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    public init(millis: Int64) { self.init(timeIntervalSince1970: TimeInterval(millis) / 1000) }
+}
+
+struct VenueIdentityRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "venue_identity"
+    var id: String
+    var name: String
+    var firstImportedAt: Int64
+}
+
+struct PackageImportRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "package_import"
+    var packageId: String
+    var manifestSHA256: String
+    var issuerId: String
+    var issuedAt: Int64
+    var importedAt: Int64
+    var manifest: String
+    var summary: String
+}
+
+struct RoomRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "room"
+    var id: String
+    var name: String
+    /// JSON array of seat labels.
+    var seats: String
+}
+
+struct QuestionRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "question"
+    var id: String
+    var type: String
+    var body: String
+}
+
+struct PaperRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "paper"
+    var id: String
+    var title: String
+    var body: String
+}
+
+struct SittingRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "sitting"
+    var id: String
+    var name: String
+    var subject: String
+    var paperId: String
+    var scheduledStart: Int64
+    var durationSeconds: Int64
+    var lateEntrySeconds: Int64?
+    /// The sitting as the package described it (JSON).
+    var body: String
+    var startedAt: Int64?
+    var startedBy: String?
+    var closedAt: Int64?
+    var extensionSeconds: Int64
+    var packageId: String
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let startedAt = Column(CodingKeys.startedAt)
+        static let startedBy = Column(CodingKeys.startedBy)
+        static let extensionSeconds = Column(CodingKeys.extensionSeconds)
+    }
+}
+
+struct SittingRoomRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "sitting_room"
+    var sittingId: String
+    var roomId: String
+}
+
+struct PhotoRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "photo"
+    var sha256: String
+    var contentType: String
+    var data: Data
+}
+
+struct CandidateRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "candidate"
+    var admissionNumber: String
+    var name: String
+    var idNumber: String
+    var organisation: String?
+    var photoSHA256: String
+}
+
+struct SeatAssignmentRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "seat_assignment"
+    var sittingId: String
+    var admissionNumber: String
+    var roomId: String
+    var seat: String
+
+    enum Columns {
+        static let sittingId = Column(CodingKeys.sittingId)
+        static let admissionNumber = Column(CodingKeys.admissionNumber)
+        static let roomId = Column(CodingKeys.roomId)
+    }
+}
+
+struct StaffRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "staff"
+    var username: String
+    var name: String
+    var role: String
+    var passwordHash: String
+    /// JSON array of room ids.
+    var rooms: String
+}
+
+struct AttemptRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "attempt"
+    var id: String
+    var sittingId: String
+    var admissionNumber: String
+    var seed: Int64
+    var status: String
+    var createdAt: Int64
+    var submittedAt: Int64?
+    var submittedBy: String?
+    var extensionSeconds: Int64
+    var logLength: Int64
+    var activeSessionId: String?
+    var score: Double?
+    var maxPoints: Double?
+    var pendingPoints: Double?
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let sittingId = Column(CodingKeys.sittingId)
+        static let admissionNumber = Column(CodingKeys.admissionNumber)
+        static let status = Column(CodingKeys.status)
+    }
+}
+
+struct AnswerRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "answer"
+    var attemptId: String
+    var questionId: String
+    /// Canonical JSON of the answer; nil when cleared.
+    var response: String?
+    var flagged: Bool
+    var updatedAt: Int64
+    var logSeq: Int64
+    var sessionId: String
+    var clientSeq: Int64
+
+    enum Columns {
+        static let attemptId = Column(CodingKeys.attemptId)
+    }
+}
+
+struct AnswerLogRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "answer_log"
+    var attemptId: String
+    var seq: Int64
+    var changeId: String
+    var questionId: String
+    var kind: String
+    var response: String?
+    var flagged: Bool?
+    var clientSeq: Int64
+    var sessionId: String
+    var terminalId: String
+    var clientTime: Int64?
+    var serverTime: Int64
+
+    enum Columns {
+        static let attemptId = Column(CodingKeys.attemptId)
+        static let seq = Column(CodingKeys.seq)
+        static let changeId = Column(CodingKeys.changeId)
+    }
+}
+
+struct AttemptEventRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "attempt_event"
+    var id: Int64?
+    var attemptId: String
+    var eventId: String
+    var kind: String
+    var clientTime: Int64?
+    var serverTime: Int64
+    var sessionId: String?
+    var terminalId: String?
+    var detail: String?
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    enum Columns {
+        static let attemptId = Column(CodingKeys.attemptId)
+        static let id = Column(CodingKeys.id)
+    }
+}
+
+struct SessionRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "session"
+    var id: String
+    var tokenHash: String
+    var kind: String
+    var attemptId: String?
+    var username: String?
+    var terminalId: String
+    var userAgent: String?
+    var address: String?
+    var createdAt: Int64
+    var expiresAt: Int64
+    var endedAt: Int64?
+    var endReason: String?
+
+    enum Columns {
+        static let tokenHash = Column(CodingKeys.tokenHash)
+        static let attemptId = Column(CodingKeys.attemptId)
+        static let endedAt = Column(CodingKeys.endedAt)
+    }
+}
+
+struct QuestionScoreRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "question_score"
+    var attemptId: String
+    var questionId: String
+    var sectionId: String
+    var maxPoints: Double
+    var score: Double?
+    var status: String
+
+    enum Columns {
+        static let attemptId = Column(CodingKeys.attemptId)
+    }
+}
+
+struct SectionScoreRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "section_score"
+    var attemptId: String
+    var sectionId: String
+    var title: String
+    var position: Int
+    var maxPoints: Double
+    var score: Double
+    var pendingPoints: Double
+
+    enum Columns {
+        static let attemptId = Column(CodingKeys.attemptId)
+        static let position = Column(CodingKeys.position)
+    }
+}
+
+struct AttachmentRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "attachment"
+    var id: String
+    var attemptId: String
+    var questionId: String
+    var name: String
+    var kind: String
+    var bytes: Int64
+    var sha256: String
+    var storedAt: Int64
+}
+
+struct TimeExtensionRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "time_extension"
+    var id: Int64?
+    var sittingId: String
+    var attemptId: String?
+    var seconds: Int64
+    var reason: String
+    var grantedBy: String
+    var grantedAt: Int64
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}

@@ -1,0 +1,136 @@
+import Crypto
+import ExamCore
+import Foundation
+import GRDB
+import VenuePackage
+
+/// The terminal a request came from.
+public struct TerminalInfo: Sendable, Hashable {
+    /// Chosen by the browser and kept in its storage; identifies a terminal across reloads.
+    public var terminalID: String
+    public var userAgent: String?
+    public var address: String?
+    public init(terminalID: String, userAgent: String? = nil, address: String? = nil) {
+        self.terminalID = terminalID
+        self.userAgent = userAgent
+        self.address = address
+    }
+}
+
+/// A candidate logged in on one terminal, answering one attempt.
+public struct CandidateSession: Sendable, Hashable {
+    public var sessionID: String
+    public var attemptID: String
+    public var admissionNumber: String
+    public var sittingID: Sitting.ID
+    public var terminalID: String
+}
+
+/// A staff member logged in.
+public struct StaffSession: Sendable, Hashable {
+    public var sessionID: String
+    public var username: String
+    public var name: String
+    public var role: StaffRole
+    public var rooms: [Room.ID]
+}
+
+public enum Session: Sendable, Hashable {
+    case candidate(CandidateSession)
+    case staff(StaffSession)
+}
+
+/// What a login hands back.
+public struct LoginResult: Codable, Sendable {
+    public var token: String
+    public var attemptId: String?
+    /// True when the candidate was answering on another terminal, which is now locked out.
+    public var movedFromAnotherTerminal: Bool
+    public var name: String
+    public var role: String?
+    public var rooms: [String]?
+}
+
+enum SessionToken {
+    /// 32 random bytes, base64url; only its SHA-256 is stored.
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func hash(_ token: String) -> String { sha256Hex(Data(token.utf8)) }
+}
+
+extension VenueDatabase {
+    /// The live session behind a token, or why there is none.
+    public func session(token: String, now: Date = Date()) async throws -> Session {
+        guard !token.isEmpty, token.utf8.count <= 128 else { throw StoreError.sessionUnknown }
+        let hash = SessionToken.hash(token)
+        return try await pool.read { db in
+            guard let record = try SessionRecord.filter(SessionRecord.Columns.tokenHash == hash).fetchOne(db) else {
+                throw StoreError.sessionUnknown
+            }
+            if let reason = record.endReason {
+                throw reason == "moved" ? StoreError.terminalMoved : StoreError.sessionEnded(reason: reason)
+            }
+            guard record.expiresAt > now.millis else { throw StoreError.sessionExpired }
+            if record.kind == "candidate", let attemptID = record.attemptId,
+                let attempt = try AttemptRecord.fetchOne(db, key: attemptID)
+            {
+                return .candidate(
+                    CandidateSession(
+                        sessionID: record.id, attemptID: attemptID, admissionNumber: attempt.admissionNumber,
+                        sittingID: Sitting.ID(attempt.sittingId), terminalID: record.terminalId))
+            }
+            if record.kind == "staff", let username = record.username, let staff = try StaffRecord.fetchOne(db, key: username) {
+                return .staff(try Self.staffSession(staff, sessionID: record.id))
+            }
+            throw StoreError.sessionUnknown
+        }
+    }
+
+    /// Ends a session (logout). Ending an ended session is harmless.
+    public func logout(sessionID: String, now: Date = Date()) async throws {
+        try await groupCommit.write { db in
+            try db.execute(
+                sql: "UPDATE session SET endedAt = ?, endReason = 'logout' WHERE id = ? AND endedAt IS NULL",
+                arguments: [now.millis, sessionID])
+        }
+    }
+
+    static func staffSession(_ staff: StaffRecord, sessionID: String) throws -> StaffSession {
+        StaffSession(
+            sessionID: sessionID, username: staff.username, name: staff.name,
+            role: StaffRole(rawValue: staff.role) ?? .invigilator,
+            rooms: try JSONDecoder().decode([String].self, from: Data(staff.rooms.utf8)).map { Room.ID($0) })
+    }
+
+    /// Checks a staff password (slow on purpose) and opens a session.
+    public func staffLogin(username: String, password: String, terminal: TerminalInfo, now: Date = Date()) async throws
+        -> LoginResult
+    {
+        let staff = try await pool.read { db in try StaffRecord.fetchOne(db, key: username) }
+        // Hash even for an unknown user, so timing does not tell which user names exist.
+        let stored = staff?.passwordHash ?? "pbkdf2-sha256$600000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        let valid = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: PasswordHash.verify(password, against: stored))
+            }
+        }
+        guard let staff, valid else { throw StoreError.staffLoginFailed }
+        let token = SessionToken.make()
+        let record = SessionRecord(
+            id: UUID().uuidString.lowercased(), tokenHash: SessionToken.hash(token), kind: "staff", attemptId: nil,
+            username: staff.username, terminalId: terminal.terminalID, userAgent: terminal.userAgent,
+            address: terminal.address, createdAt: now.millis, expiresAt: now.addingTimeInterval(12 * 3600).millis,
+            endedAt: nil, endReason: nil)
+        try await groupCommit.write { db in try record.insert(db) }
+        let session = try Self.staffSession(staff, sessionID: record.id)
+        return LoginResult(
+            token: token, attemptId: nil, movedFromAnotherTerminal: false, name: staff.name, role: staff.role,
+            rooms: session.rooms.map(\.rawValue))
+    }
+}

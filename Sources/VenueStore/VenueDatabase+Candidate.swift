@@ -1,0 +1,395 @@
+import ExamCore
+import Foundation
+import GRDB
+
+extension VenueDatabase {
+    /// Logs a candidate in by admission number and ID number on one terminal. The sitting is the one they are
+    /// answering, or else the next one not yet over. A login on another terminal takes the attempt over and
+    /// locks the earlier terminal out (recorded as an event); the attempt keeps every saved answer and its time.
+    public func candidateLogin(admissionNumber: String, idNumber: String, terminal: TerminalInfo, now: Date = Date())
+        async throws -> LoginResult
+    {
+        let admissionNumber = admissionNumber.trimmingCharacters(in: .whitespaces)
+        guard isClientID(terminal.terminalID) else { throw StoreError.invalidRequest("terminalId") }
+        guard !admissionNumber.isEmpty, admissionNumber.count <= 64 else { throw StoreError.loginFailed }
+        let token = SessionToken.make()
+        return try await groupCommit.write { db in
+            guard let candidate = try CandidateRecord.fetchOne(db, key: admissionNumber),
+                candidate.idNumber == IdentityNumber.normalise(idNumber)
+            else { throw StoreError.loginFailed }
+            var attempt = try Self.chooseAttempt(db, admissionNumber: admissionNumber, now: now)
+            let sessionID = UUID().uuidString.lowercased()
+            var moved = false
+            if let previousID = attempt.activeSessionId, let previous = try SessionRecord.fetchOne(db, key: previousID) {
+                try db.execute(
+                    sql: "UPDATE session SET endedAt = ?, endReason = 'moved' WHERE id = ? AND endedAt IS NULL",
+                    arguments: [now.millis, previousID])
+                moved = previous.terminalId != terminal.terminalID
+                var event = AttemptEventRecord(
+                    id: nil, attemptId: attempt.id, eventId: "srv-\(sessionID)",
+                    kind: moved ? AttemptEventKind.terminalMoved.rawValue : AttemptEventKind.login.rawValue,
+                    clientTime: nil, serverTime: now.millis, sessionId: sessionID, terminalId: terminal.terminalID,
+                    detail: moved ? "from terminal \(previous.terminalId) to \(terminal.terminalID)" : "logged in again")
+                try event.insert(db)
+            }
+            try SessionRecord(
+                id: sessionID, tokenHash: SessionToken.hash(token), kind: "candidate", attemptId: attempt.id,
+                username: nil, terminalId: terminal.terminalID, userAgent: terminal.userAgent.map { String($0.prefix(300)) },
+                address: terminal.address, createdAt: now.millis, expiresAt: now.addingTimeInterval(24 * 3600).millis,
+                endedAt: nil, endReason: nil
+            ).insert(db)
+            attempt.activeSessionId = sessionID
+            try attempt.update(db)
+            return LoginResult(
+                token: token, attemptId: attempt.id, movedFromAnotherTerminal: moved, name: candidate.name, role: nil,
+                rooms: nil)
+        }
+    }
+
+    /// The attempt a login continues or opens.
+    private static func chooseAttempt(_ db: Database, admissionNumber: String, now: Date) throws -> AttemptRecord {
+        let seats = try SeatAssignmentRecord.filter(SeatAssignmentRecord.Columns.admissionNumber == admissionNumber).fetchAll(db)
+        var options: [(sitting: SittingRecord, attempt: AttemptRecord?, phase: SittingPhase)] = []
+        for seat in seats {
+            guard let sitting = try SittingRecord.fetchOne(db, key: seat.sittingId), sitting.subject == Subject.theory.rawValue
+            else { continue }
+            let attempt = try AttemptRecord
+                .filter(AttemptRecord.Columns.sittingId == seat.sittingId && AttemptRecord.Columns.admissionNumber == admissionNumber)
+                .fetchOne(db)
+            let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt?.extensionSeconds ?? 0), now: now)
+            options.append((sitting, attempt, phase))
+        }
+        func isOver(_ phase: SittingPhase) -> Bool { if case .over = phase { return true } else { return false } }
+        // An attempt still open comes first; then the earliest sitting not over; then the latest submitted attempt.
+        if let open = options.first(where: { $0.attempt != nil && $0.attempt?.status != AttemptStatus.submitted.rawValue && !isOver($0.phase) }) {
+            return open.attempt!
+        }
+        if let next = options.filter({ !isOver($0.phase) && $0.attempt?.status != AttemptStatus.submitted.rawValue })
+            .min(by: { $0.sitting.scheduledStart < $1.sitting.scheduledStart })
+        {
+            if case .running(let startedAt, _) = next.phase, let late = next.sitting.lateEntrySeconds,
+                now.timeIntervalSince(startedAt) > TimeInterval(late)
+            {
+                throw StoreError.rule(.lateEntryClosed)
+            }
+            let attempt = AttemptRecord(
+                id: UUID().uuidString.lowercased(), sittingId: next.sitting.id, admissionNumber: admissionNumber,
+                seed: Int64.random(in: .min ... .max), status: AttemptStatus.waiting.rawValue, createdAt: now.millis,
+                submittedAt: nil, submittedBy: nil, extensionSeconds: 0, logLength: 0, activeSessionId: nil, score: nil,
+                maxPoints: nil, pendingPoints: nil)
+            try attempt.insert(db)
+            return attempt
+        }
+        if let done = options.filter({ $0.attempt != nil }).max(by: { $0.sitting.scheduledStart < $1.sitting.scheduledStart }) {
+            return done.attempt!
+        }
+        throw StoreError.noSitting
+    }
+
+    // MARK: Reading
+
+    /// Who, where, which sitting and the server's clock, for the terminal.
+    public func attemptState(_ session: CandidateSession, now: Date = Date()) async throws -> AttemptState {
+        try await pool.read { db in
+            guard let attempt = try AttemptRecord.fetchOne(db, key: session.attemptID),
+                let sitting = try SittingRecord.fetchOne(db, key: attempt.sittingId),
+                let candidate = try CandidateRecord.fetchOne(db, key: attempt.admissionNumber),
+                let seat = try SeatAssignmentRecord.fetchOne(
+                    db, key: ["sittingId": attempt.sittingId, "admissionNumber": attempt.admissionNumber]),
+                let room = try RoomRecord.fetchOne(db, key: seat.roomId)
+            else { throw StoreError.notFound("考生的场次 / the candidate's sitting") }
+            let described = try JSONDecoder.package.decode(Sitting.self, from: Data(sitting.body.utf8))
+            let answered = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM answer WHERE attemptId = ? AND response IS NOT NULL", arguments: [attempt.id]) ?? 0
+            let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
+            let idNumber = candidate.idNumber
+            return AttemptState(
+                attemptId: attempt.id, status: attempt.status, submittedAt: attempt.submittedAt,
+                submittedBy: attempt.submittedBy,
+                candidate: .init(
+                    admissionNumber: candidate.admissionNumber, name: candidate.name, organisation: candidate.organisation,
+                    idNumberMasked: String(idNumber.prefix(4)) + String(repeating: "*", count: max(0, idNumber.count - 8))
+                        + String(idNumber.suffix(4))),
+                seat: .init(roomId: room.id, roomName: room.name, seat: seat.seat),
+                sitting: .init(
+                    id: sitting.id, name: sitting.name, occupation: described.occupation, level: described.level,
+                    instructions: described.instructions, scheduledStart: sitting.scheduledStart,
+                    durationMinutes: described.durationMinutes),
+                clock: ClockView(phase, now: now), answeredCount: answered)
+        }
+    }
+
+    /// The server clock for one attempt (the heartbeat answer).
+    public func clock(_ session: CandidateSession, now: Date = Date()) async throws -> (ClockView, status: String) {
+        try await pool.read { db in
+            guard let attempt = try AttemptRecord.fetchOne(db, key: session.attemptID),
+                let sitting = try SittingRecord.fetchOne(db, key: attempt.sittingId)
+            else { throw StoreError.notFound("考试 / the attempt") }
+            if attempt.activeSessionId != session.sessionID { throw StoreError.terminalMoved }
+            let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
+            return (ClockView(phase, now: now), attempt.status)
+        }
+    }
+
+    /// The paper in this candidate's order with their saved answers; only once the sitting has started.
+    public func attemptPaper(_ session: CandidateSession, now: Date = Date()) async throws -> AttemptPaper {
+        let paper = try await assembledPaper(for: session.sittingID)
+        let (attempt, answers, phase) = try await pool.read { db in
+            guard let attempt = try AttemptRecord.fetchOne(db, key: session.attemptID),
+                let sitting = try SittingRecord.fetchOne(db, key: attempt.sittingId)
+            else { throw StoreError.notFound("考试 / the attempt") }
+            let answers = try AnswerRecord.filter(AnswerRecord.Columns.attemptId == attempt.id).fetchAll(db)
+            return (attempt, answers, Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now))
+        }
+        if case .waiting(let startsAt) = phase, attempt.status != AttemptStatus.submitted.rawValue {
+            throw StoreError.rule(.notStarted(startsAt: startsAt))
+        }
+        let layout = PaperLayout(paper: paper, seed: UInt64(bitPattern: attempt.seed))
+        return AttemptPaper(
+            attemptId: attempt.id, status: attempt.status, paper: CandidatePaper(paper: paper, layout: layout),
+            answers: answers.map {
+                SavedAnswer(
+                    questionId: $0.questionId, response: $0.response.flatMap { JSONValue(json: Data($0.utf8)) },
+                    flagged: $0.flagged, seq: $0.logSeq)
+            },
+            clock: ClockView(phase, now: now))
+    }
+
+    // MARK: Writing
+
+    /// Saves a terminal's changes durably and acknowledges them. Changes are checked against the paper first;
+    /// the time and the attempt's state are checked inside the transaction, at the time the request arrived.
+    /// A change already saved (same `changeId`) is acknowledged again without being written twice.
+    public func saveAnswers(_ session: CandidateSession, changes: [AnswerChange], receivedAt: Date = Date()) async throws
+        -> SaveReceipt
+    {
+        guard !changes.isEmpty, changes.count <= 200 else { throw StoreError.invalidRequest("1 to 200 changes per request") }
+        let paper = try await assembledPaper(for: session.sittingID)
+        struct Prepared: Sendable {
+            var change: AnswerChange
+            var canonical: String?
+            var attachmentID: String?
+        }
+        var prepared: [Prepared] = []
+        for change in changes {
+            guard isClientID(change.changeId) else { throw StoreError.invalidRequest("changeId \(change.changeId.prefix(80))") }
+            guard let answerable = paper.answerable[Question.ID(change.questionId)] else {
+                throw StoreError.unknownQuestion(String(change.questionId.prefix(80)))
+            }
+            switch change.kind {
+            case .flag:
+                guard change.flagged != nil else { throw StoreError.invalidRequest("a flag change needs flagged") }
+                prepared.append(Prepared(change: change))
+            case .answer:
+                guard let value = change.response, value != .null else {
+                    prepared.append(Prepared(change: change))
+                    continue
+                }
+                do throws(ResponseError) {
+                    let response = try Response.decode(value.jsonData(), for: answerable.question)
+                    var attachmentID: String?
+                    if case .thesis(_, let attachment?) = response { attachmentID = attachment.id }
+                    prepared.append(
+                        Prepared(
+                            change: change, canonical: String(decoding: response.canonicalJSON(), as: UTF8.self),
+                            attachmentID: attachmentID))
+                } catch {
+                    throw StoreError.response(error)
+                }
+            }
+        }
+        let items = prepared
+        return try await groupCommit.write { db in
+            let (attempt, sitting) = try Self.lockedAttempt(db, session: session)
+            let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: receivedAt)
+            do throws(AttemptRuleError) {
+                try AttemptRuleError.checkAcceptsChange(status: AttemptStatus(rawValue: attempt.status) ?? .waiting, phase: phase)
+            } catch {
+                throw StoreError.rule(error)
+            }
+            var seq = attempt.logLength
+            for item in items {
+                let change = item.change
+                if try AnswerLogRecord.filter(AnswerLogRecord.Columns.changeId == change.changeId).fetchCount(db) > 0 {
+                    continue
+                }
+                if let attachmentID = item.attachmentID {
+                    let known = try AttachmentRecord.fetchOne(db, key: attachmentID)
+                    guard known?.attemptId == attempt.id, known?.questionId == change.questionId else {
+                        throw StoreError.attachmentUnknown(attachmentID)
+                    }
+                }
+                seq += 1
+                try AnswerLogRecord(
+                    attemptId: attempt.id, seq: seq, changeId: change.changeId, questionId: change.questionId,
+                    kind: change.kind.rawValue, response: item.canonical, flagged: change.flagged,
+                    clientSeq: change.clientSeq, sessionId: session.sessionID, terminalId: session.terminalID,
+                    clientTime: change.clientTime, serverTime: receivedAt.millis
+                ).insert(db)
+                let existing = try AnswerRecord.fetchOne(db, key: ["attemptId": attempt.id, "questionId": change.questionId])
+                if let existing, existing.sessionId == session.sessionID, existing.clientSeq >= change.clientSeq {
+                    continue  // an older change of this terminal arriving late: logged, but not current
+                }
+                var answer =
+                    existing
+                    ?? AnswerRecord(
+                        attemptId: attempt.id, questionId: change.questionId, response: nil, flagged: false,
+                        updatedAt: receivedAt.millis, logSeq: seq, sessionId: session.sessionID, clientSeq: change.clientSeq)
+                switch change.kind {
+                case .answer: answer.response = item.canonical
+                case .flag: answer.flagged = change.flagged ?? false
+                }
+                answer.updatedAt = receivedAt.millis
+                answer.logSeq = seq
+                answer.sessionId = session.sessionID
+                answer.clientSeq = change.clientSeq
+                try answer.save(db)
+            }
+            try db.execute(
+                sql: "UPDATE attempt SET logLength = ?, status = CASE status WHEN 'waiting' THEN 'answering' ELSE status END WHERE id = ?",
+                arguments: [seq, attempt.id])
+            return SaveReceipt(acknowledged: items.map(\.change.changeId), clock: ClockView(phase, now: receivedAt))
+        }
+    }
+
+    /// The attempt and its sitting, refusing a terminal that is no longer the candidate's active one.
+    static func lockedAttempt(_ db: Database, session: CandidateSession) throws -> (AttemptRecord, SittingRecord) {
+        guard let attempt = try AttemptRecord.fetchOne(db, key: session.attemptID),
+            let sitting = try SittingRecord.fetchOne(db, key: attempt.sittingId)
+        else { throw StoreError.notFound("考试 / the attempt") }
+        guard attempt.activeSessionId == session.sessionID else { throw StoreError.terminalMoved }
+        return (attempt, sitting)
+    }
+
+    /// Records how the page was used (focus lost, left, copy/paste …). Re-sent events are stored once.
+    public func recordEvents(_ session: CandidateSession, events: [AttemptEventInput], receivedAt: Date = Date()) async throws
+        -> [String]
+    {
+        guard !events.isEmpty, events.count <= 200 else { throw StoreError.invalidRequest("1 to 200 events per request") }
+        for event in events {
+            guard isClientID(event.eventId) else { throw StoreError.invalidRequest("eventId") }
+            guard event.kind != .terminalMoved, event.kind != .login else { throw StoreError.invalidRequest("kind \(event.kind)") }
+        }
+        return try await groupCommit.write { db in
+            _ = try Self.lockedAttempt(db, session: session)
+            for event in events {
+                var record = AttemptEventRecord(
+                    id: nil, attemptId: session.attemptID, eventId: event.eventId, kind: event.kind.rawValue,
+                    clientTime: event.clientTime, serverTime: receivedAt.millis, sessionId: session.sessionID,
+                    terminalId: session.terminalID, detail: event.detail.map { String($0.prefix(500)) })
+                try record.insert(db, onConflict: .ignore)
+            }
+            return events.map(\.eventId)
+        }
+    }
+
+    /// The candidate submits. Submitting twice answers with the first submission.
+    public func submit(_ session: CandidateSession, now: Date = Date()) async throws -> SubmitResult {
+        let paper = try await assembledPaper(for: session.sittingID)
+        return try await groupCommit.write { db in
+            let (attempt, sitting) = try Self.lockedAttempt(db, session: session)
+            let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
+            if case .waiting(let startsAt) = phase { throw StoreError.rule(.notStarted(startsAt: startsAt)) }
+            let kind: SubmissionKind = if case .over = phase { .timeUp } else { .candidate }
+            return try Self.submitInTransaction(db, attempt: attempt, paper: paper, kind: kind, now: now)
+        }
+    }
+
+    /// Submits every attempt whose time ran out at least `grace` ago (so autosaves already received can land first).
+    @discardableResult
+    public func submitOverdue(now: Date = Date(), grace: TimeInterval = 2) async throws -> [String] {
+        let cutoff = now.addingTimeInterval(-grace).millis
+        let due = try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.id, a.sittingId FROM attempt a JOIN sitting s ON s.id = a.sittingId
+                    WHERE a.status != 'submitted'
+                      AND (s.startedAt IS NOT NULL OR s.scheduledStart <= :now)
+                      AND MIN(COALESCE(s.startedAt, s.scheduledStart)
+                                + (s.durationSeconds + s.extensionSeconds + a.extensionSeconds) * 1000,
+                              COALESCE(s.closedAt, 9223372036854775807)) <= :cutoff
+                    """,
+                arguments: ["now": now.millis, "cutoff": cutoff]
+            ).map { (id: $0["id"] as String, sitting: Sitting.ID($0["sittingId"] as String)) }
+        }
+        var submitted: [String] = []
+        for item in due {
+            let paper = try await assembledPaper(for: item.sitting)
+            let done = try await groupCommit.write { db -> Bool in
+                guard let attempt = try AttemptRecord.fetchOne(db, key: item.id), attempt.status != AttemptStatus.submitted.rawValue,
+                    let sitting = try SittingRecord.fetchOne(db, key: attempt.sittingId),
+                    case .over = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
+                else { return false }
+                _ = try Self.submitInTransaction(db, attempt: attempt, paper: paper, kind: .timeUp, now: now)
+                return true
+            }
+            if done { submitted.append(item.id) }
+        }
+        return submitted
+    }
+
+    /// Marks the attempt submitted, grades it and stores the scores, in the caller's transaction.
+    static func submitInTransaction(
+        _ db: Database, attempt: AttemptRecord, paper: AssembledPaper, kind: SubmissionKind, now: Date
+    ) throws -> SubmitResult {
+        if attempt.status == AttemptStatus.submitted.rawValue {
+            let unanswered = try unansweredCount(db, attempt: attempt, paper: paper)
+            return SubmitResult(
+                attemptId: attempt.id, status: attempt.status, submittedAt: attempt.submittedAt ?? now.millis,
+                submittedBy: attempt.submittedBy ?? kind.rawValue, unanswered: unanswered)
+        }
+        let responses = try savedResponses(db, attemptID: attempt.id, paper: paper)
+        let score = paper.grade(responses)
+        for question in score.questions {
+            try QuestionScoreRecord(
+                attemptId: attempt.id, questionId: question.questionID.rawValue, sectionId: question.sectionID.rawValue,
+                maxPoints: question.maxPoints, score: question.score, status: question.status.rawValue
+            ).upsert(db)
+        }
+        for (position, section) in score.sections.enumerated() {
+            try SectionScoreRecord(
+                attemptId: attempt.id, sectionId: section.sectionID.rawValue, title: section.title, position: position,
+                maxPoints: section.maxPoints, score: section.score, pendingPoints: section.pendingPoints
+            ).upsert(db)
+        }
+        var updated = attempt
+        updated.status = AttemptStatus.submitted.rawValue
+        updated.submittedAt = now.millis
+        updated.submittedBy = kind.rawValue
+        updated.score = score.score
+        updated.maxPoints = score.maxPoints
+        updated.pendingPoints = score.pendingPoints
+        try updated.update(db)
+        let unanswered = paper.answerableOrder.count - responses.values.filter(\.isAnswered).count
+        return SubmitResult(
+            attemptId: attempt.id, status: updated.status, submittedAt: now.millis, submittedBy: kind.rawValue,
+            unanswered: unanswered)
+    }
+
+    /// The attempt's current answers, read back through the same checks they passed when saved.
+    static func savedResponses(_ db: Database, attemptID: String, paper: AssembledPaper) throws -> [Question.ID: Response] {
+        var responses: [Question.ID: Response] = [:]
+        for answer in try AnswerRecord.filter(AnswerRecord.Columns.attemptId == attemptID).fetchAll(db) {
+            let id = Question.ID(answer.questionId)
+            guard let text = answer.response, let question = paper.answerable[id]?.question,
+                let response = try? Response.decode(Data(text.utf8), for: question)
+            else { continue }
+            responses[id] = response
+        }
+        return responses
+    }
+
+    static func unansweredCount(_ db: Database, attempt: AttemptRecord, paper: AssembledPaper) throws -> Int {
+        paper.answerableOrder.count - (try savedResponses(db, attemptID: attempt.id, paper: paper).values.filter(\.isAnswered).count)
+    }
+}
+
+extension JSONDecoder {
+    /// Reads JSON stored from package content (ISO-8601 dates).
+    static var package: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

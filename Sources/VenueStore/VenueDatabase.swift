@@ -1,0 +1,117 @@
+import ExamCore
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// The venue's database: one SQLite file in WAL mode with `synchronous = FULL`, so a commit is on disk before
+/// anyone is told it happened. Every write the API needs has an intent-named method here.
+public final class VenueDatabase: Sendable {
+    let pool: DatabasePool
+    let groupCommit: GroupCommit
+    let logger: Logger
+    /// Thesis attachments, content-addressed by SHA-256.
+    public let attachmentsFolder: URL
+    /// Assembled papers by sitting; cleared when a package is imported.
+    private let paperCache = Mutex<[Sitting.ID: AssembledPaper]>([:])
+
+    /// Opens (and creates or migrates) the database in `folder`.
+    public static func open(folder: URL, logger: Logger = Logger(label: "kaodian.store")) throws -> VenueDatabase {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let attachments = folder.appendingPathComponent("attachments")
+        try FileManager.default.createDirectory(at: attachments, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        configuration.busyMode = .timeout(10)
+        let pool = try DatabasePool(path: folder.appendingPathComponent("venue.sqlite").path, configuration: configuration)
+        // GRDB sets synchronous = NORMAL on the writer when it opens a pool, after prepareDatabase ran;
+        // FULL must therefore be set here, on the open writer connection.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        try VenueMigrations.migrator.migrate(pool)
+        return VenueDatabase(pool: pool, attachments: attachments, logger: logger)
+    }
+
+    private init(pool: DatabasePool, attachments: URL, logger: Logger) {
+        self.pool = pool
+        self.groupCommit = GroupCommit(writer: pool)
+        self.attachmentsFolder = attachments
+        self.logger = logger
+    }
+
+    /// `PRAGMA synchronous` as the writer connection has it (2 = FULL).
+    public func writerSynchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// The path of the SQLite file, for tools and tests that inspect it.
+    public var path: String { pool.path }
+
+    /// The venue this appliance serves, once a package has been imported.
+    public func venue() async throws -> Venue? {
+        try await pool.read { db in
+            try VenueIdentityRecord.fetchOne(db).map { Venue(id: Venue.ID($0.id), name: $0.name) }
+        }
+    }
+
+    // MARK: Papers
+
+    /// The assembled paper of a sitting, from the cache or the database.
+    public func assembledPaper(for sittingID: Sitting.ID) async throws -> AssembledPaper {
+        if let cached = paperCache.withLock({ $0[sittingID] }) { return cached }
+        let paper = try await pool.read { db in try Self.loadPaper(db, sittingID: sittingID) }
+        paperCache.withLock { $0[sittingID] = paper }
+        return paper
+    }
+
+    func clearPaperCache() {
+        paperCache.withLock { $0.removeAll() }
+    }
+
+    static func loadPaper(_ db: Database, sittingID: Sitting.ID) throws -> AssembledPaper {
+        guard let sitting = try SittingRecord.fetchOne(db, key: sittingID.rawValue),
+            let paperRecord = try PaperRecord.fetchOne(db, key: sitting.paperId)
+        else { throw StoreError.notFound("场次 \(sittingID) 的试卷 / the paper of sitting \(sittingID)") }
+        let paper = try JSONDecoder().decode(Paper.self, from: Data(paperRecord.body.utf8))
+        let ids = paper.sections.flatMap(\.items).map(\.question.rawValue)
+        let records = try QuestionRecord.fetchAll(db, keys: ids)
+        var questions: [Question.ID: Question] = [:]
+        for record in records {
+            let question = try JSONDecoder().decode(Question.self, from: Data(record.body.utf8))
+            questions[question.id] = question
+        }
+        do {
+            return try AssembledPaper(paper: paper, questions: questions)
+        } catch {
+            throw StoreError.notFound(error.message.zh + " / " + error.message.en)
+        }
+    }
+
+    // MARK: Time
+
+    static func sittingClock(_ sitting: SittingRecord) -> SittingClock {
+        SittingClock(
+            scheduledStart: Date(millis: sitting.scheduledStart), duration: TimeInterval(sitting.durationSeconds),
+            startedAt: sitting.startedAt.map(Date.init(millis:)),
+            sittingExtension: TimeInterval(sitting.extensionSeconds), closedAt: sitting.closedAt.map(Date.init(millis:)))
+    }
+}
+
+extension JSONEncoder {
+    /// Sorted keys, unescaped slashes: the JSON form stored in the database.
+    static var stored: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}
+
+extension Encodable {
+    func storedJSON() throws -> String {
+        String(decoding: try JSONEncoder.stored.encode(self), as: UTF8.self)
+    }
+}

@@ -1,0 +1,91 @@
+import DemoContent
+import Foundation
+import VenuePackage
+import VenueServer
+import VenueStore
+
+/// Puts the demo exam in place through the normal import: a demo issuer key, trusted by this venue,
+/// signs a freshly built demo package, which is then imported like any other.
+struct DemoSetup {
+    let configuration: VenueConfiguration
+    let database: VenueDatabase
+    let startIn: TimeInterval
+    let candidates: Int
+    let facePhotos: URL?
+
+    func prepare() async throws {
+        if try await !database.importedPackages().isEmpty {
+            say("demo: the data folder already holds an imported package; using it as it is")
+            return
+        }
+        let fm = FileManager.default
+        try fm.createDirectory(at: configuration.trustedIssuers, withIntermediateDirectories: true)
+        let keyFile = configuration.dataDirectory.appendingPathComponent("demo-issuer.key")
+        let key: IssuerPrivateKey
+        if fm.fileExists(atPath: keyFile.path) {
+            key = try IssuerPrivateKey.load(from: keyFile)
+        } else {
+            key = IssuerPrivateKey.generate(issuer: DemoPackage.issuer.id)
+            try key.write(
+                privateTo: keyFile,
+                publicTo: configuration.trustedIssuers.appendingPathComponent("\(DemoPackage.issuer.id).json"))
+        }
+        let photos = facePhotos.flatMap { fm.fileExists(atPath: $0.path) ? $0 : nil }
+        let demo = DemoPackage(startsAt: Date().addingTimeInterval(startIn), candidateCount: candidates, facePhotos: photos)
+        let file = configuration.dataDirectory.appendingPathComponent("demo-package.kdpkg")
+        try PackageWriter.write(demo.contents(), signedWith: key, to: file)
+        let summary = try await VenueImporter(database: database, trustedIssuers: configuration.trustedIssuers)
+            .importPackage(at: file)
+        say("demo: imported \(summary.candidates) candidates (\(photos == nil ? "generated portraits" : "real face photos")); the sitting starts at \(demo.startsAt.formatted(date: .omitted, time: .standard)) server time, or earlier from the invigilator console")
+    }
+}
+
+/// What `venue serve` prints once it listens: where terminals and staff should point their browsers.
+struct Banner {
+    let host: String
+    let port: Int
+    let demo: Bool
+    let database: VenueDatabase
+
+    func show() async {
+        var hosts = host == "0.0.0.0" ? lanAddresses() : [host]
+        if hosts.isEmpty { hosts = ["127.0.0.1"] }
+        let base = "http://\(hosts[0]):\(port)"
+        var lines = [
+            "",
+            "Kaodian venue is ready 考点服务已启动",
+            "  candidate terminal 考生终端:   \(base)/terminal/",
+            "  invigilator console 监考台:   \(base)/console/",
+            "  venue admin 考点管理:          \(base)/admin/",
+        ]
+        if hosts.count > 1 { lines.append("  also reachable at: " + hosts.dropFirst().map { "http://\($0):\(port)/" }.joined(separator: " ")) }
+        if demo {
+            let first = DemoPackage.candidateCredentials(0)
+            let second = DemoPackage.candidateCredentials(1)
+            lines += [
+                "demo credentials 演示账号:",
+                "  candidate 考生: admission number 准考证号 \(first.admissionNumber), ID number 身份证号 \(first.idNumber) (\(first.name))",
+                "                 admission number 准考证号 \(second.admissionNumber), ID number 身份证号 \(second.idNumber) (\(second.name))",
+                "  invigilator 监考员: \(DemoPackage.invigilatorUsername(room: 1)) / \(DemoPackage.invigilatorPassword)  (room R01; \(DemoPackage.invigilatorUsername(room: 2)) for R02)",
+                "  admin 管理员: \(DemoPackage.adminAccount.username) / \(DemoPackage.adminAccount.password)",
+            ]
+        }
+        say(lines.joined(separator: "\n"))
+    }
+
+    /// IPv4 addresses of the machine's network interfaces, loopback last.
+    func lanAddresses() -> [String] {
+        var result: [String] = []
+        var pointer: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&pointer) == 0, let first = pointer else { return [] }
+        defer { freeifaddrs(pointer) }
+        for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == UInt16(AF_INET) else { continue }
+            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            if getnameinfo(address, socklen_t(MemoryLayout<sockaddr_in>.size), &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
+                result.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+        }
+        return result.filter { !$0.hasPrefix("127.") } + result.filter { $0.hasPrefix("127.") }
+    }
+}

@@ -1,0 +1,133 @@
+import ArgumentParser
+import DemoContent
+import ExamCore
+import Foundation
+import Hummingbird
+import Logging
+import VenuePackage
+import VenueServer
+import VenueStore
+
+@main
+struct VenueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "venue",
+        abstract: "Kaodian venue appliance: delivers theory exams to browser terminals on the test site's LAN.",
+        subcommands: [Serve.self, Import.self, DemoPackageCommand.self, Keygen.self])
+}
+
+struct DataDirectoryOption: ParsableArguments {
+    @Option(name: .long, help: "Folder holding the venue database, attachments and trusted issuer keys.")
+    var dataDir: String = "venue-data"
+
+    var url: URL { URL(fileURLWithPath: dataDir, isDirectory: true).standardizedFileURL }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the venue server (candidate terminals, invigilator console, admin pages).")
+
+    @OptionGroup var data: DataDirectoryOption
+    @Option(help: "Address to listen on; 0.0.0.0 serves the whole LAN.") var host = "0.0.0.0"
+    @Option(help: "TCP port.") var port = 8080
+    @Flag(help: "Import a demo exam (signed by a demo issuer key kept in the data folder) if none is there yet.")
+    var demo = false
+    @Option(help: "With --demo: seconds from now until the demo sitting starts.") var demoStartIn = 300
+    @Option(help: "With --demo: number of demo candidates.") var demoCandidates = 60
+    @Option(help: "With --demo: the shared face folder (…/shared/face) to take real photos from.")
+    var facePhotos: String?
+    @Option(help: "Serve the web pages from this folder instead of the built-in copy (page development).")
+    var webRoot: String?
+
+    func run() async throws {
+        var logger = Logger(label: "kaodian.venue")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let configuration = VenueConfiguration(dataDirectory: data.url, host: host, port: port, webRoot: webRoot)
+        let database = try VenueDatabase.open(folder: data.url, logger: logger)
+        if demo {
+            try await DemoSetup(
+                configuration: configuration, database: database, startIn: TimeInterval(demoStartIn),
+                candidates: demoCandidates, facePhotos: facePhotos.map { URL(fileURLWithPath: $0) }
+            ).prepare()
+        }
+        let app = VenueApp.buildApplication(database: database, configuration: configuration, logger: logger) { port in
+            await Banner(host: host, port: port, demo: demo, database: database).show()
+        }
+        try await app.runService()
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import a venue package (checked whole against the trusted issuer keys first).")
+
+    @OptionGroup var data: DataDirectoryOption
+    @Argument(help: "The venue package file (.kdpkg).") var package: String
+
+    func run() async throws {
+        let configuration = VenueConfiguration(dataDirectory: data.url)
+        let database = try VenueDatabase.open(folder: data.url)
+        do {
+            let summary = try await VenueImporter(database: database, trustedIssuers: configuration.trustedIssuers)
+                .importPackage(at: URL(fileURLWithPath: package))
+            if summary.newlyImported {
+                say("imported package \(summary.packageID): \(summary.sittings) sittings, \(summary.candidates) candidates, \(summary.papers) papers, \(summary.staff) staff accounts")
+            } else {
+                say("package \(summary.packageID) was already imported; nothing changed")
+            }
+        } catch let error as PackageError {
+            FileHandle.standardError.write(Data("refused (\(error.code)):\n".utf8))
+            for problem in error.problems {
+                FileHandle.standardError.write(Data("  - [\(problem.code)] \(problem.message.en)\n    \(problem.message.zh)\n".utf8))
+            }
+            throw ExitCode(2)
+        } catch let error as StoreError {
+            FileHandle.standardError.write(Data("refused (\(error.code)): \(error.message.en)\n  \(error.message.zh)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct DemoPackageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo-package", abstract: "Write the demo exam as a signed venue package.")
+
+    @Option(help: "Output file.") var out: String
+    @Option(help: "Issuer private key file (from `venue keygen`).") var key: String
+    @Option(help: "Seconds from now until the sitting starts.") var startIn = 300
+    @Option(help: "Sitting duration in minutes.") var duration = 90
+    @Option(help: "Number of candidates (30 per room).") var candidates = 60
+    @Option(help: "The shared face folder (…/shared/face) to take real photos from.") var facePhotos: String?
+
+    func run() async throws {
+        let issuerKey = try IssuerPrivateKey.load(from: URL(fileURLWithPath: key))
+        var demo = DemoPackage(
+            startsAt: Date().addingTimeInterval(TimeInterval(startIn)), candidateCount: candidates,
+            facePhotos: facePhotos.map { URL(fileURLWithPath: $0) })
+        demo.durationMinutes = duration
+        var contents = demo.contents()
+        contents.issuer.id = issuerKey.issuer
+        try PackageWriter.write(contents, signedWith: issuerKey, to: URL(fileURLWithPath: out))
+        say("wrote \(out): \(contents.candidates.count) candidates in \(contents.rooms.count) rooms, sitting starts \(ISO8601DateFormatter().string(from: demo.startsAt))")
+    }
+}
+
+struct Keygen: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create an issuer signing key pair: PREFIX.key (private) and PREFIX.pub.json (give this to venues).")
+
+    @Option(help: "Issuer id written into packages and keys.") var issuer: String
+    @Option(help: "Path prefix for the two files.") var out: String
+
+    func run() async throws {
+        let key = IssuerPrivateKey.generate(issuer: issuer)
+        try key.write(privateTo: URL(fileURLWithPath: out + ".key"), publicTo: URL(fileURLWithPath: out + ".pub.json"))
+        say("wrote \(out).key (keep it secret) and \(out).pub.json (copy it into a venue's data folder, trusted-issuers/)")
+    }
+}
+
+/// Writes a line of the command's own output straight to standard output (unbuffered, so it shows at once
+/// even when the output is a pipe or a log file).
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
