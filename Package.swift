@@ -90,17 +90,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["DemoContent", "ExamCore", "VenuePackage", "VenueStore"],
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "ExamCoreTests", dependencies: ["ExamCore"], swiftSettings: strict),
-        .testTarget(name: "VenuePackageTests", dependencies: ["VenuePackage", "DemoContent", "ExamCore"], swiftSettings: strict),
+        .testTarget(name: "VenuePackageTests", dependencies: ["VenuePackage", "DemoContent", "ExamCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "VenueStoreTests",
-            dependencies: ["VenueStore", "VenuePackage", "DemoContent", "ExamCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "VenueStore", "VenuePackage", "DemoContent", "ExamCore", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "VenueServerTests",
             dependencies: [
-                "VenueServer", "VenueStore", "VenuePackage", "DemoContent", "ExamCore",
+                "VenueServer", "VenueStore", "VenuePackage", "DemoContent", "ExamCore", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

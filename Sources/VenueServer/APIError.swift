@@ -65,9 +65,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 message: Message(zh: Self.chinese(error.status) + "：" + detail, en: detail), status: error.status)
             response.headers.append(contentsOf: error.headers)
             return response
-        } catch let error as DecodingError {
-            let detail = PackageReader.describe(error)
-            return Self.response(code: "invalid_request", message: Message(zh: "请求格式不正确：\(detail)", en: "the request is not valid: \(detail)"))
         } catch {
             context.logger.error("unexpected error on \(request.method) \(request.uri.path): \(error)")
             return Self.response(

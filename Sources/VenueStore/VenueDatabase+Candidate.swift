@@ -345,13 +345,13 @@ extension VenueDatabase {
             try QuestionScoreRecord(
                 attemptId: attempt.id, questionId: question.questionID.rawValue, sectionId: question.sectionID.rawValue,
                 maxPoints: question.maxPoints, score: question.score, status: question.status.rawValue
-            ).upsert(db)
+            ).insert(db, onConflict: .replace)
         }
         for (position, section) in score.sections.enumerated() {
             try SectionScoreRecord(
                 attemptId: attempt.id, sectionId: section.sectionID.rawValue, title: section.title, position: position,
                 maxPoints: section.maxPoints, score: section.score, pendingPoints: section.pendingPoints
-            ).upsert(db)
+            ).insert(db, onConflict: .replace)
         }
         var updated = attempt
         updated.status = AttemptStatus.submitted.rawValue

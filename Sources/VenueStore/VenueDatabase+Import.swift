@@ -35,7 +35,7 @@ extension VenueDatabase {
             papers: contents.papers.count, newlyImported: true, importedAt: now)
         let result: ImportSummary = try await pool.write { db in
             if let earlier = try PackageImportRecord.filter(Column("manifestSHA256") == package.manifestSHA256).fetchOne(db) {
-                var again = try JSONDecoder().decode(ImportSummary.self, from: Data(earlier.summary.utf8))
+                var again = try JSONDecoder.package.decode(ImportSummary.self, from: Data(earlier.summary.utf8))
                 again.newlyImported = false
                 return again
             }
@@ -152,7 +152,7 @@ extension VenueDatabase {
     public func importedPackages() async throws -> [ImportSummary] {
         try await pool.read { db in
             try PackageImportRecord.order(Column("importedAt").desc).fetchAll(db).map {
-                try JSONDecoder().decode(ImportSummary.self, from: Data($0.summary.utf8))
+                try JSONDecoder.package.decode(ImportSummary.self, from: Data($0.summary.utf8))
             }
         }
     }

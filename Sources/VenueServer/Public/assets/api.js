@@ -1,0 +1,130 @@
+// Talking to the venue server. Every error becomes an ApiError with the server's code and both texts
+// (`messageZh`, `message`); a failed connection is an ApiError with `network: true` and status 0.
+
+import { tBoth, pick } from './i18n.js';
+
+export class ApiError extends Error {
+  constructor({ status = 0, code = 'network', message = '', messageZh = '', problems = null, network = false } = {}) {
+    super(message || code);
+    this.status = status;
+    this.code = code;
+    this.messageEn = message;
+    this.messageZh = messageZh;
+    this.problems = problems;
+    this.network = network;
+  }
+
+  /** True when trying again later may work: no connection, a server failure, or a timeout. */
+  get retryable() {
+    return this.network || this.status >= 500 || this.status === 408 || this.status === 429;
+  }
+
+  /** The message in both languages. */
+  get texts() {
+    if (this.network) return tBoth('error.network');
+    const zh = this.messageZh || this.messageEn || this.code;
+    const en = this.messageEn || this.messageZh || this.code;
+    return { zh, en };
+  }
+}
+
+/** The error's message in the current language (works for any thrown value). */
+export function errorText(error) {
+  return pick(errorTexts(error));
+}
+
+/** The error's message in both languages. */
+export function errorTexts(error) {
+  if (error instanceof ApiError) return error.texts;
+  const detail = error && error.message ? error.message : String(error);
+  return tBoth('error.unexpected', { detail });
+}
+
+/**
+ * One API call. `body` is sent as JSON unless `raw` is given (a File, Blob or ArrayBuffer sent as is).
+ * Returns the parsed JSON (or null for an empty answer); throws ApiError.
+ */
+export async function api(path, { method = 'GET', body, raw, token, timeoutMs = 20000, keepalive = false } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let payload;
+  if (raw !== undefined) {
+    payload = raw;
+    headers['Content-Type'] = 'application/octet-stream';
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers['Content-Type'] = 'application/json';
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, body: payload, cache: 'no-store', credentials: 'same-origin', signal: controller.signal, keepalive,
+    });
+  } catch (error) {
+    throw new ApiError({ network: true, status: 0, code: 'network', message: String(error && error.message) });
+  } finally {
+    clearTimeout(timer);
+  }
+  let text = '';
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw new ApiError({ network: true, status: 0, code: 'network', message: String(error && error.message) });
+  }
+  let json = null;
+  if (text) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = null;
+    }
+  }
+  if (!response.ok) {
+    const detail = json && json.error ? json.error : {};
+    throw new ApiError({
+      status: response.status,
+      code: detail.code || `http_${response.status}`,
+      message: detail.message || `HTTP ${response.status}`,
+      messageZh: detail.messageZh || `服务器返回 HTTP ${response.status}`,
+      problems: detail.problems || null,
+    });
+  }
+  return json;
+}
+
+/** Reads JSON kept in localStorage; `fallback` when missing or unreadable. */
+export function loadJSON(key, fallback) {
+  try {
+    const text = localStorage.getItem(key);
+    return text === null ? fallback : JSON.parse(text);
+  } catch {
+    return fallback;
+  }
+}
+
+/** Keeps JSON in localStorage; returns false when the browser refused (storage full or disabled). */
+export function saveJSON(key, value) {
+  try {
+    localStorage.setItem(key, JSON.stringify(value));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function removeKey(key) {
+  try {
+    localStorage.removeItem(key);
+  } catch {
+    /* nothing to do */
+  }
+}
+
+/** Random hexadecimal text (crypto.getRandomValues works on plain-HTTP LAN pages too). */
+export function randomHex(bytes = 8) {
+  const values = new Uint8Array(bytes);
+  crypto.getRandomValues(values);
+  return Array.from(values, (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,119 @@
+// Staff sign-in shared by the invigilator console and the venue admin pages. The token is kept in
+// localStorage per page (so a reload stays signed in); the server also sets the kd_staff cookie, which is what
+// <img src="/api/photos/…"> and plain download links use.
+
+import { api, ApiError, loadJSON, saveJSON, removeKey, randomHex } from './api.js';
+import { h } from './dom.js';
+import { setBilingualText } from './i18n.js';
+
+export class StaffSession {
+  /** storageKey: where this page keeps its token; roles: which roles may use the page. */
+  constructor(storageKey, roles) {
+    this.storageKey = storageKey;
+    this.roles = roles;
+    this.state = loadJSON(storageKey, null);
+  }
+
+  get token() {
+    return this.state ? this.state.token : null;
+  }
+
+  get user() {
+    return this.state;
+  }
+
+  async login(username, password) {
+    let terminalId = loadJSON('kd.staffTerminal', null);
+    if (!terminalId) {
+      terminalId = `staff-${randomHex(6)}`;
+      saveJSON('kd.staffTerminal', terminalId);
+    }
+    const result = await api('/api/staff/login', { method: 'POST', body: { username, password, terminalId } });
+    if (!this.roles.includes(result.role)) {
+      throw new ApiError({ status: 403, code: 'forbidden_role', message: '', messageZh: '' });
+    }
+    this.state = { token: result.token, name: result.name, role: result.role, rooms: result.rooms || [], username };
+    saveJSON(this.storageKey, this.state);
+    return this.state;
+  }
+
+  /** Checks a kept token is still good; false when the page must show the login form. */
+  async verify() {
+    if (!this.token) return false;
+    try {
+      const me = await api('/api/staff/me', { token: this.token });
+      if (!this.roles.includes(me.role)) {
+        this.forget();
+        return false;
+      }
+      this.state = { ...this.state, name: me.name, role: me.role, rooms: me.rooms };
+      saveJSON(this.storageKey, this.state);
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+        this.forget();
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async logout() {
+    const token = this.token;
+    this.forget();
+    if (token) {
+      try {
+        await api('/api/session/logout?as=staff', { method: 'POST', token });
+      } catch {
+        /* the session ends on the server by itself */
+      }
+    }
+  }
+
+  forget() {
+    this.state = null;
+    removeKey(this.storageKey);
+  }
+
+  /** GET/POST with this session's token. */
+  call(path, options = {}) {
+    return api(path, { ...options, token: this.token });
+  }
+}
+
+/**
+ * The staff login form. onSubmit(username, password) may throw; the error is shown under the form.
+ * Test hooks: staff-username, staff-password, staff-login, staff-login-error.
+ */
+export function staffLoginForm(titleKey, onSubmit, errorForRole) {
+  const username = h('input', { id: 'staff-username', name: 'username', autocomplete: 'username', required: true, testid: 'staff-username', class: 'input' });
+  const password = h('input', { id: 'staff-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, testid: 'staff-password', class: 'input' });
+  const error = h('p', { class: 'form-error', role: 'alert', testid: 'staff-login-error', hidden: true });
+  const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'staff-login', i18n: 'common.login' });
+  const form = h('form', { class: 'card login-card', novalidate: true },
+    h('h1', { class: 'card-title', i18n: titleKey }),
+    h('label', { class: 'field' }, h('span', { class: 'field-label', i18n: 'common.username' }), username),
+    h('label', { class: 'field' }, h('span', { class: 'field-label', i18n: 'common.password' }), password),
+    error,
+    button);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    if (!username.value.trim() || !password.value) {
+      error.hidden = false;
+      setBilingualText(error, { zh: '请输入用户名和密码', en: 'Enter your username and password' });
+      return;
+    }
+    button.disabled = true;
+    try {
+      await onSubmit(username.value.trim(), password.value);
+    } catch (err) {
+      error.hidden = false;
+      if (err instanceof ApiError && err.code === 'forbidden_role') setBilingualText(error, errorForRole);
+      else setBilingualText(error, err instanceof ApiError ? err.texts : { zh: String(err), en: String(err) });
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}

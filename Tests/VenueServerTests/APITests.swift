@@ -1,0 +1,196 @@
+import ExamCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import TestSupport
+import Testing
+import VenuePackage
+import VenueStore
+
+@testable import VenueServer
+
+/// Runs `body` against the venue's router with the demo exam imported.
+func withVenue<T: Sendable>(
+    startsAt: Date = Date().addingTimeInterval(3600),
+    _ body: @Sendable (any TestClientProtocol, VenueDatabase, URL) async throws -> T
+) async throws -> T {
+    let (database, folder, _) = try await Fixtures.venueWithDemo(startsAt: startsAt)
+    let configuration = VenueConfiguration(dataDirectory: folder, host: "127.0.0.1", port: 0)
+    let router = VenueApp.buildRouter(database: database, configuration: configuration, logger: Logger(label: "test"))
+    return try await Application(router: router).test(.router) { client in try await body(client, database, folder) }
+}
+
+func json(_ value: some Encodable) -> ByteBuffer {
+    ByteBuffer(bytes: try! JSONEncoder().encode(value))
+}
+
+func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return try decoder.decode(T.self, from: Data(response.body.readableBytesView))
+}
+
+struct ErrorEnvelope: Decodable {
+    struct Detail: Decodable {
+        var code: String
+        var message: String
+        var messageZh: String
+    }
+    var error: Detail
+}
+
+func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)", .contentType: "application/json"] }
+
+func candidateToken(_ client: some TestClientProtocol, index: Int = 0, terminal: String = "t1") async throws -> String {
+    let credentials = Fixtures.candidate(index)
+    let response = try await client.execute(
+        uri: "/api/candidate/login", method: .post, headers: [.contentType: "application/json"],
+        body: json(["admissionNumber": credentials.admissionNumber, "idNumber": credentials.idNumber, "terminalId": terminal]))
+    #expect(response.status == .ok)
+    return try decode(LoginResult.self, response).token
+}
+
+func staffToken(_ client: some TestClientProtocol, username: String = "invigilator1", password: String = "kaodian-demo")
+    async throws -> String
+{
+    let response = try await client.execute(
+        uri: "/api/staff/login", method: .post, headers: [.contentType: "application/json"],
+        body: json(["username": username, "password": password]))
+    #expect(response.status == .ok)
+    return try decode(LoginResult.self, response).token
+}
+
+@Suite("Venue HTTP API")
+struct APITests {
+    @Test func aCandidateTakesTheExamThroughTheAPI() async throws {
+        try await withVenue { client, _, _ in
+            let token = try await candidateToken(client)
+            // Before the start the paper is withheld, with a stable code.
+            let early = try await client.execute(uri: "/api/attempt/paper", method: .get, headers: bearer(token))
+            #expect(early.status == .conflict)
+            #expect(try decode(ErrorEnvelope.self, early).error.code == "sitting_not_started")
+
+            let invigilator = try await staffToken(client)
+            let start = try await client.execute(
+                uri: "/api/console/sittings/S-DEMO-THEORY/start", method: .post, headers: bearer(invigilator))
+            #expect(start.status == .ok)
+
+            let paperResponse = try await client.execute(uri: "/api/attempt/paper", method: .get, headers: bearer(token))
+            #expect(paperResponse.status == .ok)
+            let paper = try decode(AttemptPaper.self, paperResponse)
+            #expect(paper.paper.answerOrder.count == 18)
+            #expect(!String(buffer: paperResponse.body).contains("\"correct\""))
+
+            let save = try await client.execute(
+                uri: "/api/attempt/answers", method: .post, headers: bearer(token),
+                body: json(["changes": [AnswerChange(changeId: "c1", questionId: "Q-TF-01", response: .object(["value": .bool(true)]), clientSeq: 1)]]))
+            #expect(save.status == .ok)
+            #expect(try decode(SaveReceipt.self, save).acknowledged == ["c1"])
+
+            let submit = try await client.execute(
+                uri: "/api/attempt/submit", method: .post, headers: bearer(token), body: json(["confirm": true]))
+            #expect(submit.status == .ok)
+            #expect(try decode(SubmitResult.self, submit).unanswered == 17)
+
+            let late = try await client.execute(
+                uri: "/api/attempt/answers", method: .post, headers: bearer(token),
+                body: json(["changes": [AnswerChange(changeId: "c2", questionId: "Q-TF-01", response: .object(["value": .bool(false)]), clientSeq: 2)]]))
+            #expect(late.status == .conflict)
+            #expect(try decode(ErrorEnvelope.self, late).error.code == "attempt_submitted")
+
+            let admin = try await staffToken(client, username: "admin", password: "kaodian-admin")
+            let csv = try await client.execute(uri: "/api/admin/sittings/S-DEMO-THEORY/results.csv", method: .get, headers: bearer(admin))
+            #expect(csv.status == .ok)
+            #expect(String(buffer: csv.body).contains("KD261100001"))
+        }
+    }
+
+    @Test func errorsHaveAStableCodeAndReadableMessagesInBothLanguages() async throws {
+        try await withVenue { client, _, _ in
+            let missing = try await client.execute(uri: "/api/nothing-here", method: .get)
+            #expect(missing.status == .notFound)
+            #expect(try decode(ErrorEnvelope.self, missing).error.code == "not_found")
+
+            let malformed = try await client.execute(
+                uri: "/api/candidate/login", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: "{\"admissionNumber\": 12"))
+            #expect(malformed.status == .badRequest)
+            #expect(try decode(ErrorEnvelope.self, malformed).error.code == "invalid_request")
+
+            let wrong = try await client.execute(
+                uri: "/api/candidate/login", method: .post, headers: [.contentType: "application/json"],
+                body: json(["admissionNumber": "KD261100001", "idNumber": "110105197501010001", "terminalId": "t"]))
+            #expect(wrong.status == .unauthorized)
+            let body = try decode(ErrorEnvelope.self, wrong).error
+            #expect(body.code == "login_failed")
+            #expect(body.messageZh == "准考证号或身份证号不正确")
+
+            let anonymous = try await client.execute(uri: "/api/attempt", method: .get)
+            #expect(anonymous.status == .unauthorized)
+        }
+    }
+
+    @Test func aCandidateCannotReachStaffRoutes() async throws {
+        try await withVenue { client, _, _ in
+            let token = try await candidateToken(client)
+            for uri in ["/api/console/sittings", "/api/admin/packages", "/api/admin/sittings/S-DEMO-THEORY/results"] {
+                let response = try await client.execute(uri: uri, method: .get, headers: bearer(token))
+                #expect(response.status == .forbidden || response.status == .unauthorized, "\(uri) answered \(response.status)")
+            }
+            let invigilator = try await staffToken(client)
+            let other = try await client.execute(
+                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R02/roster", method: .get, headers: bearer(invigilator))
+            #expect(other.status == .forbidden)
+            let own = try await client.execute(
+                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R01/roster", method: .get, headers: bearer(invigilator))
+            #expect(own.status == .ok)
+        }
+    }
+
+    @Test func theOldTerminalIsToldItMovedAfterALoginElsewhere() async throws {
+        try await withVenue(startsAt: Date().addingTimeInterval(-60)) { client, _, _ in
+            let first = try await candidateToken(client, terminal: "pc-1")
+            _ = try await candidateToken(client, terminal: "pc-2")
+            let response = try await client.execute(uri: "/api/attempt/heartbeat", method: .post, headers: bearer(first))
+            #expect(response.status == .conflict)
+            #expect(try decode(ErrorEnvelope.self, response).error.code == "terminal_moved")
+        }
+    }
+
+    @Test func anAdminImportsAPackageAndARefusedOneListsEveryProblem() async throws {
+        try await withVenue { client, _, _ in
+            let admin = try await staffToken(client, username: "admin", password: "kaodian-admin")
+            var contents = Fixtures.demoContents(candidates: 8)
+            contents.packageID = UUID().uuidString
+            let good = try Data(contentsOf: try Fixtures.writePackage(contents))
+            let imported = try await client.execute(
+                uri: "/api/admin/packages", method: .post, headers: [.authorization: "Bearer \(admin)"], body: ByteBuffer(bytes: good))
+            #expect(imported.status == .ok)
+            #expect(try decode(ImportSummary.self, imported).candidates == 8)
+
+            contents.packageID = UUID().uuidString
+            contents.seats[1].seat = contents.seats[0].seat
+            contents.questions.removeAll { $0.id == "Q-SC-01" }
+            let bad = try Data(contentsOf: try Fixtures.writePackage(contents))
+            let refused = try await client.execute(
+                uri: "/api/admin/packages", method: .post, headers: [.authorization: "Bearer \(admin)"], body: ByteBuffer(bytes: bad))
+            #expect(refused.status == .unprocessableContent)
+            let text = String(buffer: refused.body)
+            #expect(text.contains("seat_taken_twice"))
+            #expect(text.contains("paper_missing_question"))
+        }
+    }
+
+    @Test func pagesAreServedWithAStrictContentSecurityPolicy() async throws {
+        try await withVenue { client, _, _ in
+            let page = try await client.execute(uri: "/", method: .get)
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            #expect(health.status == .ok)
+        }
+    }
+}
