@@ -82,6 +82,7 @@ let package = Package(
         .executableTarget(
             name: "kaodian-load",
             dependencies: [
+                "DemoContent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -47,6 +47,7 @@ struct VenueAPI: Sendable {
         api.get("admin/sittings/:sittingId/results", use: results)
         api.get("admin/sittings/:sittingId/results.csv", use: resultsCSV)
         api.get("admin/attempts/:attemptId", use: review)
+        api.get("admin/attempts/:attemptId/log", use: answerLog)
         api.get("admin/attachments/:attachmentId", use: staffAttachment)
     }
 
@@ -314,6 +315,14 @@ struct VenueAPI: Sendable {
     @Sendable func review(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<AttemptReview> {
         _ = try await staff(request, roles: [.admin])
         return JSONResponse(try await database.review(attemptID: try context.parameters.require("attemptId")))
+    }
+
+    @Sendable func answerLog(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<[AnswerLogEntry]> {
+        _ = try await staff(request, roles: [.admin])
+        return JSONResponse(
+            try await database.answerLog(
+                attemptID: try context.parameters.require("attemptId"),
+                questionID: request.uri.queryParameters["questionId"].map(String.init)))
     }
 
     @Sendable func staffAttachment(_ request: Request, context: VenueRequestContext) async throws -> Response {

@@ -183,6 +183,14 @@ enum VenueMigrations {
                         sha256 TEXT NOT NULL,
                         storedAt INTEGER NOT NULL
                     );
+                    CREATE TRIGGER answer_log_no_update BEFORE UPDATE ON answer_log
+                    BEGIN SELECT RAISE(ABORT, 'answer_log is append-only'); END;
+                    CREATE TRIGGER answer_log_no_delete BEFORE DELETE ON answer_log
+                    BEGIN SELECT RAISE(ABORT, 'answer_log is append-only'); END;
+                    CREATE TRIGGER attempt_event_no_update BEFORE UPDATE ON attempt_event
+                    BEGIN SELECT RAISE(ABORT, 'attempt_event is append-only'); END;
+                    CREATE TRIGGER attempt_event_no_delete BEFORE DELETE ON attempt_event
+                    BEGIN SELECT RAISE(ABORT, 'attempt_event is append-only'); END;
                     CREATE TABLE time_extension (
                         id INTEGER PRIMARY KEY,
                         sittingId TEXT NOT NULL REFERENCES sitting(id),

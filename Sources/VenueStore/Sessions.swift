@@ -2,6 +2,7 @@ import Crypto
 import ExamCore
 import Foundation
 import GRDB
+import Synchronization
 import VenuePackage
 
 /// The terminal a request came from.
@@ -69,36 +70,48 @@ extension VenueDatabase {
     public func session(token: String, now: Date = Date()) async throws -> Session {
         guard !token.isEmpty, token.utf8.count <= 128 else { throw StoreError.sessionUnknown }
         let hash = SessionToken.hash(token)
-        return try await pool.read { db in
-            guard let record = try SessionRecord.filter(SessionRecord.Columns.tokenHash == hash).fetchOne(db) else {
-                throw StoreError.sessionUnknown
-            }
+        if let cached = sessionCache.withLock({ $0[hash] }) {
+            guard cached.expiresAt > now.millis else { throw StoreError.sessionExpired }
+            return cached.session
+        }
+        let (session, expiresAt) = try await pool.read { db -> (Session, Int64) in
+            guard let record = try db.session(tokenHash: hash) else { throw StoreError.sessionUnknown }
             if let reason = record.endReason {
                 throw reason == "moved" ? StoreError.terminalMoved : StoreError.sessionEnded(reason: reason)
             }
-            guard record.expiresAt > now.millis else { throw StoreError.sessionExpired }
-            if record.kind == "candidate", let attemptID = record.attemptId,
-                let attempt = try AttemptRecord.fetchOne(db, key: attemptID)
-            {
-                return .candidate(
-                    CandidateSession(
-                        sessionID: record.id, attemptID: attemptID, admissionNumber: attempt.admissionNumber,
-                        sittingID: Sitting.ID(attempt.sittingId), terminalID: record.terminalId))
+            if record.kind == "candidate", let attemptID = record.attemptId, let attempt = try db.attempt(id: attemptID) {
+                let session = CandidateSession(
+                    sessionID: record.id, attemptID: attemptID, admissionNumber: attempt.admissionNumber,
+                    sittingID: Sitting.ID(attempt.sittingId), terminalID: record.terminalId)
+                return (.candidate(session), record.expiresAt)
             }
             if record.kind == "staff", let username = record.username, let staff = try StaffRecord.fetchOne(db, key: username) {
-                return .staff(try Self.staffSession(staff, sessionID: record.id))
+                return (.staff(try Self.staffSession(staff, sessionID: record.id)), record.expiresAt)
             }
             throw StoreError.sessionUnknown
+        }
+        guard expiresAt > now.millis else { throw StoreError.sessionExpired }
+        sessionCache.withLock { $0[hash] = (session, expiresAt) }
+        return session
+    }
+
+    /// Drops ended sessions from the cache (after the transaction that ended them has committed).
+    func forgetSessions(tokenHashes: [String]) {
+        guard !tokenHashes.isEmpty else { return }
+        sessionCache.withLock { cache in
+            for hash in tokenHashes { cache.removeValue(forKey: hash) }
         }
     }
 
     /// Ends a session (logout). Ending an ended session is harmless.
     public func logout(sessionID: String, now: Date = Date()) async throws {
-        try await groupCommit.write { db in
+        let hash = try await groupCommit.write { db -> String? in
             try db.execute(
                 sql: "UPDATE session SET endedAt = ?, endReason = 'logout' WHERE id = ? AND endedAt IS NULL",
                 arguments: [now.millis, sessionID])
+            return try SessionRecord.fetchOne(db, key: sessionID)?.tokenHash
         }
+        forgetSessions(tokenHashes: hash.map { [$0] } ?? [])
     }
 
     static func staffSession(_ staff: StaffRecord, sessionID: String) throws -> StaffSession {

@@ -13,14 +13,16 @@ extension VenueDatabase {
         guard isClientID(terminal.terminalID) else { throw StoreError.invalidRequest("terminalId") }
         guard !admissionNumber.isEmpty, admissionNumber.count <= 64 else { throw StoreError.loginFailed }
         let token = SessionToken.make()
-        return try await groupCommit.write { db in
+        let (result, ended) = try await groupCommit.write { db -> (LoginResult, String?) in
             guard let candidate = try CandidateRecord.fetchOne(db, key: admissionNumber),
                 candidate.idNumber == IdentityNumber.normalise(idNumber)
             else { throw StoreError.loginFailed }
             var attempt = try Self.chooseAttempt(db, admissionNumber: admissionNumber, now: now)
             let sessionID = UUID().uuidString.lowercased()
             var moved = false
+            var ended: String?
             if let previousID = attempt.activeSessionId, let previous = try SessionRecord.fetchOne(db, key: previousID) {
+                ended = previous.tokenHash
                 try db.execute(
                     sql: "UPDATE session SET endedAt = ?, endReason = 'moved' WHERE id = ? AND endedAt IS NULL",
                     arguments: [now.millis, previousID])
@@ -40,10 +42,13 @@ extension VenueDatabase {
             ).insert(db)
             attempt.activeSessionId = sessionID
             try attempt.update(db)
-            return LoginResult(
+            let result = LoginResult(
                 token: token, attemptId: attempt.id, movedFromAnotherTerminal: moved, name: candidate.name, role: nil,
                 rooms: nil)
+            return (result, ended)
         }
+        forgetSessions(tokenHashes: ended.map { [$0] } ?? [])
+        return result
     }
 
     /// The attempt a login continues or opens.
@@ -91,8 +96,8 @@ extension VenueDatabase {
     /// Who, where, which sitting and the server's clock, for the terminal.
     public func attemptState(_ session: CandidateSession, now: Date = Date()) async throws -> AttemptState {
         try await pool.read { db in
-            guard let attempt = try AttemptRecord.fetchOne(db, key: session.attemptID),
-                let sitting = try SittingRecord.fetchOne(db, key: attempt.sittingId),
+            guard let attempt = try db.attempt(id: session.attemptID),
+                let sitting = try db.sitting(id: attempt.sittingId),
                 let candidate = try CandidateRecord.fetchOne(db, key: attempt.admissionNumber),
                 let seat = try SeatAssignmentRecord.fetchOne(
                     db, key: ["sittingId": attempt.sittingId, "admissionNumber": attempt.admissionNumber]),
@@ -122,8 +127,8 @@ extension VenueDatabase {
     /// The server clock for one attempt (the heartbeat answer).
     public func clock(_ session: CandidateSession, now: Date = Date()) async throws -> (ClockView, status: String) {
         try await pool.read { db in
-            guard let attempt = try AttemptRecord.fetchOne(db, key: session.attemptID),
-                let sitting = try SittingRecord.fetchOne(db, key: attempt.sittingId)
+            guard let attempt = try db.attempt(id: session.attemptID),
+                let sitting = try db.sitting(id: attempt.sittingId)
             else { throw StoreError.notFound("考试 / the attempt") }
             if attempt.activeSessionId != session.sessionID { throw StoreError.terminalMoved }
             let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
@@ -135,8 +140,8 @@ extension VenueDatabase {
     public func attemptPaper(_ session: CandidateSession, now: Date = Date()) async throws -> AttemptPaper {
         let paper = try await assembledPaper(for: session.sittingID)
         let (attempt, answers, phase) = try await pool.read { db in
-            guard let attempt = try AttemptRecord.fetchOne(db, key: session.attemptID),
-                let sitting = try SittingRecord.fetchOne(db, key: attempt.sittingId)
+            guard let attempt = try db.attempt(id: session.attemptID),
+                let sitting = try db.sitting(id: attempt.sittingId)
             else { throw StoreError.notFound("考试 / the attempt") }
             let answers = try AnswerRecord.filter(AnswerRecord.Columns.attemptId == attempt.id).fetchAll(db)
             return (attempt, answers, Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now))
@@ -210,7 +215,7 @@ extension VenueDatabase {
             var seq = attempt.logLength
             for item in items {
                 let change = item.change
-                if try AnswerLogRecord.filter(AnswerLogRecord.Columns.changeId == change.changeId).fetchCount(db) > 0 {
+                if try db.isLogged(changeID: change.changeId) {
                     continue
                 }
                 if let attachmentID = item.attachmentID {
@@ -226,7 +231,7 @@ extension VenueDatabase {
                     clientSeq: change.clientSeq, sessionId: session.sessionID, terminalId: session.terminalID,
                     clientTime: change.clientTime, serverTime: receivedAt.millis
                 ).insert(db)
-                let existing = try AnswerRecord.fetchOne(db, key: ["attemptId": attempt.id, "questionId": change.questionId])
+                let existing = try db.answer(attemptID: attempt.id, questionID: change.questionId)
                 if let existing, existing.sessionId == session.sessionID, existing.clientSeq >= change.clientSeq {
                     continue  // an older change of this terminal arriving late: logged, but not current
                 }
@@ -245,17 +250,17 @@ extension VenueDatabase {
                 answer.clientSeq = change.clientSeq
                 try answer.save(db)
             }
-            try db.execute(
-                sql: "UPDATE attempt SET logLength = ?, status = CASE status WHEN 'waiting' THEN 'answering' ELSE status END WHERE id = ?",
-                arguments: [seq, attempt.id])
+            try db.executeCached(
+                "UPDATE attempt SET logLength = ?, status = CASE status WHEN 'waiting' THEN 'answering' ELSE status END WHERE id = ?",
+                [seq, attempt.id])
             return SaveReceipt(acknowledged: items.map(\.change.changeId), clock: ClockView(phase, now: receivedAt))
         }
     }
 
     /// The attempt and its sitting, refusing a terminal that is no longer the candidate's active one.
     static func lockedAttempt(_ db: Database, session: CandidateSession) throws -> (AttemptRecord, SittingRecord) {
-        guard let attempt = try AttemptRecord.fetchOne(db, key: session.attemptID),
-            let sitting = try SittingRecord.fetchOne(db, key: attempt.sittingId)
+        guard let attempt = try db.attempt(id: session.attemptID),
+            let sitting = try db.sitting(id: attempt.sittingId)
         else { throw StoreError.notFound("考试 / the attempt") }
         guard attempt.activeSessionId == session.sessionID else { throw StoreError.terminalMoved }
         return (attempt, sitting)
@@ -313,18 +318,30 @@ extension VenueDatabase {
                 arguments: ["now": now.millis, "cutoff": cutoff]
             ).map { (id: $0["id"] as String, sitting: Sitting.ID($0["sittingId"] as String)) }
         }
+        // Submitted concurrently so that group commit puts many of them in one transaction.
+        var papers: [Sitting.ID: AssembledPaper] = [:]
+        for sitting in Set(due.map(\.sitting)) { papers[sitting] = try await assembledPaper(for: sitting) }
+        let loaded = papers
         var submitted: [String] = []
-        for item in due {
-            let paper = try await assembledPaper(for: item.sitting)
-            let done = try await groupCommit.write { db -> Bool in
-                guard let attempt = try AttemptRecord.fetchOne(db, key: item.id), attempt.status != AttemptStatus.submitted.rawValue,
-                    let sitting = try SittingRecord.fetchOne(db, key: attempt.sittingId),
-                    case .over = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
-                else { return false }
-                _ = try Self.submitInTransaction(db, attempt: attempt, paper: paper, kind: .timeUp, now: now)
-                return true
+        for chunk in stride(from: 0, to: due.count, by: 500).map({ Array(due[$0..<min($0 + 500, due.count)]) }) {
+            submitted += try await withThrowingTaskGroup(of: String?.self) { group in
+                for item in chunk {
+                    guard let paper = loaded[item.sitting] else { continue }
+                    group.addTask {
+                        try await self.groupCommit.write { db -> String? in
+                            guard let attempt = try db.attempt(id: item.id),
+                                attempt.status != AttemptStatus.submitted.rawValue,
+                                let sitting = try db.sitting(id: attempt.sittingId),
+                                case .over = Self.sittingClock(sitting).phase(
+                                    attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
+                            else { return nil }
+                            _ = try Self.submitInTransaction(db, attempt: attempt, paper: paper, kind: .timeUp, now: now)
+                            return item.id
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
             }
-            if done { submitted.append(item.id) }
         }
         return submitted
     }

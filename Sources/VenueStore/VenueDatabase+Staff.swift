@@ -94,6 +94,19 @@ public struct AttemptReview: Codable, Sendable {
     public var events: [EventView]
 }
 
+/// One entry of an attempt's answer log: who changed which answer to what, when, from which terminal.
+public struct AnswerLogEntry: Codable, Sendable {
+    public var seq: Int64
+    public var changeId: String
+    public var questionId: String
+    public var kind: String
+    public var response: JSONValue?
+    public var flagged: Bool?
+    public var terminalId: String
+    public var clientTime: Int64?
+    public var serverTime: Int64
+}
+
 public struct EventView: Codable, Sendable {
     public var kind: String
     public var serverTime: Int64
@@ -304,6 +317,23 @@ extension VenueDatabase {
             events: events.map {
                 EventView(kind: $0.kind, serverTime: $0.serverTime, clientTime: $0.clientTime, terminalId: $0.terminalId, detail: $0.detail)
             })
+    }
+
+    /// The answer log of an attempt in order, optionally for one question only.
+    public func answerLog(attemptID: String, questionID: String? = nil) async throws -> [AnswerLogEntry] {
+        try await pool.read { db in
+            guard try AttemptRecord.fetchOne(db, key: attemptID) != nil else {
+                throw StoreError.notFound("考试 \(attemptID) / the attempt \(attemptID)")
+            }
+            var request = AnswerLogRecord.filter(AnswerLogRecord.Columns.attemptId == attemptID)
+            if let questionID { request = request.filter(Column("questionId") == questionID) }
+            return try request.order(AnswerLogRecord.Columns.seq).fetchAll(db).map {
+                AnswerLogEntry(
+                    seq: $0.seq, changeId: $0.changeId, questionId: $0.questionId, kind: $0.kind,
+                    response: $0.response.flatMap { JSONValue(json: Data($0.utf8)) }, flagged: $0.flagged,
+                    terminalId: $0.terminalId, clientTime: $0.clientTime, serverTime: $0.serverTime)
+            }
+        }
     }
 
     /// A candidate's registered photo.

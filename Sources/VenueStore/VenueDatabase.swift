@@ -14,6 +14,9 @@ public final class VenueDatabase: Sendable {
     public let attachmentsFolder: URL
     /// Assembled papers by sitting; cleared when a package is imported.
     private let paperCache = Mutex<[Sitting.ID: AssembledPaper]>([:])
+    /// Live sessions by token hash, so a request does not need a database read to learn who sent it.
+    /// Only this process ends sessions, and it drops them from here when it does.
+    let sessionCache = Mutex<[String: (session: Session, expiresAt: Int64)]>([:])
 
     /// Opens (and creates or migrates) the database in `folder`.
     public static func open(folder: URL, logger: Logger = Logger(label: "kaodian.store")) throws -> VenueDatabase {

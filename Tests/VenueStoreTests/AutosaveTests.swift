@@ -114,6 +114,24 @@ struct AutosaveTests {
         }
     }
 
+    @Test func theAnswerLogIsAppendOnlyAndTracesEveryChange() async throws {
+        let (database, _, _) = try await Fixtures.venueWithDemo(startsAt: Date().addingTimeInterval(-10))
+        let session = try await login(database, 0, terminal: "pc-03")
+        _ = try await database.saveAnswers(session, changes: [change("Q-SA-01", #"{"text":"初稿"}"#, seq: 1)])
+        _ = try await database.saveAnswers(session, changes: [change("Q-SA-01", #"{"text":"定稿"}"#, seq: 2)])
+        let log = try await database.answerLog(attemptID: session.attemptID, questionID: "Q-SA-01")
+        #expect(log.map(\.seq) == [1, 2])
+        #expect(log.map(\.terminalId) == ["pc-03", "pc-03"])
+        #expect(log.last?.response == .object(["text": .string("定稿")]))
+        let queue = try DatabaseQueue(path: database.path)
+        await #expect(throws: DatabaseError.self) {
+            try await queue.write { try $0.execute(sql: "UPDATE answer_log SET response = '{}'") }
+        }
+        await #expect(throws: DatabaseError.self) {
+            try await queue.write { try $0.execute(sql: "DELETE FROM answer_log") }
+        }
+    }
+
     @Test func aBadAnswerIsRefusedAndNothingOfTheRequestIsWritten() async throws {
         let (database, _, _) = try await Fixtures.venueWithDemo(startsAt: Date().addingTimeInterval(-10))
         let session = try await login(database, 0)

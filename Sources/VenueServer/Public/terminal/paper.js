@@ -319,6 +319,8 @@ function thesisWidget(item, ctx) {
     const accept = types.flatMap((x) => (x === 'jpg' ? ['.jpg', '.jpeg'] : [`.${x}`])).join(',');
     const typeText = types.map((x) => x.toUpperCase()).join(' / ');
     fileInput = h('input', { type: 'file', class: 'file-input', accept, testid: `file-${item.id}`, id: `file-${item.id}` });
+    const chooser = h('label', { class: 'btn file-button', for: `file-${item.id}`, testid: `file-button-${item.id}` },
+      h('span', { class: 'file-icon', 'aria-hidden': 'true' }, '⇪'), h('span', { i18n: 'term.chooseFile' }));
     removeButton = h('button', { type: 'button', class: 'btn btn-small', testid: `attachment-remove-${item.id}`, i18n: 'term.attachmentRemove', hidden: true });
     removeButton.addEventListener('click', () => {
       if (disabled) return;
@@ -366,9 +368,9 @@ function thesisWidget(item, ctx) {
       }
     });
     parts.push(h('div', { class: 'attachment' },
-      h('label', { class: 'field-label', for: `file-${item.id}`, i18n: 'term.attachment' }),
+      h('p', { class: 'field-label', i18n: 'term.attachment' }),
       h('p', { class: 'muted small', i18n: 'term.attachmentHint', params: { types: typeText, size: formatBytes(rule.maxBytes) } }),
-      fileInput, uploadState, uploadError,
+      h('div', { class: 'file-picker' }, fileInput, chooser), uploadState, uploadError,
       h('div', { class: 'row' }, uploaded, removeButton)));
   }
   return {
@@ -382,6 +384,7 @@ function thesisWidget(item, ctx) {
     setDisabled(value) {
       disabled = value;
       if (fileInput) fileInput.disabled = value;
+      if (fileInput) fileInput.parentElement.classList.toggle('is-disabled', value);
       if (removeButton) removeButton.disabled = value;
     },
   };
