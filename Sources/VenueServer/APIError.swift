@@ -97,10 +97,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension JSONEncoder {
-    /// The API's JSON: sorted keys, unescaped slashes, ISO-8601 dates.
+    /// The API's JSON: unescaped slashes, ISO-8601 dates.
     static var api: JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return encoder
     }

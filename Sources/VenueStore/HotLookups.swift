@@ -12,11 +12,6 @@ extension Database {
         try SittingRecord.fetchOne(cachedStatement(sql: "SELECT * FROM sitting WHERE id = ?"), arguments: [id])
     }
 
-    func answer(attemptID: String, questionID: String) throws -> AnswerRecord? {
-        try AnswerRecord.fetchOne(
-            cachedStatement(sql: "SELECT * FROM answer WHERE attemptId = ? AND questionId = ?"), arguments: [attemptID, questionID])
-    }
-
     func isLogged(changeID: String) throws -> Bool {
         try Bool.fetchOne(cachedStatement(sql: "SELECT 1 FROM answer_log WHERE changeId = ?"), arguments: [changeID]) ?? false
     }

@@ -74,6 +74,24 @@ struct SittingRecord: Codable, FetchableRecord, PersistableRecord {
     }
 }
 
+extension SittingRecord {
+    init(row: Row) throws {
+        id = row["id"]
+        name = row["name"]
+        subject = row["subject"]
+        paperId = row["paperId"]
+        scheduledStart = row["scheduledStart"]
+        durationSeconds = row["durationSeconds"]
+        lateEntrySeconds = row["lateEntrySeconds"]
+        body = row["body"]
+        startedAt = row["startedAt"]
+        startedBy = row["startedBy"]
+        closedAt = row["closedAt"]
+        extensionSeconds = row["extensionSeconds"]
+        packageId = row["packageId"]
+    }
+}
+
 struct SittingRoomRecord: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "sitting_room"
     var sittingId: String
@@ -142,6 +160,27 @@ struct AttemptRecord: Codable, FetchableRecord, PersistableRecord {
         static let sittingId = Column(CodingKeys.sittingId)
         static let admissionNumber = Column(CodingKeys.admissionNumber)
         static let status = Column(CodingKeys.status)
+    }
+}
+
+// Read on every autosave and heartbeat: decoded column by column rather than through Codable,
+// which profiling showed to cost more than the SQLite work.
+extension AttemptRecord {
+    init(row: Row) throws {
+        id = row["id"]
+        sittingId = row["sittingId"]
+        admissionNumber = row["admissionNumber"]
+        seed = row["seed"]
+        status = row["status"]
+        createdAt = row["createdAt"]
+        submittedAt = row["submittedAt"]
+        submittedBy = row["submittedBy"]
+        extensionSeconds = row["extensionSeconds"]
+        logLength = row["logLength"]
+        activeSessionId = row["activeSessionId"]
+        score = row["score"]
+        maxPoints = row["maxPoints"]
+        pendingPoints = row["pendingPoints"]
     }
 }
 
@@ -223,6 +262,23 @@ struct SessionRecord: Codable, FetchableRecord, PersistableRecord {
         static let tokenHash = Column(CodingKeys.tokenHash)
         static let attemptId = Column(CodingKeys.attemptId)
         static let endedAt = Column(CodingKeys.endedAt)
+    }
+}
+
+extension SessionRecord {
+    init(row: Row) throws {
+        id = row["id"]
+        tokenHash = row["tokenHash"]
+        kind = row["kind"]
+        attemptId = row["attemptId"]
+        username = row["username"]
+        terminalId = row["terminalId"]
+        userAgent = row["userAgent"]
+        address = row["address"]
+        createdAt = row["createdAt"]
+        expiresAt = row["expiresAt"]
+        endedAt = row["endedAt"]
+        endReason = row["endReason"]
     }
 }
 

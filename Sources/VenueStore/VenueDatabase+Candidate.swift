@@ -154,7 +154,7 @@ extension VenueDatabase {
             attemptId: attempt.id, status: attempt.status, paper: CandidatePaper(paper: paper, layout: layout),
             answers: answers.map {
                 SavedAnswer(
-                    questionId: $0.questionId, response: $0.response.flatMap { JSONValue(json: Data($0.utf8)) },
+                    questionId: $0.questionId, response: $0.response.flatMap(storedBody),
                     flagged: $0.flagged, seq: $0.logSeq)
             },
             clock: ClockView(phase, now: now))
@@ -186,12 +186,12 @@ extension VenueDatabase {
                 guard change.flagged != nil else { throw StoreError.invalidRequest("a flag change needs flagged") }
                 prepared.append(Prepared(change: change))
             case .answer:
-                guard let value = change.response, value != .null else {
+                guard let body = change.response else {
                     prepared.append(Prepared(change: change))
                     continue
                 }
                 do throws(ResponseError) {
-                    let response = try Response.decode(value.jsonData(), for: answerable.question)
+                    let response = try Response(body, for: answerable.question)
                     var attachmentID: String?
                     if case .thesis(_, let attachment?) = response { attachmentID = attachment.id }
                     prepared.append(
@@ -225,30 +225,36 @@ extension VenueDatabase {
                     }
                 }
                 seq += 1
-                try AnswerLogRecord(
-                    attemptId: attempt.id, seq: seq, changeId: change.changeId, questionId: change.questionId,
-                    kind: change.kind.rawValue, response: item.canonical, flagged: change.flagged,
-                    clientSeq: change.clientSeq, sessionId: session.sessionID, terminalId: session.terminalID,
-                    clientTime: change.clientTime, serverTime: receivedAt.millis
-                ).insert(db)
-                let existing = try db.answer(attemptID: attempt.id, questionID: change.questionId)
-                if let existing, existing.sessionId == session.sessionID, existing.clientSeq >= change.clientSeq {
-                    continue  // an older change of this terminal arriving late: logged, but not current
-                }
-                var answer =
-                    existing
-                    ?? AnswerRecord(
-                        attemptId: attempt.id, questionId: change.questionId, response: nil, flagged: false,
-                        updatedAt: receivedAt.millis, logSeq: seq, sessionId: session.sessionID, clientSeq: change.clientSeq)
-                switch change.kind {
-                case .answer: answer.response = item.canonical
-                case .flag: answer.flagged = change.flagged ?? false
-                }
-                answer.updatedAt = receivedAt.millis
-                answer.logSeq = seq
-                answer.sessionId = session.sessionID
-                answer.clientSeq = change.clientSeq
-                try answer.save(db)
+                try db.executeCached(
+                    """
+                    INSERT INTO answer_log (attemptId, seq, changeId, questionId, kind, response, flagged, clientSeq,
+                                            sessionId, terminalId, clientTime, serverTime)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        attempt.id, seq, change.changeId, change.questionId, change.kind.rawValue, item.canonical,
+                        change.flagged, change.clientSeq, session.sessionID, session.terminalID, change.clientTime,
+                        receivedAt.millis,
+                    ])
+                // The current answer takes the change unless it is an older change of the same terminal session
+                // arriving late (it stays in the log, but is not current).
+                let isAnswer = change.kind == .answer
+                try db.executeCached(
+                    """
+                    INSERT INTO answer (attemptId, questionId, response, flagged, updatedAt, logSeq, sessionId, clientSeq)
+                    VALUES (:attempt, :question, :response, :flagged, :at, :seq, :session, :clientSeq)
+                    ON CONFLICT (attemptId, questionId) DO UPDATE SET
+                        response = CASE WHEN :isAnswer THEN excluded.response ELSE answer.response END,
+                        flagged = CASE WHEN :isAnswer THEN answer.flagged ELSE excluded.flagged END,
+                        updatedAt = excluded.updatedAt, logSeq = excluded.logSeq,
+                        sessionId = excluded.sessionId, clientSeq = excluded.clientSeq
+                    WHERE answer.sessionId != excluded.sessionId OR answer.clientSeq < excluded.clientSeq
+                    """,
+                    [
+                        "attempt": attempt.id, "question": change.questionId, "response": isAnswer ? item.canonical : nil,
+                        "flagged": isAnswer ? false : (change.flagged ?? false), "at": receivedAt.millis, "seq": seq,
+                        "session": session.sessionID, "clientSeq": change.clientSeq, "isAnswer": isAnswer,
+                    ])
             }
             try db.executeCached(
                 "UPDATE attempt SET logLength = ?, status = CASE status WHEN 'waiting' THEN 'answering' ELSE status END WHERE id = ?",

@@ -70,7 +70,7 @@ public struct ResultRow: Codable, Sendable {
 public struct AttemptReview: Codable, Sendable {
     public struct Item: Codable, Sendable {
         public var questionId: String
-        public var response: JSONValue?
+        public var response: AnswerPayload?
         public var flagged: Bool
         public var score: Double?
         public var maxPoints: Double
@@ -100,7 +100,7 @@ public struct AnswerLogEntry: Codable, Sendable {
     public var changeId: String
     public var questionId: String
     public var kind: String
-    public var response: JSONValue?
+    public var response: AnswerPayload?
     public var flagged: Bool?
     public var terminalId: String
     public var clientTime: Int64?
@@ -305,7 +305,7 @@ extension VenueDatabase {
             let answer = answers.first { $0.questionId == id.rawValue }
             let score = scores.first { $0.questionId == id.rawValue }
             return AttemptReview.Item(
-                questionId: id.rawValue, response: answer?.response.flatMap { JSONValue(json: Data($0.utf8)) },
+                questionId: id.rawValue, response: answer?.response.flatMap(storedBody),
                 flagged: answer?.flagged ?? false, score: score?.score,
                 maxPoints: score?.maxPoints ?? paper.answerable[id]?.question.points ?? 0, status: score?.status)
         }
@@ -330,7 +330,7 @@ extension VenueDatabase {
             return try request.order(AnswerLogRecord.Columns.seq).fetchAll(db).map {
                 AnswerLogEntry(
                     seq: $0.seq, changeId: $0.changeId, questionId: $0.questionId, kind: $0.kind,
-                    response: $0.response.flatMap { JSONValue(json: Data($0.utf8)) }, flagged: $0.flagged,
+                    response: $0.response.flatMap(storedBody), flagged: $0.flagged,
                     terminalId: $0.terminalId, clientTime: $0.clientTime, serverTime: $0.serverTime)
             }
         }

@@ -67,7 +67,7 @@ public struct AttemptState: Codable, Sendable {
 /// A saved answer as the terminal gets it back.
 public struct SavedAnswer: Codable, Sendable, Hashable {
     public var questionId: String
-    public var response: JSONValue?
+    public var response: AnswerPayload?
     public var flagged: Bool
     public var seq: Int64
 }
@@ -91,14 +91,14 @@ public struct AnswerChange: Codable, Sendable, Hashable {
     public var questionId: String
     public var kind: Kind
     /// The answer (kind `answer`); null clears it.
-    public var response: JSONValue?
+    public var response: AnswerPayload?
     /// The review flag (kind `flag`).
     public var flagged: Bool?
     public var clientSeq: Int64
     public var clientTime: Int64?
 
     public init(
-        changeId: String, questionId: String, kind: Kind = .answer, response: JSONValue? = nil, flagged: Bool? = nil,
+        changeId: String, questionId: String, kind: Kind = .answer, response: AnswerPayload? = nil, flagged: Bool? = nil,
         clientSeq: Int64, clientTime: Int64? = nil
     ) {
         self.changeId = changeId
@@ -150,4 +150,9 @@ public struct SubmitResult: Codable, Sendable {
 /// Whether a terminal-chosen id (change, event, terminal) is acceptable: 1 to 64 letters, digits, '-' or '_'.
 func isClientID(_ value: String) -> Bool {
     isWellFormedIdentifier(value) && !value.contains(".")
+}
+
+/// A stored canonical answer read back in its wire form.
+func storedBody(_ json: String) -> AnswerPayload? {
+    try? JSONDecoder().decode(AnswerPayload.self, from: Data(json.utf8))
 }

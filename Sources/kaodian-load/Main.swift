@@ -52,10 +52,10 @@ struct Candidates: AsyncParsableCommand {
                     percentile(sorted, 0.5), percentile(sorted, 0.95), percentile(sorted, 0.99), window.errors))
             }
         }
-        let startSample = Task { () -> ProcessSample? in
+        let startSample = Task { () -> (server: ProcessSample?, own: ProcessSample?) in
             try? await Task.sleep(until: steadyAt)
             metrics.startRecording()
-            return serverPid.flatMap(ProcessSample.read)
+            return (serverPid.flatMap(ProcessSample.read), ProcessSample.read(pid: getpid()))
         }
 
         await withTaskGroup(of: Void.self) { tasks in
@@ -76,8 +76,9 @@ struct Candidates: AsyncParsableCommand {
         }
         metrics.stopRecording()
         let endSample = serverPid.flatMap(ProcessSample.read)
+        let ownEnd = ProcessSample.read(pid: getpid())
         reporter.cancel()
-        let first = await startSample.value
+        let (first, ownStart) = await startSample.value
         try await group.shutdownGracefully()
 
         let state = metrics.snapshot()
@@ -98,6 +99,9 @@ struct Candidates: AsyncParsableCommand {
                                 (endSample.cpuSeconds - first.cpuSeconds) / duration, endSample.cpuSeconds - first.cpuSeconds, duration))
             lines.append(String(format: "  server memory           RSS %.0f MiB, peak %.0f MiB",
                                 Double(endSample.rssKiB) / 1024, Double(endSample.peakRSSKiB) / 1024))
+        }
+        if let ownStart, let ownEnd {
+            lines.append(String(format: "  load generator CPU      %.2f cores (same machine)", (ownEnd.cpuSeconds - ownStart.cpuSeconds) / duration))
         }
         say(lines.joined(separator: "\n"))
     }

@@ -107,3 +107,42 @@ struct QuestionProblemTests {
         #expect(question.problems().count == 1)
     }
 }
+
+@Suite("Canonical answer JSON")
+struct CanonicalJSONTests {
+    /// The stored bytes must stay exactly what `JSONEncoder` (sorted keys, unescaped slashes) writes.
+    @Test func theHandWrittenFormMatchesJSONEncoderForEveryKindOfText() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var samples = (0..<128).map { String(UnicodeScalar(UInt8($0))) }
+        samples += ["电流/电压\n第二行", "引号\"和\\反斜杠", "emoji 🔌⚡", "\u{2028}\u{2029}", "\u{FEFF}bom", "e\u{301}", "𠮷", ""]
+        struct Thesis: Encodable {
+            var text: String
+            var attachment: AttachmentReference?
+        }
+        struct Calculation: Encodable {
+            var value: String
+            var working: String
+        }
+        struct Order: Encodable {
+            var order: [String]
+            var description: String
+        }
+        for text in samples {
+            #expect(Response.text(text).canonicalJSON() == (try encoder.encode(["text": text])))
+            #expect(Response.choices([text, "b"]).canonicalJSON() == (try encoder.encode(["choices": [text, "b"]])))
+            #expect(
+                Response.calculation(value: text, working: "w/" + text).canonicalJSON()
+                    == (try encoder.encode(Calculation(value: text, working: "w/" + text))))
+            #expect(
+                Response.order(steps: ["s1", text], description: text).canonicalJSON()
+                    == (try encoder.encode(Order(order: ["s1", text], description: text))))
+            let attachment = AttachmentReference(id: "id-1", name: text + ".pdf", bytes: 12_345, sha256: "ab")
+            #expect(
+                Response.thesis(text: text, attachment: attachment).canonicalJSON()
+                    == (try encoder.encode(Thesis(text: text, attachment: attachment))))
+        }
+        #expect(Response.truth(true).canonicalJSON() == (try encoder.encode(["value": true])))
+        #expect(Response.thesis(text: "x", attachment: nil).canonicalJSON() == Data(#"{"text":"x"}"#.utf8))
+    }
+}

@@ -86,7 +86,7 @@ struct APITests {
 
             let save = try await client.execute(
                 uri: "/api/attempt/answers", method: .post, headers: bearer(token),
-                body: json(["changes": [AnswerChange(changeId: "c1", questionId: "Q-TF-01", response: .object(["value": .bool(true)]), clientSeq: 1)]]))
+                body: json(["changes": [AnswerChange(changeId: "c1", questionId: "Q-TF-01", response: AnswerPayload(value: .bool(true)), clientSeq: 1)]]))
             #expect(save.status == .ok)
             #expect(try decode(SaveReceipt.self, save).acknowledged == ["c1"])
 
@@ -97,7 +97,7 @@ struct APITests {
 
             let late = try await client.execute(
                 uri: "/api/attempt/answers", method: .post, headers: bearer(token),
-                body: json(["changes": [AnswerChange(changeId: "c2", questionId: "Q-TF-01", response: .object(["value": .bool(false)]), clientSeq: 2)]]))
+                body: json(["changes": [AnswerChange(changeId: "c2", questionId: "Q-TF-01", response: AnswerPayload(value: .bool(false)), clientSeq: 2)]]))
             #expect(late.status == .conflict)
             #expect(try decode(ErrorEnvelope.self, late).error.code == "attempt_submitted")
 

@@ -19,7 +19,9 @@ func login(_ database: VenueDatabase, _ index: Int, terminal: String = "t1", now
 }
 
 func change(_ question: String, _ json: String, seq: Int64, id: String = UUID().uuidString) -> AnswerChange {
-    AnswerChange(changeId: id, questionId: question, response: JSONValue(json: Data(json.utf8)), clientSeq: seq)
+    AnswerChange(
+        changeId: id, questionId: question, response: try! JSONDecoder().decode(AnswerPayload.self, from: Data(json.utf8)),
+        clientSeq: seq)
 }
 
 @Suite("Autosave, durability and the answer log")
@@ -79,7 +81,7 @@ struct AutosaveTests {
         _ = try await database.saveAnswers(session, changes: [change("Q-SC-01", #"{"choice":"b"}"#, seq: 5)])
         _ = try await database.saveAnswers(session, changes: [change("Q-SC-01", #"{"choice":"a"}"#, seq: 4)])
         let paper = try await database.attemptPaper(session)
-        #expect(paper.answers.first { $0.questionId == "Q-SC-01" }?.response == .object(["choice": .string("b")]))
+        #expect(paper.answers.first { $0.questionId == "Q-SC-01" }?.response == AnswerPayload(choice: "b"))
     }
 
     @Test func noAnswerIsAcceptedBeforeTheStartOrAfterTheEnd() async throws {
@@ -122,7 +124,7 @@ struct AutosaveTests {
         let log = try await database.answerLog(attemptID: session.attemptID, questionID: "Q-SA-01")
         #expect(log.map(\.seq) == [1, 2])
         #expect(log.map(\.terminalId) == ["pc-03", "pc-03"])
-        #expect(log.last?.response == .object(["text": .string("定稿")]))
+        #expect(log.last?.response == AnswerPayload(text: "定稿"))
         let queue = try DatabaseQueue(path: database.path)
         await #expect(throws: DatabaseError.self) {
             try await queue.write { try $0.execute(sql: "UPDATE answer_log SET response = '{}'") }

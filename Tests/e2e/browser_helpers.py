@@ -1,11 +1,12 @@
 """Helpers for the real-browser tests: headless Chromium through Selenium, data-testid lookups, explicit waits,
 screenshots of each step, and a check of the browser console for CSP violations and script errors."""
+import base64
 import os
 import re
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -60,7 +61,7 @@ def wait_until(driver, condition, message: str, timeout: float = WAIT):
     def check(d):
         try:
             return condition(d)
-        except (StaleElementReferenceException, WebDriverException):
+        except (StaleElementReferenceException, NoSuchElementException, WebDriverException):
             return False
     return WebDriverWait(driver, timeout, poll_frequency=0.2).until(check, message=message)
 
@@ -112,6 +113,17 @@ class Shots:
     def take(self, driver, name: str):
         path = self.folder / f"{name}.png"
         driver.save_screenshot(str(path))
+        return path
+
+    def take_full(self, driver, name: str):
+        """The whole page, not only the window (Chromium's DevTools screenshot beyond the viewport)."""
+        path = self.folder / f"{name}.png"
+        size = driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size[0], "height": min(size[1], 16000), "scale": 1}})
+        path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
 

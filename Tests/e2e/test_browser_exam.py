@@ -12,6 +12,7 @@ Screenshots of each step go to test-output/browser/<test name>/ (KAODIAN_TEST_OU
 import re
 
 import requests
+from selenium.webdriver.support.ui import Select
 
 from browser_helpers import (WAIT, Shots, attr, click, console_problems, find, find_all, make_driver, scroll_to, text,
                              tiny_pdf, type_into, value, wait_until, wait_visible)
@@ -189,6 +190,7 @@ def test_candidate_takes_the_exam_through_reload_outage_and_terminal_move(venue,
         assert attr(first, "answered-count", "data-answered") == str(len(POINTS) - len(UNANSWERED) - 2)
         scroll_to(first, find(first, "question-Q-ES-01"))
         shots.take(first, "03-answered-and-flagged")
+        shots.take_full(first, "03-answered-whole-paper")
 
         # 3. One more answer, then reload at once: it is kept locally and re-sent; every answer is still shown.
         type_into(first, "text-Q-SA-01", SA_TEXT)
@@ -260,6 +262,10 @@ def test_candidate_takes_the_exam_through_reload_outage_and_terminal_move(venue,
         type_into(admin, "staff-password", "kaodian-admin")
         click(admin, "staff-login")
         click(admin, "tab-results")
+        # The sitting list arrives a moment later (and the page may re-render): choose it once it is there.
+        wait_until(admin, lambda d: Select(find(d, "results-sitting")).select_by_value(SITTING) is None
+                   and Select(find(d, "results-sitting")).first_selected_option.get_attribute("value") == SITTING,
+                   f"{SITTING} cannot be chosen in the results page")
         wait_visible(admin, f"result-row-{admission}")
         wait_until(admin, lambda d: text(d, f"result-score-{admission}") != "", "no score in the results table")
         assert float(text(admin, f"result-score-{admission}")) == expected_score()
@@ -276,6 +282,7 @@ def test_candidate_takes_the_exam_through_reload_outage_and_terminal_move(venue,
             assert attr(admin, f"review-q-{question}", "data-status") == "pendingMarking", question
         assert PDF_NAME in text(admin, "review-answer-Q-TH-01")
         shots.take(admin, "12-admin-review")
+        shots.take_full(admin, "12-admin-review-whole")
 
         for driver in (first, second, admin):
             problems += console_problems(driver, logs)

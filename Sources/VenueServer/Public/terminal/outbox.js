@@ -14,7 +14,7 @@
 
 import { loadJSON, saveJSON } from '../assets/api.js';
 
-const STOP_CODES = new Set(['terminal_moved', 'time_is_up', 'attempt_submitted', 'session_unknown', 'session_expired', 'session_ended']);
+const STOP_CODES = new Set(['terminal_moved', 'time_is_up', 'attempt_submitted', 'session_unknown', 'session_expired', 'session_ended', 'stopped']);
 
 export class Outbox {
   /**
@@ -49,6 +49,7 @@ export class Outbox {
     this.listeners = new Set();
     this.waiters = new Set();
     this.storageOk = true;
+    this.detached = false;
   }
 
   get count() {
@@ -60,6 +61,7 @@ export class Outbox {
   }
 
   persist() {
+    if (this.detached) return; // a newer queue owns the storage now
     this.storageOk = saveJSON(this.storageKey, this.items);
   }
 
@@ -221,6 +223,12 @@ export class Outbox {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.notify();
+  }
+
+  /** Stops for good and never writes to storage again (the page has made a new queue for the same key). */
+  detach(error) {
+    this.stop(error || { code: 'stopped' });
+    this.detached = true;
   }
 
   resume() {

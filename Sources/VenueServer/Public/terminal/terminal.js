@@ -22,15 +22,20 @@
  *   order-{questionId}                flowchart: the ordered list; order-item-{questionId}-{stepId} (data-step)
  *   order-up-{q}-{step}, order-down-{q}-{step}, order-remove-{q}-{step}, flow-desc-{questionId}
  *   material-{questionId}             case-analysis material
- *   file-{questionId}, upload-state-{q}, upload-error-{q}, attachment-name-{q}, attachment-link-{q},
- *   attachment-remove-{q}, requirements-{q}
+ *   file-{questionId} (the file input; send_keys a path), file-button-{q} (its visible, translated button),
+ *   upload-state-{q}, upload-error-{q}, attachment-name-{q}, attachment-link-{q}, attachment-remove-{q}, requirements-{q}
  *   nav-panel, nav-toggle, nav-close, answered-count (data-answered, data-total)
  *   nav-{questionId}                  answer-sheet button (data-state="answered|unanswered", data-flagged="true|false")
- *   remaining-time                    hh:mm:ss from the server clock (data-warning="true" in the last 5 minutes)
- *   save-status                       data-state="saved|saving|offline|error"; save-status-text inside
- *   fullscreen-toggle, timeup-banner, exam-message
- *   submit-open, submit-dialog, submit-unanswered (list; items unanswered-{questionId}), submit-all-answered,
- *   submit-flagged, submit-error, submit-progress, submit-confirm, submit-cancel
+ *   remaining-time                    hh:mm:ss from the server clock (its box gets data-warning="true" and turns
+ *                                     red in the last 5 minutes)
+ *   save-status                       data-state="saved|saving|offline|error", data-pending = unsent changes;
+ *                                     save-status-text inside
+ *   exam-message / timeup-banner      the notice in the sticky bar (time is up, answers refused)
+ *   fullscreen-toggle
+ *   submit-open (in the bar), submit-open-bottom (under the paper), submit-dialog,
+ *   submit-unanswered (list of .chip buttons labelled with question numbers; each unanswered-{questionId}),
+ *   submit-all-answered, submit-flagged (chips flagged-{questionId}), submit-error, submit-progress,
+ *   submit-confirm, submit-cancel
  *   submitted-view, submitted-title, submitted-at, submitted-by, readonly-paper
  *   moved-view, moved-unsent, moved-relogin
  *
@@ -122,9 +127,21 @@ function nextSeq() {
   return value;
 }
 
+/** Lets go of the current queues (what they hold stays in localStorage for the next login). */
+function dropOutboxes() {
+  for (const pending of state.typing.values()) clearTimeout(pending.timer);
+  state.typing.clear();
+  if (state.answersBox) state.answersBox.detach();
+  if (state.eventsBox) state.eventsBox.detach();
+  state.answersBox = null;
+  state.eventsBox = null;
+  state.outboxAttempt = null;
+}
+
 function setupOutboxes() {
   const attemptId = state.session.attemptId;
   if (state.outboxAttempt === attemptId && state.answersBox) return;
+  dropOutboxes();
   state.outboxAttempt = attemptId;
   state.answersBox = new Outbox({
     storageKey: `kd.outbox.${attemptId}`,
@@ -184,6 +201,9 @@ function installRecorders() {
     record('pageLeave');
   });
   window.addEventListener('pagehide', () => flushTyping());
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && document.body.classList.contains('drawer-open')) setDrawer(false);
+  });
   window.addEventListener('online', () => {
     record('online');
     kickAll();
@@ -344,6 +364,7 @@ function tick() {
       el.textContent = remaining === null ? '--:--:--' : formatHMS(remaining);
       const warning = remaining !== null && remaining <= WARNING_MS;
       state.ui.timerBox.dataset.warning = warning ? 'true' : 'false';
+      el.dataset.warning = warning ? 'true' : 'false';
       state.ui.timerBox.classList.toggle('is-warning', warning);
     }
     if (remaining !== null && remaining <= 0 && !state.locked) timeUp();
@@ -483,14 +504,12 @@ async function login(admissionNumber, idNumber) {
   const result = await api('/api/candidate/login', {
     method: 'POST', body: { admissionNumber, idNumber, terminalId: terminalId() },
   });
-  const previous = state.session;
   state.session = { token: result.token, attemptId: result.attemptId, sessionKey: randomHex(6), admissionNumber };
   saveSession();
   state.stopped = false;
   state.notice = null;
   state.movedIn = Boolean(result.movedFromAnotherTerminal);
-  if (previous && previous.attemptId !== result.attemptId) state.outboxAttempt = null;
-  state.outboxAttempt = null; // new session: fresh queues bound to the new token
+  dropOutboxes(); // new session: fresh queues bound to the new token
   setupOutboxes();
   if (result.movedFromAnotherTerminal) {
     // The attempt was active on another terminal: anything this browser still holds is older than what was saved
@@ -517,9 +536,7 @@ async function logout() {
     }
   }
   state.stopped = false;
-  state.outboxAttempt = null;
-  state.answersBox = null;
-  state.eventsBox = null;
+  dropOutboxes();
   showLogin();
 }
 
@@ -532,9 +549,7 @@ function sessionEnded() {
   saveSession();
   state.notice = tBoth('term.sessionEnded');
   state.stopped = false;
-  state.answersBox = null;
-  state.eventsBox = null;
-  state.outboxAttempt = null;
+  dropOutboxes();
   showLogin();
 }
 
@@ -574,9 +589,7 @@ function showMoved() {
         state.session = null;
         saveSession();
         state.stopped = false;
-        state.answersBox = null;
-        state.eventsBox = null;
-        state.outboxAttempt = null;
+        dropOutboxes();
         showLogin();
       },
     },
@@ -596,7 +609,7 @@ function showConnectError(error, retry) {
   setBilingualText(message, errorTexts(error));
   show('connect', h('div', { testid: 'connect-error' }, topbar(),
     h('main', { class: 'page-narrow' }, h('div', { class: 'card' }, message,
-      h('p', { class: 'muted', text: '…' }),
+      h('p', { class: 'muted', i18n: 'term.retrying' }),
       h('button', { type: 'button', class: 'btn btn-primary', i18n: 'common.refresh', on: { click: retry } })))));
   state.view = 'connect';
   setTimeout(() => {
@@ -765,7 +778,8 @@ function renderExam() {
   const submitButton = h('button', { type: 'button', class: 'btn btn-primary submit-open', testid: 'submit-open', i18n: 'term.submit', on: { click: openSubmitDialog } });
   const navToggle = h('button', {
     type: 'button', class: 'btn btn-ghost nav-toggle', testid: 'nav-toggle', 'aria-controls': 'nav-panel', 'aria-expanded': 'false',
-  }, h('span', { class: 'burger', 'aria-hidden': 'true' }), h('span', { i18n: 'term.navToggle' }));
+  }, h('span', { class: 'burger', 'aria-hidden': 'true' }), h('span', { i18n: 'term.navToggle' }),
+  h('span', { class: 'toggle-count', testid: 'nav-toggle-count' }));
 
   const navGrid = h('div', { class: 'nav-grid' });
   const navButtons = new Map();
@@ -882,6 +896,8 @@ function updateAnsweredCount() {
   el.dataset.i18n = 'term.answered';
   el.dataset.i18nParams = JSON.stringify({ n: answered, total });
   el.textContent = t('term.answered', { n: answered, total });
+  const badge = state.ui.navToggle && state.ui.navToggle.querySelector('.toggle-count');
+  if (badge) badge.textContent = `${answered}/${total}`;
 }
 
 function renderSaveStatus() {
