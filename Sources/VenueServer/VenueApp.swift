@@ -62,9 +62,13 @@ public enum VenueApp {
     }
 }
 
-/// Security headers for the pages: only this server's scripts, styles and images.
+/// Security headers for the pages: only this server's scripts, styles and images. Also sends `/terminal`,
+/// `/console` and `/admin` typed without the final slash to their pages.
 struct PageHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if ["/terminal", "/console", "/admin"].contains(request.uri.path) {
+            return Response(status: .movedPermanently, headers: [.location: request.uri.path + "/"])
+        }
         var response = try await next(request, context)
         if response.headers[.contentSecurityPolicy] == nil, !request.uri.path.hasPrefix("/api/") {
             response.headers[.contentSecurityPolicy] =

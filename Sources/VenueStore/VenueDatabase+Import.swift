@@ -18,7 +18,8 @@ public struct ImportSummary: Codable, Sendable, Hashable {
     public var papers: Int
     /// False when the same package had been imported before and nothing changed.
     public var newlyImported: Bool
-    public var importedAt: Date
+    /// Unix milliseconds, like every time in the API.
+    public var importedAt: Int64
 }
 
 extension VenueDatabase {
@@ -32,7 +33,7 @@ extension VenueDatabase {
             packageID: contents.packageID, manifestSHA256: package.manifestSHA256, issuer: contents.issuer.id,
             venue: contents.venue.id.rawValue, sittings: contents.sittings.count, rooms: contents.rooms.count,
             candidates: contents.candidates.count, staff: contents.staff.count, questions: contents.questions.count,
-            papers: contents.papers.count, newlyImported: true, importedAt: now)
+            papers: contents.papers.count, newlyImported: true, importedAt: now.millis)
         let result: ImportSummary = try await pool.write { db in
             if let earlier = try PackageImportRecord.filter(Column("manifestSHA256") == package.manifestSHA256).fetchOne(db) {
                 var again = try JSONDecoder.package.decode(ImportSummary.self, from: Data(earlier.summary.utf8))

@@ -196,9 +196,13 @@ extension VenueDatabase {
     }
 
     /// The candidates of one room in one sitting, by seat.
-    public func roster(sittingID: Sitting.ID, roomID: Room.ID) async throws -> [RosterEntry] {
+    public func roster(sittingID: Sitting.ID, roomID: Room.ID, now: Date = Date()) async throws -> [RosterEntry] {
         try await pool.read { db in
-            try Row.fetchAll(
+            guard let sitting = try db.sitting(id: sittingID.rawValue) else {
+                throw StoreError.notFound("场次 \(sittingID) / the sitting \(sittingID)")
+            }
+            let started = Self.sittingClock(sitting).start(now: now) != nil
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT s.admissionNumber, c.name, s.seat, s.roomId, a.id AS attemptId, a.status, a.submittedAt,
@@ -213,9 +217,13 @@ extension VenueDatabase {
                     ORDER BY s.seat
                     """, arguments: [sittingID.rawValue, roomID.rawValue]
             ).map { row in
-                RosterEntry(
+                // Logged in before the start is waiting; once the sitting has started the candidate is answering,
+                // whether or not a first answer has been saved yet.
+                var status: String = row["status"] ?? "notArrived"
+                if status == AttemptStatus.waiting.rawValue && started { status = AttemptStatus.answering.rawValue }
+                return RosterEntry(
                     admissionNumber: row["admissionNumber"], name: row["name"], seat: row["seat"], roomId: row["roomId"],
-                    status: row["status"] ?? "notArrived", attemptId: row["attemptId"], answered: row["answered"],
+                    status: status, attemptId: row["attemptId"], answered: row["answered"],
                     events: row["events"], terminalId: row["terminalId"], submittedAt: row["submittedAt"],
                     extensionSeconds: row["extensionSeconds"], lastHeartbeat: nil)
             }

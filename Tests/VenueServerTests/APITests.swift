@@ -191,6 +191,11 @@ struct APITests {
             #expect(page.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
             let health = try await client.execute(uri: "/healthz", method: .get)
             #expect(health.status == .ok)
+            let typed = try await client.execute(uri: "/terminal", method: .get)
+            #expect(typed.status == .movedPermanently)
+            #expect(typed.headers[.location] == "/terminal/")
+            let terminal = try await client.execute(uri: "/terminal/", method: .get)
+            #expect(String(buffer: terminal.body).contains("<script type=\"module\""))
         }
     }
 }
