@@ -21,8 +21,8 @@ enum SessionCookie: String {
 /// (so `<img>` and downloads work from the same pages).
 extension Request {
     func sessionToken(_ cookie: SessionCookie) -> String? {
-        if let header = headers[.authorization], header.hasPrefix("Bearer ") {
-            return String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        if let header = headers[.authorization], header.utf8.starts(with: "Bearer ".utf8) {
+            return String(header.utf8.dropFirst(7).drop { $0 == UInt8(ascii: " ") })
         }
         return cookies[cookie.rawValue]?.value
     }

@@ -48,6 +48,7 @@ extension VenueDatabase {
             return (result, ended)
         }
         forgetSessions(tokenHashes: ended.map { [$0] } ?? [])
+        clocks.forget(attempts: [result.attemptId].compactMap { $0 })
         return result
     }
 
@@ -126,14 +127,26 @@ extension VenueDatabase {
 
     /// The server clock for one attempt (the heartbeat answer).
     public func clock(_ session: CandidateSession, now: Date = Date()) async throws -> (ClockView, status: String) {
-        try await pool.read { db in
-            guard let attempt = try db.attempt(id: session.attemptID),
-                let sitting = try db.sitting(id: attempt.sittingId)
-            else { throw StoreError.notFound("考试 / the attempt") }
-            if attempt.activeSessionId != session.sessionID { throw StoreError.terminalMoved }
-            let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
-            return (ClockView(phase, now: now), attempt.status)
+        let cached: (attempt: ClockCache.Attempt, clock: SittingClock)
+        if let hit = clocks.lookup(attemptID: session.attemptID) {
+            cached = hit
+        } else {
+            let generation = clocks.generation
+            cached = try await pool.read { db in
+                guard let attempt = try db.attempt(id: session.attemptID), let sitting = try db.sitting(id: attempt.sittingId)
+                else { throw StoreError.notFound("考试 / the attempt") }
+                return (
+                    ClockCache.Attempt(
+                        sittingID: attempt.sittingId, extensionSeconds: attempt.extensionSeconds, status: attempt.status,
+                        activeSessionID: attempt.activeSessionId),
+                    Self.sittingClock(sitting)
+                )
+            }
+            clocks.store(attemptID: session.attemptID, attempt: cached.attempt, clock: cached.clock, readAtGeneration: generation)
         }
+        if cached.attempt.activeSessionID != session.sessionID { throw StoreError.terminalMoved }
+        let phase = cached.clock.phase(attemptExtension: TimeInterval(cached.attempt.extensionSeconds), now: now)
+        return (ClockView(phase, now: now), cached.attempt.status)
     }
 
     /// The paper in this candidate's order with their saved answers; only once the sitting has started.
@@ -204,7 +217,7 @@ extension VenueDatabase {
             }
         }
         let items = prepared
-        return try await groupCommit.write { db in
+        let (receipt, startedAnswering) = try await groupCommit.write { db -> (SaveReceipt, Bool) in
             let (attempt, sitting) = try Self.lockedAttempt(db, session: session)
             let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: receivedAt)
             do throws(AttemptRuleError) {
@@ -259,8 +272,11 @@ extension VenueDatabase {
             try db.executeCached(
                 "UPDATE attempt SET logLength = ?, status = CASE status WHEN 'waiting' THEN 'answering' ELSE status END WHERE id = ?",
                 [seq, attempt.id])
-            return SaveReceipt(acknowledged: items.map(\.change.changeId), clock: ClockView(phase, now: receivedAt))
+            let receipt = SaveReceipt(acknowledged: items.map(\.change.changeId), clock: ClockView(phase, now: receivedAt))
+            return (receipt, attempt.status == AttemptStatus.waiting.rawValue)
         }
+        if startedAnswering { clocks.forget(attempts: [session.attemptID]) }
+        return receipt
     }
 
     /// The attempt and its sitting, refusing a terminal that is no longer the candidate's active one.
@@ -297,13 +313,15 @@ extension VenueDatabase {
     /// The candidate submits. Submitting twice answers with the first submission.
     public func submit(_ session: CandidateSession, now: Date = Date()) async throws -> SubmitResult {
         let paper = try await assembledPaper(for: session.sittingID)
-        return try await groupCommit.write { db in
+        let result = try await groupCommit.write { db in
             let (attempt, sitting) = try Self.lockedAttempt(db, session: session)
             let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
             if case .waiting(let startsAt) = phase { throw StoreError.rule(.notStarted(startsAt: startsAt)) }
             let kind: SubmissionKind = if case .over = phase { .timeUp } else { .candidate }
             return try Self.submitInTransaction(db, attempt: attempt, paper: paper, kind: kind, now: now)
         }
+        clocks.forget(attempts: [session.attemptID])
+        return result
     }
 
     /// Submits every attempt whose time ran out at least `grace` ago (so autosaves already received can land first).
@@ -349,6 +367,7 @@ extension VenueDatabase {
                 return try await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
             }
         }
+        clocks.forget(attempts: submitted)
         return submitted
     }
 

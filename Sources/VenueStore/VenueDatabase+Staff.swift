@@ -153,7 +153,8 @@ extension VenueDatabase {
 
     /// Starts a sitting now, ahead of its scheduled time.
     public func startSitting(_ sittingID: Sitting.ID, by username: String, now: Date = Date()) async throws -> ClockView {
-        try await groupCommit.write { db in
+        defer { clocks.forget(sittings: [sittingID.rawValue]) }
+        return try await groupCommit.write { db in
             guard var sitting = try SittingRecord.fetchOne(db, key: sittingID.rawValue) else {
                 throw StoreError.notFound("场次 \(sittingID) / the sitting \(sittingID)")
             }
@@ -172,6 +173,7 @@ extension VenueDatabase {
         guard (1...(6 * 3600)).contains(seconds) else { throw StoreError.invalidRequest("seconds must be 1 to 21600") }
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty, reason.count <= 500 else { throw StoreError.invalidRequest("a reason of 1 to 500 characters is needed") }
+        defer { clocks.forget(attempts: [attemptID].compactMap { $0 }, sittings: [sittingID.rawValue]) }
         try await groupCommit.write { db in
             guard try SittingRecord.fetchOne(db, key: sittingID.rawValue) != nil else {
                 throw StoreError.notFound("场次 \(sittingID) / the sitting \(sittingID)")

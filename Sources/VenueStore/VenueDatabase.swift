@@ -17,6 +17,8 @@ public final class VenueDatabase: Sendable {
     /// Live sessions by token hash, so a request does not need a database read to learn who sent it.
     /// Only this process ends sessions, and it drops them from here when it does.
     let sessionCache = Mutex<[String: (session: Session, expiresAt: Int64)]>([:])
+    /// Attempt and sitting clocks for heartbeats; see `ClockCache`.
+    let clocks = ClockCache()
 
     /// Opens (and creates or migrates) the database in `folder`.
     public static func open(folder: URL, logger: Logger = Logger(label: "kaodian.store")) throws -> VenueDatabase {
@@ -72,6 +74,7 @@ public final class VenueDatabase: Sendable {
 
     func clearPaperCache() {
         paperCache.withLock { $0.removeAll() }
+        clocks.forgetAll()
     }
 
     static func loadPaper(_ db: Database, sittingID: Sitting.ID) throws -> AssembledPaper {

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 @main
 struct LoadCommand: AsyncParsableCommand {
@@ -29,12 +30,10 @@ struct Candidates: AsyncParsableCommand {
 
     func run() async throws {
         let metrics = Metrics()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let begin = ContinuousClock.now
         let steadyAt = begin + .seconds(ramp)
-        let endAt = steadyAt + .seconds(duration)
         let interval = self.interval
-        let connection = HTTPConnection(host: host, port: port)
         say("kaodian-load: \(candidates) candidates, ramp \(Int(ramp)) s, measuring \(Int(duration)) s, autosave every \(interval) s")
 
         let reporter = Task {
@@ -58,25 +57,46 @@ struct Candidates: AsyncParsableCommand {
             return (serverPid.flatMap(ProcessSample.read), ProcessSample.read(pid: getpid()))
         }
 
-        await withTaskGroup(of: Void.self) { tasks in
-            for index in 0..<candidates {
-                let loginAt = begin + .seconds(ramp * Double(index) / Double(max(candidates, 1)))
-                tasks.addTask {
-                    try? await Task.sleep(until: loginAt)
-                    do {
-                        try await connection.with(group: group) { send in
-                            try await Terminal(index: index, metrics: metrics, interval: interval)
-                                .run(send: send, until: endAt, submit: submit)
-                        }
-                    } catch {
-                        metrics.error("connection: \(type(of: error))")
+        let allDone = Mutex(0)
+        let finishedAll = group.next().makePromise(of: Void.self)
+        let candidates = self.candidates
+        let endDeadline = NIODeadline.now() + .nanoseconds(Int64((ramp + duration) * 1e9))
+        let submit = self.submit
+        let host = "\(self.host):\(port)"
+        let targetHost = self.host
+        let finished: @Sendable () -> Void = {
+            if allDone.withLock({ $0 += 1; return $0 }) == candidates { finishedAll.succeed(()) }
+        }
+        for index in 0..<candidates {
+            let loginAt = NIODeadline.now() + .nanoseconds(Int64(ramp * 1e9 * Double(index) / Double(max(candidates, 1))))
+            let connect: @Sendable () -> EventLoopFuture<any Channel> = {
+                ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(
+                            TerminalHandler(
+                                index: index, host: host, metrics: metrics, interval: .nanoseconds(Int64(interval * 1e9)),
+                                end: endDeadline, submit: submit, finished: finished))
                     }
+                }
+                .connect(host: targetHost, port: port)
+            }
+            group.next().scheduleTask(deadline: loginAt) {
+                connect().whenFailure { error in
+                    metrics.error("connect: \(error)")
+                    finished()
                 }
             }
         }
-        metrics.stopRecording()
-        let endSample = serverPid.flatMap(ProcessSample.read)
-        let ownEnd = ProcessSample.read(pid: getpid())
+        let steadyEnd = steadyAt + .seconds(duration)
+        let endSamples = Task { () -> (server: ProcessSample?, own: ProcessSample?) in
+            try? await Task.sleep(until: steadyEnd)
+            metrics.stopRecording()
+            return (serverPid.flatMap(ProcessSample.read), ProcessSample.read(pid: getpid()))
+        }
+        try await finishedAll.futureResult.get()
+        let (endSample, ownEnd) = await endSamples.value
         reporter.cancel()
         let (first, ownStart) = await startSample.value
         try await group.shutdownGracefully()
@@ -104,96 +124,6 @@ struct Candidates: AsyncParsableCommand {
             lines.append(String(format: "  load generator CPU      %.2f cores (same machine)", (ownEnd.cpuSeconds - ownStart.cpuSeconds) / duration))
         }
         say(lines.joined(separator: "\n"))
-    }
-}
-
-/// One simulated candidate terminal.
-struct Terminal {
-    let index: Int
-    let metrics: Metrics
-    let interval: Double
-
-    struct Item: Decodable {
-        var id: String
-        var type: String
-        var options: [Option]?
-        var blankCount: Int?
-        var subQuestions: [Item]?
-        struct Option: Decodable { var id: String }
-    }
-    struct Paper: Decodable {
-        struct Inner: Decodable {
-            struct Section: Decodable { var items: [Item] }
-            var sections: [Section]
-        }
-        var paper: Inner
-    }
-
-    func run(
-        send: (HTTPMethod, String, [(String, String)], ByteBuffer?) async throws -> HTTPConnection.Answer,
-        until end: ContinuousClock.Instant, submit: Bool
-    ) async throws {
-        let credentials = DemoPackage.candidateCredentials(index)
-        let login = try JSONSerialization.data(withJSONObject: [
-            "admissionNumber": credentials.admissionNumber, "idNumber": credentials.idNumber, "terminalId": "load-\(index)",
-        ])
-        let answer = try await send(.POST, "/api/candidate/login", [], ByteBuffer(bytes: login))
-        guard answer.status == .ok, let object = try JSONSerialization.jsonObject(with: Data(answer.body.readableBytesView)) as? [String: Any],
-            let token = object["token"] as? String
-        else {
-            metrics.error("login \(answer.status.code)")
-            return
-        }
-        let auth = [("Authorization", "Bearer \(token)")]
-        metrics.loggedIn()
-        let paperAnswer = try await send(.GET, "/api/attempt/paper", auth, nil)
-        guard paperAnswer.status == .ok else {
-            metrics.error("paper \(paperAnswer.status.code)")
-            return
-        }
-        let paper = try JSONDecoder().decode(Paper.self, from: Data(paperAnswer.body.readableBytesView))
-        let items = paper.paper.sections.flatMap(\.items).flatMap { $0.subQuestions ?? [$0] }
-            .filter { ["singleChoice", "multipleChoice", "trueFalse", "fillBlank", "shortAnswer", "essay"].contains($0.type) }
-        var seq: Int64 = 0
-        // Spread the first save over one interval so candidates do not save in lockstep.
-        var next = ContinuousClock.now + .seconds(Double.random(in: 0..<interval))
-        var heartbeatDue = next + .seconds(interval / 2)
-        while next < end {
-            try await Task.sleep(until: min(next, heartbeatDue))
-            if heartbeatDue <= next {
-                let started = ContinuousClock.now
-                let beat = try await send(.POST, "/api/attempt/heartbeat", auth, nil)
-                if beat.status == .ok { metrics.heartbeat(milliseconds(since: started)) } else { metrics.error("heartbeat \(beat.status.code)") }
-                heartbeatDue += .seconds(interval)
-                continue
-            }
-            seq += 1
-            let item = items[Int.random(in: 0..<items.count)]
-            let change: [String: Any] = [
-                "changeId": "L\(index)-\(seq)", "questionId": item.id, "kind": "answer", "clientSeq": seq,
-                "clientTime": Int64(Date().timeIntervalSince1970 * 1000), "response": response(for: item, seq: seq),
-            ]
-            let body = try JSONSerialization.data(withJSONObject: ["changes": [change]])
-            let started = ContinuousClock.now
-            let saved = try await send(.POST, "/api/attempt/answers", auth, ByteBuffer(bytes: body))
-            if saved.status == .ok { metrics.autosave(milliseconds(since: started)) } else { metrics.error("autosave \(saved.status.code)") }
-            // 10 s with ±20 % jitter.
-            next += .seconds(interval * Double.random(in: 0.8...1.2))
-        }
-        if submit {
-            let done = try await send(.POST, "/api/attempt/submit", auth, ByteBuffer(bytes: Data(#"{"confirm":true}"#.utf8)))
-            if done.status == .ok { metrics.submitted() } else { metrics.error("submit \(done.status.code)") }
-        }
-    }
-
-    func response(for item: Item, seq: Int64) -> [String: Any] {
-        switch item.type {
-        case "singleChoice": ["choice": item.options?.randomElement()?.id ?? "a"]
-        case "multipleChoice": ["choices": Array((item.options ?? []).shuffled().prefix(2).map(\.id))]
-        case "trueFalse": ["value": Bool.random()]
-        case "fillBlank": ["blanks": (0..<(item.blankCount ?? 1)).map { "答案\($0)-\(seq)" }]
-        default: ["text": "考生\(index)第\(seq)次保存：" + String(repeating: "电气安全操作规程。", count: Int.random(in: 1...40))]
-        }
     }
 }
 

@@ -150,6 +150,29 @@ struct APITests {
         }
     }
 
+    @Test func theHeartbeatFollowsTheStartAndAnExtensionAtOnce() async throws {
+        struct Beat: Decodable {
+            var clock: ClockView
+            var status: String
+        }
+        try await withVenue { client, _, _ in
+            let token = try await candidateToken(client)
+            let before = try decode(Beat.self, try await client.execute(uri: "/api/attempt/heartbeat", method: .post, headers: bearer(token)))
+            #expect(before.clock.phase == "waiting")
+            let invigilator = try await staffToken(client)
+            _ = try await client.execute(uri: "/api/console/sittings/S-DEMO-THEORY/start", method: .post, headers: bearer(invigilator))
+            let running = try decode(Beat.self, try await client.execute(uri: "/api/attempt/heartbeat", method: .post, headers: bearer(token)))
+            #expect(running.clock.phase == "running")
+            let state = try decode(AttemptState.self, try await client.execute(uri: "/api/attempt", method: .get, headers: bearer(token)))
+            let extend = try await client.execute(
+                uri: "/api/console/sittings/S-DEMO-THEORY/extensions", method: .post, headers: bearer(invigilator),
+                body: json(ExtendBody(attemptId: state.attemptId, seconds: 600, reason: "停电补时")))
+            #expect(extend.status == .noContent)
+            let extended = try decode(Beat.self, try await client.execute(uri: "/api/attempt/heartbeat", method: .post, headers: bearer(token)))
+            #expect(extended.clock.endsAt == running.clock.endsAt.map { $0 + 600_000 })
+        }
+    }
+
     @Test func theOldTerminalIsToldItMovedAfterALoginElsewhere() async throws {
         try await withVenue(startsAt: Date().addingTimeInterval(-60)) { client, _, _ in
             let first = try await candidateToken(client, terminal: "pc-1")
@@ -198,4 +221,10 @@ struct APITests {
             #expect(String(buffer: terminal.body).contains("<script type=\"module\""))
         }
     }
+}
+
+struct ExtendBody: Encodable {
+    var attemptId: String?
+    var seconds: Int
+    var reason: String
 }

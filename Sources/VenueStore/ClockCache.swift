@@ -1,0 +1,57 @@
+import ExamCore
+import Foundation
+import Synchronization
+
+/// What a heartbeat needs to answer, kept in memory: each attempt's status, extension and active terminal session,
+/// and each sitting's clock. Heartbeats are half of all requests, and this saves each of them a database read.
+///
+/// Every write that changes one of these values drops the entry after it commits; the next heartbeat reloads it.
+/// A reload that raced with such a write is not kept (the generation moved on while it read).
+final class ClockCache: Sendable {
+    struct Attempt: Sendable {
+        var sittingID: String
+        var extensionSeconds: Int64
+        var status: String
+        var activeSessionID: String?
+    }
+    private struct State {
+        var attempts: [String: Attempt] = [:]
+        var sittings: [String: SittingClock] = [:]
+        var generation: UInt64 = 0
+    }
+    private let state = Mutex(State())
+
+    /// The cached values for an attempt, or the generation to quote when storing freshly read ones.
+    func lookup(attemptID: String) -> (attempt: Attempt, clock: SittingClock)? {
+        state.withLock { state in
+            guard let attempt = state.attempts[attemptID], let clock = state.sittings[attempt.sittingID] else { return nil }
+            return (attempt, clock)
+        }
+    }
+
+    var generation: UInt64 { state.withLock { $0.generation } }
+
+    func store(attemptID: String, attempt: Attempt, clock: SittingClock, readAtGeneration generation: UInt64) {
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            state.attempts[attemptID] = attempt
+            state.sittings[attempt.sittingID] = clock
+        }
+    }
+
+    func forget(attempts: some Sequence<String> = [String](), sittings: some Sequence<String> = [String]()) {
+        state.withLock { state in
+            state.generation &+= 1
+            for id in attempts { state.attempts.removeValue(forKey: id) }
+            for id in sittings { state.sittings.removeValue(forKey: id) }
+        }
+    }
+
+    func forgetAll() {
+        state.withLock { state in
+            state.generation &+= 1
+            state.attempts.removeAll()
+            state.sittings.removeAll()
+        }
+    }
+}
