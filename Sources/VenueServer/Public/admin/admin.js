@@ -16,7 +16,7 @@
 import { errorTexts, ApiError } from '../assets/api.js';
 import { h, replaceChildren, formatDateTime, formatBytes, formatPoints, languageButton, initPage } from '../assets/dom.js';
 import { t, tBoth, onLangChange, setBilingualText } from '../assets/i18n.js';
-import { StaffSession, staffLoginForm } from '../assets/staff.js';
+import { StaffSession, staffLoginForm, showStaffUser } from '../assets/staff.js';
 
 const app = document.getElementById('app');
 const session = new StaffSession('kd.admin', ['admin']);
@@ -34,22 +34,7 @@ onLangChange(() => {
 document.getElementById('lang-slot').appendChild(languageButton());
 
 function showUser() {
-  const slot = document.getElementById('user-slot');
-  const logoutSlot = document.getElementById('logout-slot');
-  replaceChildren(slot);
-  replaceChildren(logoutSlot);
-  if (!session.user) return;
-  slot.textContent = `${session.user.name}（${session.user.username || ''}）`;
-  logoutSlot.appendChild(h('button', {
-    type: 'button', class: 'btn btn-ghost', testid: 'logout', i18n: 'common.logout',
-    on: {
-      click: async () => {
-        await session.logout();
-        showUser();
-        showLogin();
-      },
-    },
-  }));
+  showStaffUser(session, showLogin);
 }
 
 function showLogin() {

@@ -3,7 +3,7 @@
 // <img src="/api/photos/…"> and plain download links use.
 
 import { api, ApiError, loadJSON, saveJSON, removeKey, randomHex } from './api.js';
-import { h } from './dom.js';
+import { h, replaceChildren } from './dom.js';
 import { setBilingualText } from './i18n.js';
 
 export class StaffSession {
@@ -116,4 +116,25 @@ export function staffLoginForm(titleKey, onSubmit, errorForRole) {
     }
   });
   return form;
+}
+
+/** Shows who is signed in, with a logout button, in the page header (#user-slot, #logout-slot). */
+export function showStaffUser(session, onLoggedOut, beforeLogout = () => {}) {
+  const slot = document.getElementById('user-slot');
+  const logoutSlot = document.getElementById('logout-slot');
+  replaceChildren(slot);
+  replaceChildren(logoutSlot);
+  if (!session.user) return;
+  slot.textContent = `${session.user.name}（${session.user.username || ''}）`;
+  logoutSlot.appendChild(h('button', {
+    type: 'button', class: 'btn btn-ghost', testid: 'logout', i18n: 'common.logout',
+    on: {
+      click: async () => {
+        beforeLogout();
+        await session.logout();
+        showStaffUser(session, onLoggedOut, beforeLogout);
+        onLoggedOut();
+      },
+    },
+  }));
 }

@@ -13,7 +13,7 @@ import { errorTexts } from '../assets/api.js';
 import { h, replaceChildren, formatHMS, formatDateTime, formatTime, languageButton, initPage } from '../assets/dom.js';
 import { t, tBoth, onLangChange, setBilingualText, applyI18n } from '../assets/i18n.js';
 import { ServerClock } from '../assets/clock.js';
-import { StaffSession, staffLoginForm } from '../assets/staff.js';
+import { StaffSession, staffLoginForm, showStaffUser } from '../assets/staff.js';
 
 const REFRESH_MS = 5000;
 const STALE_MS = 30000;
@@ -40,23 +40,7 @@ onLangChange(() => {
 document.getElementById('lang-slot').appendChild(languageButton());
 
 function showUser() {
-  const slot = document.getElementById('user-slot');
-  const logoutSlot = document.getElementById('logout-slot');
-  replaceChildren(slot);
-  replaceChildren(logoutSlot);
-  if (!session.user) return;
-  slot.textContent = `${session.user.name}（${session.user.username || ''}）`;
-  logoutSlot.appendChild(h('button', {
-    type: 'button', class: 'btn btn-ghost', testid: 'logout', i18n: 'common.logout',
-    on: {
-      click: async () => {
-        stopRefresh();
-        await session.logout();
-        showUser();
-        showLogin();
-      },
-    },
-  }));
+  showStaffUser(session, showLogin, stopRefresh);
 }
 
 function showLogin() {

@@ -1,0 +1,62 @@
+"""The `venue` command line as an operator uses it: help, keys, the demo package, and importing packages."""
+import shutil
+import sqlite3
+import subprocess
+import zipfile
+
+from conftest import venue_binary
+
+
+def run(*args, check=True):
+    result = subprocess.run([venue_binary(), *args], capture_output=True, text=True, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_help_lists_every_command():
+    result = run("--help")
+    for command in ("serve", "import", "demo-package", "keygen"):
+        assert command in result.stdout
+    serve = run("serve", "--help").stdout
+    assert "--data-dir" in serve and "--port" in serve and "--demo" in serve
+
+
+def test_an_operator_imports_a_signed_package_once_and_a_tampered_one_is_refused(tmp_path):
+    data = tmp_path / "venue-data"
+    (data / "trusted-issuers").mkdir(parents=True)
+    run("keygen", "--issuer", "central-test", "--out", str(tmp_path / "central"))
+    shutil.copy(tmp_path / "central.pub.json", data / "trusted-issuers" / "central.json")
+    package = tmp_path / "exam.kdpkg"
+    made = run("demo-package", "--out", str(package), "--key", str(tmp_path / "central.key"), "--candidates", "12")
+    assert "12 candidates" in made.stdout
+
+    first = run("import", str(package), "--data-dir", str(data))
+    assert "imported package" in first.stdout and "12 candidates" in first.stdout
+    again = run("import", str(package), "--data-dir", str(data))
+    assert "already imported" in again.stdout
+
+    # Change one byte of the candidates list without re-signing: refused, named, and nothing written.
+    tampered = tmp_path / "tampered.kdpkg"
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(tampered, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "candidates.json":
+                content = content.replace("KD261100001".encode(), "KD261100099".encode())
+            target.writestr(item, content)
+    before = sqlite3.connect(data / "venue.sqlite").execute("SELECT COUNT(*) FROM package_import").fetchone()
+    refused = run("import", str(tampered), "--data-dir", str(data), check=False)
+    assert refused.returncode == 2
+    assert "package_digest_mismatch" in refused.stderr and "candidates.json" in refused.stderr
+    after = sqlite3.connect(data / "venue.sqlite").execute("SELECT COUNT(*) FROM package_import").fetchone()
+    assert before == after == (1,)
+
+
+def test_a_package_from_an_untrusted_issuer_is_refused(tmp_path):
+    data = tmp_path / "venue-data"
+    run("keygen", "--issuer", "someone-else", "--out", str(tmp_path / "other"))
+    package = tmp_path / "exam.kdpkg"
+    run("demo-package", "--out", str(package), "--key", str(tmp_path / "other.key"), "--candidates", "3")
+    refused = run("import", str(package), "--data-dir", str(data), check=False)
+    assert refused.returncode == 2
+    assert "package_unknown_issuer" in refused.stderr and "someone-else" in refused.stderr
