@@ -499,6 +499,10 @@ def self_check(db_path: Path, candidates: list, work: Path) -> list:
         copy.unlink(missing_ok=True)
         target = sqlite3.connect(copy)
         source.backup(target)
+        # The venue's answer log is append-only (triggers refuse UPDATE and DELETE); a damaged copy has to
+        # lift that first, as a disk that lost a commit would not ask.
+        for trigger in ("answer_log_no_update", "answer_log_no_delete"):
+            target.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         for statement, args in zip(sql, params):
             target.execute(statement, args)
         target.commit()
