@@ -15,6 +15,8 @@ struct ErrorBody: Codable, Sendable {
         var message: String
         var messageZh: String
         var problems: [PackageProblem]?
+        /// With `login_rate_limited`: seconds until the next try.
+        var retryAfterSeconds: Int?
     }
     var error: Detail
 }
@@ -24,10 +26,11 @@ enum ErrorStatus {
     static func status(for code: String) -> HTTPResponse.Status {
         switch code {
         case "login_failed", "staff_login_failed", "session_unknown", "session_expired", "session_ended": .unauthorized
-        case "forbidden", "late_entry_closed": .forbidden
+        case "forbidden", "late_entry_closed", "password_change_required", "candidate_marked_absent": .forbidden
         case "not_found", "no_sitting": .notFound
         case "terminal_moved", "sitting_not_started", "time_is_up", "attempt_submitted", "sitting_already_started",
-            "package_wrong_venue", "package_conflicts_with_started_sitting":
+            "package_wrong_venue", "package_conflicts_with_started_sitting", "room_paused", "move_pending", "move_rejected",
+            "staff_exists", "room_not_running", "room_not_paused", "room_over", "move_not_pending":
             .conflict
         case "attachment_too_large", "payload_too_large": .contentTooLarge
         case "attachment_type_not_allowed", "unsupported_media_type": .unsupportedMediaType
@@ -48,6 +51,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as PackageError {
             return Self.response(code: error.code, message: error.message, problems: error.problems)
+        } catch StoreError.loginRateLimited(let seconds) {
+            let error = StoreError.loginRateLimited(retryAfterSeconds: seconds)
+            var response = Self.response(code: error.code, message: error.message, retryAfter: seconds)
+            response.headers[.retryAfter] = String(seconds)
+            return response
         } catch let error as any CodedError {
             return Self.response(code: error.code, message: error.message)
         } catch let error as HTTPError {
@@ -85,9 +93,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func response(
-        code: String, message: Message, problems: [PackageProblem]? = nil, status: HTTPResponse.Status? = nil
+        code: String, message: Message, problems: [PackageProblem]? = nil, status: HTTPResponse.Status? = nil,
+        retryAfter: Int? = nil
     ) -> Response {
-        let body = ErrorBody(error: .init(code: code, message: message.en, messageZh: message.zh, problems: problems))
+        let body = ErrorBody(
+            error: .init(code: code, message: message.en, messageZh: message.zh, problems: problems, retryAfterSeconds: retryAfter))
         let data = (try? JSONEncoder.api.encode(body)) ?? Data()
         return Response(
             status: status ?? ErrorStatus.status(for: code),

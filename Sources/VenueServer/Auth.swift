@@ -34,23 +34,27 @@ extension VenueAPI {
         return try await database.session(token: token)
     }
 
-    func candidate(_ request: Request) async throws -> CandidateSession {
+    /// The candidate behind the request. A terminal whose move still waits for approval may only ask for its state.
+    func candidate(_ request: Request, allowPending: Bool = false) async throws -> CandidateSession {
         guard case .candidate(let session) = try await session(request, cookie: .candidate) else { throw StoreError.forbidden }
+        if session.pending && !allowPending { throw StoreError.movePending }
         return session
     }
 
-    /// A staff member with one of the given roles.
-    func staff(_ request: Request, roles: Set<StaffRole>) async throws -> StaffSession {
+    /// A staff member with one of the given roles. Someone holding a one-time password may do nothing else
+    /// until they have changed it.
+    func staff(_ request: Request, roles: Set<StaffRole>, allowingPasswordChange: Bool = false) async throws -> StaffSession {
         guard case .staff(let session) = try await session(request, cookie: .staff), roles.contains(session.role) else {
             throw StoreError.forbidden
         }
+        if session.mustChangePassword && !allowingPasswordChange { throw StoreError.passwordChangeRequired }
         return session
     }
 
     /// A staff member allowed to act on a room: admins everywhere, invigilators in their own rooms.
     func staff(_ request: Request, room: Room.ID) async throws -> StaffSession {
         let session = try await staff(request, roles: [.admin, .invigilator])
-        guard session.role == .admin || session.rooms.contains(room) else { throw StoreError.forbidden }
+        guard session.mayActIn(room: room) else { throw StoreError.forbidden }
         return session
     }
 }

@@ -41,7 +41,7 @@ public enum VenueApp {
         router.add(middleware: FileMiddleware(configuration.webRoot ?? publicFolder, searchForIndexHtml: true, logger: logger))
         VenueAPI(
             database: database, presence: Presence(), trustedIssuers: configuration.trustedIssuers,
-            incoming: configuration.incoming, logger: logger
+            incoming: configuration.incoming, throttle: LoginThrottle(), logger: logger
         ).addRoutes(to: router)
         return router
     }

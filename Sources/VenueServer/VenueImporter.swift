@@ -14,12 +14,13 @@ public struct VenueImporter: Sendable {
         self.trustedIssuers = trustedIssuers
     }
 
-    public func importPackage(at url: URL) async throws -> ImportSummary {
+    /// `actor` and `role` name who imported it, for the audit log.
+    public func importPackage(at url: URL, actor: String = "command line", role: String = "system") async throws -> ImportSummary {
         let keys = try IssuerPublicKey.loadAll(in: trustedIssuers)
         // Unpacking and hashing a large package is CPU work: keep it off the event loops.
         let verified = try await NIOThreadPool.singleton.runIfActive {
             try PackageReader.read(url, trusting: keys)
         }
-        return try await database.importPackage(verified)
+        return try await database.importPackage(verified, actor: actor, actorRole: role)
     }
 }

@@ -1,3 +1,4 @@
+import ExamCore
 import GRDB
 
 /// Lookups on the hot paths (every autosave and heartbeat) through cached prepared statements. GRDB's query
@@ -10,6 +11,17 @@ extension Database {
 
     func sitting(id: String) throws -> SittingRecord? {
         try SittingRecord.fetchOne(cachedStatement(sql: "SELECT * FROM sitting WHERE id = ?"), arguments: [id])
+    }
+
+    func roomClock(sittingID: String, roomID: String) throws -> RoomClockRecord? {
+        try RoomClockRecord.fetchOne(
+            cachedStatement(sql: "SELECT * FROM room_clock WHERE sittingId = ? AND roomId = ?"), arguments: [sittingID, roomID])
+    }
+
+    /// The clock that governs an attempt: its sitting's, with its room's start, pauses, extensions and end.
+    func clock(for attempt: AttemptRecord, in sitting: SittingRecord) throws -> SittingClock {
+        let room = try attempt.roomId.flatMap { try roomClock(sittingID: sitting.id, roomID: $0) }
+        return VenueDatabase.clock(sitting: sitting, room: room)
     }
 
     func isLogged(changeID: String) throws -> Bool {

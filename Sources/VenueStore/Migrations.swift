@@ -202,6 +202,104 @@ enum VenueMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v2: rooms, accounts, audit") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE staff ADD COLUMN source TEXT NOT NULL DEFAULT 'package';
+                    ALTER TABLE staff ADD COLUMN mustChangePassword INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE staff ADD COLUMN passwordSetLocally INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE staff ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+
+                    ALTER TABLE attempt ADD COLUMN roomId TEXT;
+                    UPDATE attempt SET roomId = (
+                        SELECT roomId FROM seat_assignment s
+                        WHERE s.sittingId = attempt.sittingId AND s.admissionNumber = attempt.admissionNumber);
+
+                    ALTER TABLE session ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+
+                    CREATE TABLE room_clock (
+                        sittingId TEXT NOT NULL REFERENCES sitting(id),
+                        roomId TEXT NOT NULL REFERENCES room(id),
+                        startedAt INTEGER,
+                        startedBy TEXT,
+                        pausedSince INTEGER,
+                        pausedSeconds INTEGER NOT NULL DEFAULT 0,
+                        extensionSeconds INTEGER NOT NULL DEFAULT 0,
+                        closedAt INTEGER,
+                        closedBy TEXT,
+                        PRIMARY KEY (sittingId, roomId)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE room_pause (
+                        id INTEGER PRIMARY KEY,
+                        sittingId TEXT NOT NULL,
+                        roomId TEXT NOT NULL,
+                        pausedAt INTEGER NOT NULL,
+                        pausedBy TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        resumedAt INTEGER,
+                        resumedBy TEXT
+                    );
+                    ALTER TABLE time_extension ADD COLUMN roomId TEXT;
+
+                    CREATE TABLE check_in (
+                        sittingId TEXT NOT NULL REFERENCES sitting(id),
+                        admissionNumber TEXT NOT NULL REFERENCES candidate(admissionNumber),
+                        status TEXT NOT NULL,
+                        method TEXT,
+                        at INTEGER NOT NULL,
+                        byUser TEXT NOT NULL,
+                        note TEXT,
+                        PRIMARY KEY (sittingId, admissionNumber)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE incident (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        sittingId TEXT NOT NULL REFERENCES sitting(id),
+                        roomId TEXT NOT NULL REFERENCES room(id),
+                        admissionNumber TEXT REFERENCES candidate(admissionNumber),
+                        category TEXT NOT NULL,
+                        note TEXT NOT NULL,
+                        occurredAt INTEGER NOT NULL,
+                        recordedBy TEXT NOT NULL,
+                        recordedAt INTEGER NOT NULL
+                    );
+                    CREATE INDEX incident_room ON incident(sittingId, roomId);
+
+                    CREATE TABLE move_request (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        attemptId TEXT NOT NULL REFERENCES attempt(id),
+                        sessionId TEXT NOT NULL REFERENCES session(id),
+                        fromSessionId TEXT,
+                        fromTerminal TEXT,
+                        toTerminal TEXT NOT NULL,
+                        requestedAt INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        decidedBy TEXT,
+                        decidedAt INTEGER,
+                        reason TEXT
+                    );
+                    CREATE INDEX move_request_attempt ON move_request(attemptId, status);
+
+                    CREATE TABLE audit_log (
+                        id INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        actorRole TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        sittingId TEXT,
+                        roomId TEXT,
+                        admissionNumber TEXT,
+                        attemptId TEXT,
+                        reason TEXT,
+                        detail TEXT
+                    );
+                    CREATE INDEX audit_log_at ON audit_log(at);
+                    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                    """)
+        }
         return migrator
     }
 }

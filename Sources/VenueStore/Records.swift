@@ -136,10 +136,18 @@ struct StaffRecord: Codable, FetchableRecord, PersistableRecord {
     var passwordHash: String
     /// JSON array of room ids.
     var rooms: String
+    /// `package` (came with a venue package) or `local` (added at the venue).
+    var source: String = "package"
+    var mustChangePassword: Bool = false
+    /// The password was set at the venue; a later package does not overwrite it.
+    var passwordSetLocally: Bool = false
+    var disabled: Bool = false
 }
 
 struct AttemptRecord: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "attempt"
+    /// The room the candidate sits in for this sitting (copied from the seat assignment).
+    var roomId: String?
     var id: String
     var sittingId: String
     var admissionNumber: String
@@ -181,6 +189,7 @@ extension AttemptRecord {
         score = row["score"]
         maxPoints = row["maxPoints"]
         pendingPoints = row["pendingPoints"]
+        roomId = row["roomId"]
     }
 }
 
@@ -257,6 +266,8 @@ struct SessionRecord: Codable, FetchableRecord, PersistableRecord {
     var expiresAt: Int64
     var endedAt: Int64?
     var endReason: String?
+    /// A terminal move waiting for an invigilator's approval.
+    var pending: Bool = false
 
     enum Columns {
         static let tokenHash = Column(CodingKeys.tokenHash)
@@ -279,6 +290,7 @@ extension SessionRecord {
         expiresAt = row["expiresAt"]
         endedAt = row["endedAt"]
         endReason = row["endReason"]
+        pending = row["pending"]
     }
 }
 
@@ -328,11 +340,114 @@ struct TimeExtensionRecord: Codable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "time_extension"
     var id: Int64?
     var sittingId: String
+    var roomId: String?
     var attemptId: String?
     var seconds: Int64
     var reason: String
     var grantedBy: String
     var grantedAt: Int64
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+struct RoomClockRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "room_clock"
+    var sittingId: String
+    var roomId: String
+    var startedAt: Int64?
+    var startedBy: String?
+    var pausedSince: Int64?
+    var pausedSeconds: Int64 = 0
+    var extensionSeconds: Int64 = 0
+    var closedAt: Int64?
+    var closedBy: String?
+
+    init(sittingId: String, roomId: String) {
+        self.sittingId = sittingId
+        self.roomId = roomId
+    }
+
+    init(row: Row) throws {
+        sittingId = row["sittingId"]
+        roomId = row["roomId"]
+        startedAt = row["startedAt"]
+        startedBy = row["startedBy"]
+        pausedSince = row["pausedSince"]
+        pausedSeconds = row["pausedSeconds"]
+        extensionSeconds = row["extensionSeconds"]
+        closedAt = row["closedAt"]
+        closedBy = row["closedBy"]
+    }
+}
+
+struct RoomPauseRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "room_pause"
+    var id: Int64?
+    var sittingId: String
+    var roomId: String
+    var pausedAt: Int64
+    var pausedBy: String
+    var reason: String
+    var resumedAt: Int64?
+    var resumedBy: String?
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+struct CheckInRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "check_in"
+    var sittingId: String
+    var admissionNumber: String
+    /// `checkedIn` or `absent`.
+    var status: String
+    var method: String?
+    var at: Int64
+    var byUser: String
+    var note: String?
+}
+
+struct IncidentRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "incident"
+    var id: String
+    var sittingId: String
+    var roomId: String
+    var admissionNumber: String?
+    var category: String
+    var note: String
+    var occurredAt: Int64
+    var recordedBy: String
+    var recordedAt: Int64
+}
+
+struct MoveRequestRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "move_request"
+    var id: String
+    var attemptId: String
+    var sessionId: String
+    var fromSessionId: String?
+    var fromTerminal: String?
+    var toTerminal: String
+    var requestedAt: Int64
+    /// `pending`, `approved`, `rejected` or `superseded`.
+    var status: String
+    var decidedBy: String?
+    var decidedAt: Int64?
+    var reason: String?
+}
+
+struct AuditRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "audit_log"
+    var id: Int64?
+    var at: Int64
+    var actor: String
+    var actorRole: String
+    var action: String
+    var sittingId: String?
+    var roomId: String?
+    var admissionNumber: String?
+    var attemptId: String?
+    var reason: String?
+    var detail: String?
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -25,6 +25,8 @@ public struct CandidateSession: Sendable, Hashable {
     public var admissionNumber: String
     public var sittingID: Sitting.ID
     public var terminalID: String
+    /// A login on a new terminal that waits for an invigilator to approve the move.
+    public var pending: Bool = false
 }
 
 /// A staff member logged in.
@@ -34,6 +36,11 @@ public struct StaffSession: Sendable, Hashable {
     public var name: String
     public var role: StaffRole
     public var rooms: [Room.ID]
+    /// The password is a one-time one; nothing but changing it is allowed.
+    public var mustChangePassword: Bool = false
+
+    /// Admins act everywhere; invigilators and examiners in their rooms.
+    public func mayActIn(room: Room.ID) -> Bool { role == .admin || rooms.contains(room) }
 }
 
 public enum Session: Sendable, Hashable {
@@ -50,6 +57,10 @@ public struct LoginResult: Codable, Sendable {
     public var name: String
     public var role: String?
     public var rooms: [String]?
+    /// The candidate's earlier terminal is still active: this one waits for an invigilator's approval.
+    public var pendingApproval: Bool = false
+    /// A staff member logged in with a one-time password and must change it first.
+    public var mustChangePassword: Bool = false
 }
 
 enum SessionToken {
@@ -76,16 +87,21 @@ extension VenueDatabase {
         }
         let (session, expiresAt) = try await pool.read { db -> (Session, Int64) in
             guard let record = try db.session(tokenHash: hash) else { throw StoreError.sessionUnknown }
-            if let reason = record.endReason {
-                throw reason == "moved" ? StoreError.terminalMoved : StoreError.sessionEnded(reason: reason)
+            switch record.endReason {
+            case nil: break
+            case "moved": throw StoreError.terminalMoved
+            case "moveRejected", "superseded": throw StoreError.moveRejected
+            case let reason?: throw StoreError.sessionEnded(reason: reason)
             }
             if record.kind == "candidate", let attemptID = record.attemptId, let attempt = try db.attempt(id: attemptID) {
                 let session = CandidateSession(
                     sessionID: record.id, attemptID: attemptID, admissionNumber: attempt.admissionNumber,
-                    sittingID: Sitting.ID(attempt.sittingId), terminalID: record.terminalId)
+                    sittingID: Sitting.ID(attempt.sittingId), terminalID: record.terminalId, pending: record.pending)
                 return (.candidate(session), record.expiresAt)
             }
-            if record.kind == "staff", let username = record.username, let staff = try StaffRecord.fetchOne(db, key: username) {
+            if record.kind == "staff", let username = record.username, let staff = try StaffRecord.fetchOne(db, key: username),
+                !staff.disabled
+            {
                 return (.staff(try Self.staffSession(staff, sessionID: record.id)), record.expiresAt)
             }
             throw StoreError.sessionUnknown
@@ -118,32 +134,62 @@ extension VenueDatabase {
         StaffSession(
             sessionID: sessionID, username: staff.username, name: staff.name,
             role: StaffRole(rawValue: staff.role) ?? .invigilator,
-            rooms: try JSONDecoder().decode([String].self, from: Data(staff.rooms.utf8)).map { Room.ID($0) })
+            rooms: try JSONDecoder().decode([String].self, from: Data(staff.rooms.utf8)).map { Room.ID($0) },
+            mustChangePassword: staff.mustChangePassword)
     }
 
-    /// Checks a staff password (slow on purpose) and opens a session.
+    /// Checks a staff password (slow on purpose) and opens a session. Both outcomes are audited.
     public func staffLogin(username: String, password: String, terminal: TerminalInfo, now: Date = Date()) async throws
         -> LoginResult
     {
         let staff = try await pool.read { db in try StaffRecord.fetchOne(db, key: username) }
         // Hash even for an unknown user, so timing does not tell which user names exist.
         let stored = staff?.passwordHash ?? "pbkdf2-sha256$600000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-        let valid = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: PasswordHash.verify(password, against: stored))
+        let valid = await Self.verifyOffLoop(password, against: stored)
+        guard let staff, valid, !staff.disabled else {
+            let known = staff != nil
+            try await groupCommit.write { db in
+                try Self.audit(
+                    db, actor: known ? username : String(username.prefix(64)), role: staff?.role ?? "unknown",
+                    action: .staffLoginFailed, now: now, detail: ["address": terminal.address ?? "", "knownUser": "\(known)"])
             }
+            throw StoreError.staffLoginFailed
         }
-        guard let staff, valid else { throw StoreError.staffLoginFailed }
         let token = SessionToken.make()
         let record = SessionRecord(
             id: UUID().uuidString.lowercased(), tokenHash: SessionToken.hash(token), kind: "staff", attemptId: nil,
             username: staff.username, terminalId: terminal.terminalID, userAgent: terminal.userAgent,
             address: terminal.address, createdAt: now.millis, expiresAt: now.addingTimeInterval(12 * 3600).millis,
             endedAt: nil, endReason: nil)
-        try await groupCommit.write { db in try record.insert(db) }
+        try await groupCommit.write { db in
+            try record.insert(db)
+            try Self.audit(
+                db, actor: staff.username, role: staff.role, action: .staffLogin, now: now,
+                detail: ["address": terminal.address ?? "", "terminal": terminal.terminalID])
+        }
         let session = try Self.staffSession(staff, sessionID: record.id)
         return LoginResult(
             token: token, attemptId: nil, movedFromAnotherTerminal: false, name: staff.name, role: staff.role,
-            rooms: session.rooms.map(\.rawValue))
+            rooms: session.rooms.map(\.rawValue), mustChangePassword: staff.mustChangePassword)
+    }
+
+    static func verifyOffLoop(_ password: String, against stored: String) async -> Bool {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: PasswordHash.verify(password, against: stored)) }
+        }
+    }
+
+    static func hashOffLoop(_ password: String) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: PasswordHash.make(password)) }
+        }
+    }
+
+    /// Drops every cached session of a staff member or with a given session id (after a password change or
+    /// disabling); they are read again from the database on their next request.
+    func forgetSessions(where matches: (Session) -> Bool) {
+        sessionCache.withLock { cache in
+            for (hash, entry) in cache where matches(entry.session) { cache.removeValue(forKey: hash) }
+        }
     }
 }

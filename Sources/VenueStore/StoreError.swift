@@ -21,6 +21,17 @@ public enum StoreError: CodedError, Equatable {
     case attachmentTypeNotAllowed(allowed: [String])
     case attachmentUnknown(String)
     case forbidden
+    case movePending
+    case moveRejected
+    case passwordChangeRequired
+    case passwordTooWeak
+    case staffExists(String)
+    case roomNotRunning
+    case roomNotPaused
+    case roomOver
+    case loginRateLimited(retryAfterSeconds: Int)
+    case moveNotPending
+    case markedAbsent
 
     public var code: String {
         switch self {
@@ -43,6 +54,17 @@ public enum StoreError: CodedError, Equatable {
         case .attachmentTypeNotAllowed: "attachment_type_not_allowed"
         case .attachmentUnknown: "attachment_unknown"
         case .forbidden: "forbidden"
+        case .movePending: "move_pending"
+        case .moveRejected: "move_rejected"
+        case .passwordChangeRequired: "password_change_required"
+        case .passwordTooWeak: "password_too_weak"
+        case .staffExists: "staff_exists"
+        case .roomNotRunning: "room_not_running"
+        case .roomNotPaused: "room_not_paused"
+        case .roomOver: "room_over"
+        case .loginRateLimited: "login_rate_limited"
+        case .moveNotPending: "move_not_pending"
+        case .markedAbsent: "candidate_marked_absent"
         }
     }
 
@@ -83,6 +105,28 @@ public enum StoreError: CodedError, Equatable {
             Message(zh: "找不到附件 \(id)，请重新上传", en: "the attachment \(id) is unknown; upload it again")
         case .forbidden:
             Message(zh: "您没有执行此操作的权限", en: "you are not allowed to do this")
+        case .movePending:
+            Message(zh: "换机申请已提交，请等待监考员确认", en: "the move to this terminal waits for the invigilator's approval")
+        case .moveRejected:
+            Message(zh: "监考员没有同意在本终端继续作答，请联系监考员", en: "the invigilator did not approve continuing on this terminal; ask the invigilator")
+        case .passwordChangeRequired:
+            Message(zh: "请先修改初始密码", en: "please change your initial password first")
+        case .passwordTooWeak:
+            Message(zh: "新密码至少 10 个字符，须同时包含字母和数字，且不能与用户名相同", en: "the new password needs at least 10 characters with letters and digits, and must differ from the user name")
+        case .staffExists(let username):
+            Message(zh: "账号 \(username) 已存在", en: "the account \(username) already exists")
+        case .roomNotRunning:
+            Message(zh: "本考场当前不在考试中，不能暂停", en: "the room is not running, so it cannot be paused")
+        case .roomNotPaused:
+            Message(zh: "本考场没有暂停", en: "the room is not paused")
+        case .roomOver:
+            Message(zh: "本考场考试已结束", en: "the exam in this room is over")
+        case .loginRateLimited(let seconds):
+            Message(zh: "登录失败次数过多，请 \(seconds) 秒后再试", en: "too many failed logins; try again in \(seconds) seconds")
+        case .moveNotPending:
+            Message(zh: "该换机申请已处理", en: "this move request has already been decided")
+        case .markedAbsent:
+            Message(zh: "您已被监考员登记为缺考，如有疑问请联系监考员", en: "the invigilator has marked you absent; ask the invigilator")
         }
     }
 }

@@ -30,7 +30,7 @@ extension VenueDatabase {
         let id = UUID().uuidString.lowercased()
         try await groupCommit.write { db in
             let (attempt, sitting) = try Self.lockedAttempt(db, session: session)
-            let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
+            let phase = try db.clock(for: attempt, in: sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
             do throws(AttemptRuleError) {
                 try AttemptRuleError.checkAcceptsChange(status: AttemptStatus(rawValue: attempt.status) ?? .waiting, phase: phase)
             } catch {

@@ -4,8 +4,9 @@ import GRDB
 
 extension VenueDatabase {
     /// Logs a candidate in by admission number and ID number on one terminal. The sitting is the one they are
-    /// answering, or else the next one not yet over. A login on another terminal takes the attempt over and
-    /// locks the earlier terminal out (recorded as an event); the attempt keeps every saved answer and its time.
+    /// answering, or else the next one not yet over. If the candidate is active on another terminal, this login
+    /// waits for an invigilator to approve the move (then the earlier terminal is locked out); logging in again on
+    /// the same terminal, or after submitting, needs no approval. The attempt keeps every saved answer and its time.
     public func candidateLogin(admissionNumber: String, idNumber: String, terminal: TerminalInfo, now: Date = Date())
         async throws -> LoginResult
     {
@@ -13,41 +14,58 @@ extension VenueDatabase {
         guard isClientID(terminal.terminalID) else { throw StoreError.invalidRequest("terminalId") }
         guard !admissionNumber.isEmpty, admissionNumber.count <= 64 else { throw StoreError.loginFailed }
         let token = SessionToken.make()
-        let (result, ended) = try await groupCommit.write { db -> (LoginResult, String?) in
+        let (result, ended) = try await groupCommit.write { db -> (LoginResult, [String]) in
             guard let candidate = try CandidateRecord.fetchOne(db, key: admissionNumber),
                 candidate.idNumber == IdentityNumber.normalise(idNumber)
             else { throw StoreError.loginFailed }
             var attempt = try Self.chooseAttempt(db, admissionNumber: admissionNumber, now: now)
             let sessionID = UUID().uuidString.lowercased()
-            var moved = false
-            var ended: String?
-            if let previousID = attempt.activeSessionId, let previous = try SessionRecord.fetchOne(db, key: previousID) {
-                ended = previous.tokenHash
-                try db.execute(
-                    sql: "UPDATE session SET endedAt = ?, endReason = 'moved' WHERE id = ? AND endedAt IS NULL",
-                    arguments: [now.millis, previousID])
-                moved = previous.terminalId != terminal.terminalID
-                var event = AttemptEventRecord(
-                    id: nil, attemptId: attempt.id, eventId: "srv-\(sessionID)",
-                    kind: moved ? AttemptEventKind.terminalMoved.rawValue : AttemptEventKind.login.rawValue,
-                    clientTime: nil, serverTime: now.millis, sessionId: sessionID, terminalId: terminal.terminalID,
-                    detail: moved ? "from terminal \(previous.terminalId) to \(terminal.terminalID)" : "logged in again")
-                try event.insert(db)
+            var ended: [String] = []
+            var pending = false
+            let previous = try attempt.activeSessionId.flatMap { try SessionRecord.fetchOne(db, key: $0) }
+            if let previous, previous.endedAt == nil {
+                if previous.terminalId != terminal.terminalID && attempt.status != AttemptStatus.submitted.rawValue {
+                    pending = true
+                } else {
+                    try db.execute(
+                        sql: "UPDATE session SET endedAt = ?, endReason = 'replaced' WHERE id = ?", arguments: [now.millis, previous.id])
+                    ended.append(previous.tokenHash)
+                }
             }
             try SessionRecord(
                 id: sessionID, tokenHash: SessionToken.hash(token), kind: "candidate", attemptId: attempt.id,
                 username: nil, terminalId: terminal.terminalID, userAgent: terminal.userAgent.map { String($0.prefix(300)) },
                 address: terminal.address, createdAt: now.millis, expiresAt: now.addingTimeInterval(24 * 3600).millis,
-                endedAt: nil, endReason: nil
+                endedAt: nil, endReason: nil, pending: pending
             ).insert(db)
-            attempt.activeSessionId = sessionID
-            try attempt.update(db)
+            if pending, let previous {
+                // A newer request replaces any request still waiting.
+                for older in try MoveRequestRecord.filter(Column("attemptId") == attempt.id && Column("status") == "pending").fetchAll(db) {
+                    try db.execute(
+                        sql: "UPDATE session SET endedAt = ?, endReason = 'superseded' WHERE id = ?", arguments: [now.millis, older.sessionId])
+                    try db.execute(sql: "UPDATE move_request SET status = 'superseded' WHERE id = ?", arguments: [older.id])
+                    if let hash = try SessionRecord.fetchOne(db, key: older.sessionId)?.tokenHash { ended.append(hash) }
+                }
+                try MoveRequestRecord(
+                    id: UUID().uuidString.lowercased(), attemptId: attempt.id, sessionId: sessionID, fromSessionId: previous.id,
+                    fromTerminal: previous.terminalId, toTerminal: terminal.terminalID, requestedAt: now.millis, status: "pending"
+                ).insert(db)
+            } else {
+                attempt.activeSessionId = sessionID
+                try attempt.update(db)
+            }
+            var event = AttemptEventRecord(
+                id: nil, attemptId: attempt.id, eventId: "srv-\(sessionID)",
+                kind: pending ? AttemptEventKind.moveRequested.rawValue : AttemptEventKind.login.rawValue,
+                clientTime: nil, serverTime: now.millis, sessionId: sessionID, terminalId: terminal.terminalID,
+                detail: pending ? "from terminal \(previous?.terminalId ?? "-") to \(terminal.terminalID), waiting for approval" : nil)
+            try event.insert(db)
             let result = LoginResult(
-                token: token, attemptId: attempt.id, movedFromAnotherTerminal: moved, name: candidate.name, role: nil,
-                rooms: nil)
+                token: token, attemptId: attempt.id, movedFromAnotherTerminal: false, name: candidate.name, role: nil,
+                rooms: nil, pendingApproval: pending)
             return (result, ended)
         }
-        forgetSessions(tokenHashes: ended.map { [$0] } ?? [])
+        forgetSessions(tokenHashes: ended)
         clocks.forget(attempts: [result.attemptId].compactMap { $0 })
         return result
     }
@@ -55,15 +73,17 @@ extension VenueDatabase {
     /// The attempt a login continues or opens.
     private static func chooseAttempt(_ db: Database, admissionNumber: String, now: Date) throws -> AttemptRecord {
         let seats = try SeatAssignmentRecord.filter(SeatAssignmentRecord.Columns.admissionNumber == admissionNumber).fetchAll(db)
-        var options: [(sitting: SittingRecord, attempt: AttemptRecord?, phase: SittingPhase)] = []
+        var options: [(sitting: SittingRecord, roomID: String, attempt: AttemptRecord?, phase: SittingPhase)] = []
         for seat in seats {
             guard let sitting = try SittingRecord.fetchOne(db, key: seat.sittingId), sitting.subject == Subject.theory.rawValue
             else { continue }
             let attempt = try AttemptRecord
                 .filter(AttemptRecord.Columns.sittingId == seat.sittingId && AttemptRecord.Columns.admissionNumber == admissionNumber)
                 .fetchOne(db)
-            let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt?.extensionSeconds ?? 0), now: now)
-            options.append((sitting, attempt, phase))
+            let room = try db.roomClock(sittingID: seat.sittingId, roomID: seat.roomId)
+            let phase = Self.clock(sitting: sitting, room: room).phase(
+                attemptExtension: TimeInterval(attempt?.extensionSeconds ?? 0), now: now)
+            options.append((sitting, seat.roomId, attempt, phase))
         }
         func isOver(_ phase: SittingPhase) -> Bool { if case .over = phase { return true } else { return false } }
         // An attempt still open comes first; then the earliest sitting not over; then the latest submitted attempt.
@@ -78,8 +98,11 @@ extension VenueDatabase {
             {
                 throw StoreError.rule(.lateEntryClosed)
             }
+            if try CheckInRecord.fetchOne(db, key: ["sittingId": next.sitting.id, "admissionNumber": admissionNumber])?.status == "absent" {
+                throw StoreError.markedAbsent
+            }
             let attempt = AttemptRecord(
-                id: UUID().uuidString.lowercased(), sittingId: next.sitting.id, admissionNumber: admissionNumber,
+                roomId: next.roomID, id: UUID().uuidString.lowercased(), sittingId: next.sitting.id, admissionNumber: admissionNumber,
                 seed: Int64.random(in: .min ... .max), status: AttemptStatus.waiting.rawValue, createdAt: now.millis,
                 submittedAt: nil, submittedBy: nil, extensionSeconds: 0, logLength: 0, activeSessionId: nil, score: nil,
                 maxPoints: nil, pendingPoints: nil)
@@ -107,7 +130,7 @@ extension VenueDatabase {
             let described = try JSONDecoder.package.decode(Sitting.self, from: Data(sitting.body.utf8))
             let answered = try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM answer WHERE attemptId = ? AND response IS NOT NULL", arguments: [attempt.id]) ?? 0
-            let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
+            let phase = try db.clock(for: attempt, in: sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
             let idNumber = candidate.idNumber
             return AttemptState(
                 attemptId: attempt.id, status: attempt.status, submittedAt: attempt.submittedAt,
@@ -137,15 +160,16 @@ extension VenueDatabase {
                 else { throw StoreError.notFound("考试 / the attempt") }
                 return (
                     ClockCache.Attempt(
-                        sittingID: attempt.sittingId, extensionSeconds: attempt.extensionSeconds, status: attempt.status,
-                        activeSessionID: attempt.activeSessionId),
-                    Self.sittingClock(sitting)
+                        sittingID: attempt.sittingId, roomID: attempt.roomId, extensionSeconds: attempt.extensionSeconds,
+                        status: attempt.status, activeSessionID: attempt.activeSessionId),
+                    try db.clock(for: attempt, in: sitting)
                 )
             }
             clocks.store(attemptID: session.attemptID, attempt: cached.attempt, clock: cached.clock, readAtGeneration: generation)
         }
-        if cached.attempt.activeSessionID != session.sessionID { throw StoreError.terminalMoved }
         let phase = cached.clock.phase(attemptExtension: TimeInterval(cached.attempt.extensionSeconds), now: now)
+        if session.pending { return (ClockView(phase, now: now), "movePending") }
+        if cached.attempt.activeSessionID != session.sessionID { throw StoreError.terminalMoved }
         return (ClockView(phase, now: now), cached.attempt.status)
     }
 
@@ -157,7 +181,7 @@ extension VenueDatabase {
                 let sitting = try db.sitting(id: attempt.sittingId)
             else { throw StoreError.notFound("考试 / the attempt") }
             let answers = try AnswerRecord.filter(AnswerRecord.Columns.attemptId == attempt.id).fetchAll(db)
-            return (attempt, answers, Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now))
+            return (attempt, answers, try db.clock(for: attempt, in: sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now))
         }
         if case .waiting(let startsAt) = phase, attempt.status != AttemptStatus.submitted.rawValue {
             throw StoreError.rule(.notStarted(startsAt: startsAt))
@@ -219,7 +243,7 @@ extension VenueDatabase {
         let items = prepared
         let (receipt, startedAnswering) = try await groupCommit.write { db -> (SaveReceipt, Bool) in
             let (attempt, sitting) = try Self.lockedAttempt(db, session: session)
-            let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: receivedAt)
+            let phase = try db.clock(for: attempt, in: sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: receivedAt)
             do throws(AttemptRuleError) {
                 try AttemptRuleError.checkAcceptsChange(status: AttemptStatus(rawValue: attempt.status) ?? .waiting, phase: phase)
             } catch {
@@ -281,6 +305,7 @@ extension VenueDatabase {
 
     /// The attempt and its sitting, refusing a terminal that is no longer the candidate's active one.
     static func lockedAttempt(_ db: Database, session: CandidateSession) throws -> (AttemptRecord, SittingRecord) {
+        guard !session.pending else { throw StoreError.movePending }
         guard let attempt = try db.attempt(id: session.attemptID),
             let sitting = try db.sitting(id: attempt.sittingId)
         else { throw StoreError.notFound("考试 / the attempt") }
@@ -295,7 +320,9 @@ extension VenueDatabase {
         guard !events.isEmpty, events.count <= 200 else { throw StoreError.invalidRequest("1 to 200 events per request") }
         for event in events {
             guard isClientID(event.eventId) else { throw StoreError.invalidRequest("eventId") }
-            guard event.kind != .terminalMoved, event.kind != .login else { throw StoreError.invalidRequest("kind \(event.kind)") }
+            guard ![.terminalMoved, .login, .moveRequested].contains(event.kind) else {
+                throw StoreError.invalidRequest("kind \(event.kind)")
+            }
         }
         return try await groupCommit.write { db in
             _ = try Self.lockedAttempt(db, session: session)
@@ -315,7 +342,7 @@ extension VenueDatabase {
         let paper = try await assembledPaper(for: session.sittingID)
         let result = try await groupCommit.write { db in
             let (attempt, sitting) = try Self.lockedAttempt(db, session: session)
-            let phase = Self.sittingClock(sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
+            let phase = try db.clock(for: attempt, in: sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
             if case .waiting(let startsAt) = phase { throw StoreError.rule(.notStarted(startsAt: startsAt)) }
             let kind: SubmissionKind = if case .over = phase { .timeUp } else { .candidate }
             return try Self.submitInTransaction(db, attempt: attempt, paper: paper, kind: kind, now: now)
@@ -356,7 +383,7 @@ extension VenueDatabase {
                             guard let attempt = try db.attempt(id: item.id),
                                 attempt.status != AttemptStatus.submitted.rawValue,
                                 let sitting = try db.sitting(id: attempt.sittingId),
-                                case .over = Self.sittingClock(sitting).phase(
+                                case .over = try db.clock(for: attempt, in: sitting).phase(
                                     attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
                             else { return nil }
                             _ = try Self.submitInTransaction(db, attempt: attempt, paper: paper, kind: .timeUp, now: now)

@@ -26,7 +26,9 @@ extension VenueDatabase {
     /// Imports a checked package in one transaction: everything or nothing.
     /// The same package a second time changes nothing; a package for another venue, or one that would change a
     /// sitting candidates have already started, is refused whole.
-    public func importPackage(_ package: VerifiedPackage, now: Date = Date()) async throws -> ImportSummary {
+    public func importPackage(
+        _ package: VerifiedPackage, actor: String = "command line", actorRole: String = "system", now: Date = Date()
+    ) async throws -> ImportSummary {
         let contents = package.contents
         let manifestJSON = String(decoding: try PackageJSON.encoder().encode(package.manifest), as: UTF8.self)
         let summary = ImportSummary(
@@ -62,6 +64,12 @@ extension VenueDatabase {
                 issuedAt: contents.issuedAt.millis, importedAt: now.millis, manifest: manifestJSON,
                 summary: try summary.storedJSON()
             ).insert(db)
+            try Self.audit(
+                db, actor: actor, role: actorRole, action: .packageImported, now: now,
+                detail: [
+                    "package": contents.packageID, "issuer": contents.issuer.id, "sha256": package.manifestSHA256,
+                    "candidates": "\(contents.candidates.count)", "sittings": "\(contents.sittings.count)",
+                ])
             return summary
         }
         if result.newlyImported {
@@ -142,10 +150,18 @@ extension VenueDatabase {
             ).insert(db)
         }
         for member in contents.staff {
-            try StaffRecord(
-                username: member.username, name: member.name, role: member.role.rawValue,
-                passwordHash: member.passwordHash, rooms: try member.rooms.map(\.rawValue).storedJSON()
-            ).upsert(db)
+            // A password changed at the venue stays; everything else follows the package.
+            try db.execute(
+                sql: """
+                    INSERT INTO staff (username, name, role, passwordHash, rooms, source)
+                    VALUES (?, ?, ?, ?, ?, 'package')
+                    ON CONFLICT(username) DO UPDATE SET name = excluded.name, role = excluded.role, rooms = excluded.rooms,
+                        passwordHash = CASE WHEN staff.passwordSetLocally THEN staff.passwordHash ELSE excluded.passwordHash END
+                    """,
+                arguments: [
+                    member.username, member.name, member.role.rawValue, member.passwordHash,
+                    try member.rooms.map(\.rawValue).storedJSON(),
+                ])
         }
     }
 

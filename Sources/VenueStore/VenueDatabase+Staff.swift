@@ -24,24 +24,6 @@ public struct SittingOverview: Codable, Sendable {
     public var submitted: Int
 }
 
-/// One candidate of a room, as the invigilator sees them.
-public struct RosterEntry: Codable, Sendable {
-    public var admissionNumber: String
-    public var name: String
-    public var seat: String
-    public var roomId: String
-    /// `notArrived`, `waiting`, `answering` or `submitted`.
-    public var status: String
-    public var attemptId: String?
-    public var answered: Int
-    public var events: Int
-    public var terminalId: String?
-    public var submittedAt: Int64?
-    public var extensionSeconds: Int64
-    /// Filled in by the server from the terminals' heartbeats.
-    public var lastHeartbeat: Int64?
-}
-
 /// One line of the results page.
 public struct ResultRow: Codable, Sendable {
     public struct Section: Codable, Sendable {
@@ -151,84 +133,19 @@ extension VenueDatabase {
         }
     }
 
-    /// Starts a sitting now, ahead of its scheduled time.
-    public func startSitting(_ sittingID: Sitting.ID, by username: String, now: Date = Date()) async throws -> ClockView {
-        defer { clocks.forget(sittings: [sittingID.rawValue]) }
+    /// Starts a sitting in every room now, ahead of its scheduled time (an admin's action; invigilators start rooms).
+    public func startSitting(_ sittingID: Sitting.ID, by staff: StaffSession, now: Date = Date()) async throws -> ClockView {
+        defer { clocks.forgetAll() }
         return try await groupCommit.write { db in
             guard var sitting = try SittingRecord.fetchOne(db, key: sittingID.rawValue) else {
                 throw StoreError.notFound("场次 \(sittingID) / the sitting \(sittingID)")
             }
             guard Self.sittingClock(sitting).start(now: now) == nil else { throw StoreError.sittingAlreadyStarted }
             sitting.startedAt = now.millis
-            sitting.startedBy = username
+            sitting.startedBy = staff.username
             try sitting.update(db)
+            try Self.audit(db, by: staff, action: .sittingStarted, now: now, sittingID: sittingID.rawValue)
             return ClockView(Self.sittingClock(sitting).phase(now: now), now: now)
-        }
-    }
-
-    /// Gives one candidate (or, without an attempt, the whole sitting) more time, with the reason recorded.
-    public func extendTime(
-        sittingID: Sitting.ID, attemptID: String?, seconds: Int, reason: String, by username: String, now: Date = Date()
-    ) async throws {
-        guard (1...(6 * 3600)).contains(seconds) else { throw StoreError.invalidRequest("seconds must be 1 to 21600") }
-        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty, reason.count <= 500 else { throw StoreError.invalidRequest("a reason of 1 to 500 characters is needed") }
-        defer { clocks.forget(attempts: [attemptID].compactMap { $0 }, sittings: [sittingID.rawValue]) }
-        try await groupCommit.write { db in
-            guard try SittingRecord.fetchOne(db, key: sittingID.rawValue) != nil else {
-                throw StoreError.notFound("场次 \(sittingID) / the sitting \(sittingID)")
-            }
-            if let attemptID {
-                guard let attempt = try AttemptRecord.fetchOne(db, key: attemptID), attempt.sittingId == sittingID.rawValue else {
-                    throw StoreError.notFound("考试 \(attemptID) / the attempt \(attemptID)")
-                }
-                guard attempt.status != AttemptStatus.submitted.rawValue else { throw StoreError.rule(.alreadySubmitted) }
-                try db.execute(
-                    sql: "UPDATE attempt SET extensionSeconds = extensionSeconds + ? WHERE id = ?", arguments: [seconds, attemptID])
-            } else {
-                try db.execute(
-                    sql: "UPDATE sitting SET extensionSeconds = extensionSeconds + ? WHERE id = ?",
-                    arguments: [seconds, sittingID.rawValue])
-            }
-            var record = TimeExtensionRecord(
-                id: nil, sittingId: sittingID.rawValue, attemptId: attemptID, seconds: Int64(seconds), reason: reason,
-                grantedBy: username, grantedAt: now.millis)
-            try record.insert(db)
-        }
-    }
-
-    /// The candidates of one room in one sitting, by seat.
-    public func roster(sittingID: Sitting.ID, roomID: Room.ID, now: Date = Date()) async throws -> [RosterEntry] {
-        try await pool.read { db in
-            guard let sitting = try db.sitting(id: sittingID.rawValue) else {
-                throw StoreError.notFound("场次 \(sittingID) / the sitting \(sittingID)")
-            }
-            let started = Self.sittingClock(sitting).start(now: now) != nil
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT s.admissionNumber, c.name, s.seat, s.roomId, a.id AS attemptId, a.status, a.submittedAt,
-                           COALESCE(a.extensionSeconds, 0) AS extensionSeconds,
-                           (SELECT COUNT(*) FROM answer x WHERE x.attemptId = a.id AND x.response IS NOT NULL) AS answered,
-                           (SELECT COUNT(*) FROM attempt_event e WHERE e.attemptId = a.id) AS events,
-                           (SELECT terminalId FROM session t WHERE t.id = a.activeSessionId) AS terminalId
-                    FROM seat_assignment s
-                    JOIN candidate c ON c.admissionNumber = s.admissionNumber
-                    LEFT JOIN attempt a ON a.sittingId = s.sittingId AND a.admissionNumber = s.admissionNumber
-                    WHERE s.sittingId = ? AND s.roomId = ?
-                    ORDER BY s.seat
-                    """, arguments: [sittingID.rawValue, roomID.rawValue]
-            ).map { row in
-                // Logged in before the start is waiting; once the sitting has started the candidate is answering,
-                // whether or not a first answer has been saved yet.
-                var status: String = row["status"] ?? "notArrived"
-                if status == AttemptStatus.waiting.rawValue && started { status = AttemptStatus.answering.rawValue }
-                return RosterEntry(
-                    admissionNumber: row["admissionNumber"], name: row["name"], seat: row["seat"], roomId: row["roomId"],
-                    status: status, attemptId: row["attemptId"], answered: row["answered"],
-                    events: row["events"], terminalId: row["terminalId"], submittedAt: row["submittedAt"],
-                    extensionSeconds: row["extensionSeconds"], lastHeartbeat: nil)
-            }
         }
     }
 
@@ -343,6 +260,14 @@ extension VenueDatabase {
                     response: $0.response.flatMap(storedBody), flagged: $0.flagged,
                     terminalId: $0.terminalId, clientTime: $0.clientTime, serverTime: $0.serverTime)
             }
+        }
+    }
+
+    /// The rooms a candidate is seated in, over all sittings.
+    public func rooms(of admissionNumber: String) async throws -> [Room.ID] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT roomId FROM seat_assignment WHERE admissionNumber = ?", arguments: [admissionNumber])
+                .map { Room.ID($0) }
         }
     }
 

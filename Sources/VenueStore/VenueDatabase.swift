@@ -98,6 +98,18 @@ public final class VenueDatabase: Sendable {
 
     // MARK: Time
 
+    /// The clock of one room of a sitting: the room may have been started early, paused, extended or ended.
+    static func clock(sitting: SittingRecord, room: RoomClockRecord?) -> SittingClock {
+        var clock = sittingClock(sitting)
+        guard let room else { return clock }
+        if let started = room.startedAt.map(Date.init(millis:)) { clock.startedAt = min(clock.startedAt ?? started, started) }
+        clock.sittingExtension += TimeInterval(room.extensionSeconds)
+        if let closed = room.closedAt.map(Date.init(millis:)) { clock.closedAt = min(clock.closedAt ?? closed, closed) }
+        clock.pausedSeconds = TimeInterval(room.pausedSeconds)
+        clock.pausedSince = room.pausedSince.map(Date.init(millis:))
+        return clock
+    }
+
     static func sittingClock(_ sitting: SittingRecord) -> SittingClock {
         SittingClock(
             scheduledStart: Date(millis: sitting.scheduledStart), duration: TimeInterval(sitting.durationSeconds),

@@ -9,6 +9,7 @@ public struct ClockView: Codable, Sendable, Hashable {
     public var startsAt: Int64
     public var endsAt: Int64?
     public var remainingMs: Int64?
+    public var pausedSince: Int64?
 
     init(_ phase: SittingPhase, now: Date) {
         serverTime = now.millis
@@ -21,6 +22,12 @@ public struct ClockView: Codable, Sendable, Hashable {
             self.startsAt = startedAt.millis
             self.endsAt = endsAt.millis
             self.remainingMs = max(0, endsAt.millis - now.millis)
+        case .paused(let startedAt, let since, let remaining):
+            self.phase = "paused"
+            self.startsAt = startedAt.millis
+            self.remainingMs = Int64((remaining * 1000).rounded())
+            self.endsAt = now.millis + (self.remainingMs ?? 0)
+            self.pausedSince = since.millis
         case .over(let endedAt):
             self.phase = "over"
             self.startsAt = endedAt.millis
@@ -122,7 +129,7 @@ public enum AttemptEventKind: String, Codable, Sendable, CaseIterable {
     case blur, focus, visibilityHidden, visibilityVisible, fullscreenExit, fullscreenEnter
     case copy, paste, cut, contextMenu, pageLeave, offline, online
     /// Recorded by the server, not accepted from terminals.
-    case terminalMoved, login
+    case terminalMoved, login, moveRequested
 }
 
 public struct AttemptEventInput: Codable, Sendable, Hashable {

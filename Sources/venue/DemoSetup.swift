@@ -46,6 +46,8 @@ struct Banner {
     let port: Int
     let demo: Bool
     let database: VenueDatabase
+    /// The one-time password of the first admin account, created on a venue that had none.
+    let firstAdminPassword: String?
 
     func show() async {
         var hosts = host == "0.0.0.0" ? lanAddresses() : [host]
@@ -59,6 +61,12 @@ struct Banner {
             "  venue admin 考点管理:          \(base)/admin/",
         ]
         if hosts.count > 1 { lines.append("  also reachable at: " + hosts.dropFirst().map { "http://\($0):\(port)/" }.joined(separator: " ")) }
+        if let firstAdminPassword {
+            lines += [
+                "first run 首次启动: admin account 管理员账号 admin, one-time password 一次性密码 \(firstAdminPassword)",
+                "  (also in DATA/initial-admin-password.txt; it must be changed at the first login 首次登录须修改密码)",
+            ]
+        }
         if demo {
             let first = DemoPackage.candidateCredentials(0)
             let second = DemoPackage.candidateCredentials(1)

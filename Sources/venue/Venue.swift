@@ -50,8 +50,13 @@ struct Serve: AsyncParsableCommand {
                 candidates: demoCandidates, facePhotos: facePhotos.map { URL(fileURLWithPath: $0) }
             ).prepare()
         }
+        let firstPassword = try await database.ensureAdminAccount()
+        if let firstPassword {
+            let file = data.url.appendingPathComponent("initial-admin-password.txt")
+            FileManager.default.createFile(atPath: file.path, contents: Data((firstPassword + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        }
         let app = VenueApp.buildApplication(database: database, configuration: configuration, logger: logger) { port in
-            await Banner(host: host, port: port, demo: demo, database: database).show()
+            await Banner(host: host, port: port, demo: demo, database: database, firstAdminPassword: firstPassword).show()
         }
         try await app.runService()
     }

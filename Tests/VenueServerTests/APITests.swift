@@ -75,7 +75,7 @@ struct APITests {
 
             let invigilator = try await staffToken(client)
             let start = try await client.execute(
-                uri: "/api/console/sittings/S-DEMO-THEORY/start", method: .post, headers: bearer(invigilator))
+                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R01/start", method: .post, headers: bearer(invigilator))
             #expect(start.status == .ok)
 
             let paperResponse = try await client.execute(uri: "/api/attempt/paper", method: .get, headers: bearer(token))
@@ -142,10 +142,10 @@ struct APITests {
             }
             let invigilator = try await staffToken(client)
             let other = try await client.execute(
-                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R02/roster", method: .get, headers: bearer(invigilator))
+                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R02", method: .get, headers: bearer(invigilator))
             #expect(other.status == .forbidden)
             let own = try await client.execute(
-                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R01/roster", method: .get, headers: bearer(invigilator))
+                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R01", method: .get, headers: bearer(invigilator))
             #expect(own.status == .ok)
         }
     }
@@ -160,12 +160,12 @@ struct APITests {
             let before = try decode(Beat.self, try await client.execute(uri: "/api/attempt/heartbeat", method: .post, headers: bearer(token)))
             #expect(before.clock.phase == "waiting")
             let invigilator = try await staffToken(client)
-            _ = try await client.execute(uri: "/api/console/sittings/S-DEMO-THEORY/start", method: .post, headers: bearer(invigilator))
+            _ = try await client.execute(uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R01/start", method: .post, headers: bearer(invigilator))
             let running = try decode(Beat.self, try await client.execute(uri: "/api/attempt/heartbeat", method: .post, headers: bearer(token)))
             #expect(running.clock.phase == "running")
             let state = try decode(AttemptState.self, try await client.execute(uri: "/api/attempt", method: .get, headers: bearer(token)))
             let extend = try await client.execute(
-                uri: "/api/console/sittings/S-DEMO-THEORY/extensions", method: .post, headers: bearer(invigilator),
+                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R01/extensions", method: .post, headers: bearer(invigilator),
                 body: json(ExtendBody(attemptId: state.attemptId, seconds: 600, reason: "停电补时")))
             #expect(extend.status == .noContent)
             let extended = try decode(Beat.self, try await client.execute(uri: "/api/attempt/heartbeat", method: .post, headers: bearer(token)))
@@ -173,13 +173,33 @@ struct APITests {
         }
     }
 
-    @Test func theOldTerminalIsToldItMovedAfterALoginElsewhere() async throws {
+    @Test func aMoveToAnotherTerminalWaitsForTheInvigilatorThenLocksTheOldOneOut() async throws {
+        struct Beat: Decodable {
+            var status: String
+        }
         try await withVenue(startsAt: Date().addingTimeInterval(-60)) { client, _, _ in
             let first = try await candidateToken(client, terminal: "pc-1")
-            _ = try await candidateToken(client, terminal: "pc-2")
-            let response = try await client.execute(uri: "/api/attempt/heartbeat", method: .post, headers: bearer(first))
-            #expect(response.status == .conflict)
-            #expect(try decode(ErrorEnvelope.self, response).error.code == "terminal_moved")
+            let second = try await candidateToken(client, terminal: "pc-2")
+            // Waiting: the new terminal may not answer yet, the old one carries on.
+            let pending = try decode(Beat.self, try await client.execute(uri: "/api/attempt/heartbeat", method: .post, headers: bearer(second)))
+            #expect(pending.status == "movePending")
+            let early = try await client.execute(uri: "/api/attempt/paper", method: .get, headers: bearer(second))
+            #expect(try decode(ErrorEnvelope.self, early).error.code == "move_pending")
+            #expect(try await client.execute(uri: "/api/attempt/heartbeat", method: .post, headers: bearer(first)).status == .ok)
+
+            let invigilator = try await staffToken(client)
+            let room = try decode(RoomView.self, try await client.execute(
+                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R01", method: .get, headers: bearer(invigilator)))
+            let move = try #require(room.pendingMoves.first)
+            #expect(move.fromTerminal == "pc-1" && move.toTerminal == "pc-2")
+            let approve = try await client.execute(
+                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R01/moves/\(move.id)/approve", method: .post, headers: bearer(invigilator))
+            #expect(approve.status == .noContent)
+
+            let old = try await client.execute(uri: "/api/attempt/heartbeat", method: .post, headers: bearer(first))
+            #expect(old.status == .conflict)
+            #expect(try decode(ErrorEnvelope.self, old).error.code == "terminal_moved")
+            #expect(try await client.execute(uri: "/api/attempt/paper", method: .get, headers: bearer(second)).status == .ok)
         }
     }
 
@@ -227,4 +247,77 @@ struct ExtendBody: Encodable {
     var attemptId: String?
     var seconds: Int
     var reason: String
+}
+
+@Suite("Staff sign-in over HTTP")
+struct StaffAccessTests {
+    struct RetryEnvelope: Decodable {
+        struct Detail: Decodable {
+            var code: String
+            var retryAfterSeconds: Int?
+        }
+        var error: Detail
+    }
+
+    @Test func repeatedWrongPasswordsAreSlowedDown() async throws {
+        try await withVenue { client, _, _ in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<6 {
+                let response = try await client.execute(
+                    uri: "/api/staff/login", method: .post, headers: [.contentType: "application/json"],
+                    body: json(["username": "invigilator1", "password": "guess"]))
+                statuses.append(response.status)
+                if response.status == .tooManyRequests {
+                    let body = try decode(RetryEnvelope.self, response)
+                    #expect(body.error.code == "login_rate_limited")
+                    #expect((body.error.retryAfterSeconds ?? 0) > 0)
+                    #expect(response.headers[.retryAfter] != nil)
+                }
+            }
+            #expect(statuses.prefix(5).allSatisfy { $0 == .unauthorized })
+            #expect(statuses.last == .tooManyRequests)
+            // Even the right password waits out the lock.
+            let right = try await client.execute(
+                uri: "/api/staff/login", method: .post, headers: [.contentType: "application/json"],
+                body: json(["username": "invigilator1", "password": "kaodian-demo"]))
+            #expect(right.status == .tooManyRequests)
+        }
+    }
+
+    @Test func aOneTimePasswordOpensNothingButThePasswordChange() async throws {
+        try await withVenue { client, _, _ in
+            let admin = try await staffToken(client, username: "admin", password: "kaodian-admin")
+            let created = try await client.execute(
+                uri: "/api/admin/staff", method: .post, headers: bearer(admin),
+                body: json(NewAccount(username: "newcomer", name: "新监考员", role: "invigilator", rooms: ["R01"], password: "given-pass-123")))
+            #expect(created.status == .created)
+            let token = try await staffToken(client, username: "newcomer", password: "given-pass-123")
+            let blocked = try await client.execute(uri: "/api/console/sittings", method: .get, headers: bearer(token))
+            #expect(blocked.status == .forbidden)
+            #expect(try decode(ErrorEnvelope.self, blocked).error.code == "password_change_required")
+            let weak = try await client.execute(
+                uri: "/api/staff/password", method: .post, headers: bearer(token),
+                body: json(["currentPassword": "given-pass-123", "newPassword": "newcomer"]))
+            #expect(try decode(ErrorEnvelope.self, weak).error.code == "password_too_weak")
+            let changed = try await client.execute(
+                uri: "/api/staff/password", method: .post, headers: bearer(token),
+                body: json(["currentPassword": "given-pass-123", "newPassword": "my-own-pass-456"]))
+            #expect(changed.status == .noContent)
+            #expect(try await client.execute(uri: "/api/console/sittings", method: .get, headers: bearer(token)).status == .ok)
+        }
+    }
+
+    @Test func theLiveRoomStreamSendsTheRoomView() async throws {
+        try await withVenue { client, _, _ in
+            let invigilator = try await staffToken(client)
+            let response = try await client.execute(
+                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R01/live?max=1", method: .get, headers: bearer(invigilator))
+            #expect(response.headers[.contentType]?.hasPrefix("text/event-stream") == true)
+            let text = String(buffer: response.body)
+            #expect(text.hasPrefix("event: room\ndata: {"))
+            let json = text.split(separator: "\n")[1].dropFirst("data: ".count)
+            let view = try JSONDecoder().decode(RoomView.self, from: Data(json.utf8))
+            #expect(view.roster.count == 6)  // the test venue seats six candidates in R01
+        }
+    }
 }

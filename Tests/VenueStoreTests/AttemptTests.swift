@@ -15,8 +15,13 @@ struct AttemptTests {
         _ = try await database.saveAnswers(first, changes: [change("Q-SA-01", #"{"text":"断电"}"#, seq: 2)])
         let before = try await database.attemptState(first)
 
-        let second = try await login(database, 0, terminal: "pc-12")
+        var second = try await login(database, 0, terminal: "pc-12")
         #expect(second.attemptID == first.attemptID)
+        #expect(second.pending)
+        let invigilator = try await staffSession(database, "invigilator1")
+        let move = try #require(try await database.roomView(sittingID: DemoSittingID, roomID: "R01").pendingMoves.first)
+        try await database.approveMove(DemoSittingID, "R01", moveID: move.id, by: invigilator)
+        second.pending = false
         let paper = try await database.attemptPaper(second)
         #expect(Set(paper.answers.map(\.questionId)) == ["Q-SC-01", "Q-SA-01"])
         // The remaining time is the server's, unchanged by the move.

@@ -18,6 +18,14 @@ func login(_ database: VenueDatabase, _ index: Int, terminal: String = "t1", now
     return session
 }
 
+/// A staff session for one of the demo accounts (their test passwords are the demo ones).
+func staffSession(_ database: VenueDatabase, _ username: String) async throws -> StaffSession {
+    let password = username == "admin" ? "kaodian-admin" : "kaodian-demo"
+    let result = try await database.staffLogin(username: username, password: password, terminal: TerminalInfo(terminalID: "desk"))
+    guard case .staff(let session) = try await database.session(token: result.token) else { throw StoreError.sessionUnknown }
+    return session
+}
+
 func change(_ question: String, _ json: String, seq: Int64, id: String = UUID().uuidString) -> AnswerChange {
     AnswerChange(
         changeId: id, questionId: question, response: try! JSONDecoder().decode(AnswerPayload.self, from: Data(json.utf8)),
@@ -103,12 +111,13 @@ struct AutosaveTests {
     @Test func anExtensionMovesTheEndForTheNamedCandidateOnly() async throws {
         let start = Date().addingTimeInterval(-90 * 60 - 30)  // ended 30 s ago
         let (database, _, _) = try await Fixtures.venueWithDemo(startsAt: start.addingTimeInterval(1000))
-        // Start by hand at `start`, as an invigilator would have.
-        _ = try await database.startSitting(DemoSittingID, by: "invigilator1", now: start)
+        // Start room R01 by hand at `start`, as its invigilator would have.
+        let invigilator = try await staffSession(database, "invigilator1")
+        _ = try await database.startRoom(DemoSittingID, "R01", by: invigilator, reason: nil, now: start)
         let extended = try await login(database, 0, now: start.addingTimeInterval(10))
         let other = try await login(database, 1, now: start.addingTimeInterval(10))
         try await database.extendTime(
-            sittingID: DemoSittingID, attemptID: extended.attemptID, seconds: 600, reason: "终端故障", by: "invigilator1")
+            DemoSittingID, "R01", attemptID: extended.attemptID, seconds: 600, reason: "终端故障", by: invigilator)
         let receipt = try await database.saveAnswers(extended, changes: [change("Q-SC-01", #"{"choice":"a"}"#, seq: 1)])
         #expect(receipt.clock.phase == "running")
         await #expect(throws: StoreError.self) {

@@ -83,7 +83,8 @@ class VenueProcess:
         return r.json()["token"]
 
     def start_sitting(self, sitting="S-DEMO-THEORY"):
-        token = self.staff_token()
+        """Starts every room of the sitting now, as the venue admin."""
+        token = self.staff_token("admin", "kaodian-admin")
         r = requests.post(f"{self.base}/api/console/sittings/{sitting}/start",
                           headers={"Authorization": f"Bearer {token}"}, timeout=30)
         assert r.status_code in (200, 409), r.text
