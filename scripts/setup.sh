@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential pkg-config libsqlite3-dev zlib1g-dev   # Swift build: GRDB (SQLite), ZIPFoundation (zlib)
   chromium chromium-driver fonts-wqy-zenhei              # real-browser tests (with a Chinese font for screenshots)
+  poppler-utils                                          # reading printed documents (PDF) in tests
   python3 python3-venv python3-pip curl ca-certificates  # test tools
 )
 
