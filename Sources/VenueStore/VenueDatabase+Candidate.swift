@@ -359,12 +359,18 @@ extension VenueDatabase {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT a.id, a.sittingId FROM attempt a JOIN sitting s ON s.id = a.sittingId
-                    WHERE a.status != 'submitted'
-                      AND (s.startedAt IS NOT NULL OR s.scheduledStart <= :now)
-                      AND MIN(COALESCE(s.startedAt, s.scheduledStart)
-                                + (s.durationSeconds + s.extensionSeconds + a.extensionSeconds) * 1000,
-                              COALESCE(s.closedAt, 9223372036854775807)) <= :cutoff
+                    WITH t AS (
+                        SELECT a.id, a.sittingId,
+                               COALESCE(MIN(s.startedAt, r.startedAt), s.startedAt, r.startedAt, s.scheduledStart) AS start,
+                               (s.durationSeconds + s.extensionSeconds + COALESCE(r.extensionSeconds, 0)
+                                 + a.extensionSeconds + COALESCE(r.pausedSeconds, 0)) * 1000 AS span,
+                               MIN(COALESCE(s.closedAt, 9223372036854775807), COALESCE(r.closedAt, 9223372036854775807)) AS closedAt,
+                               r.pausedSince
+                        FROM attempt a JOIN sitting s ON s.id = a.sittingId
+                        LEFT JOIN room_clock r ON r.sittingId = a.sittingId AND r.roomId = a.roomId
+                        WHERE a.status != 'submitted')
+                    SELECT id, sittingId FROM t
+                    WHERE start <= :now AND pausedSince IS NULL AND MIN(start + span, closedAt) <= :cutoff
                     """,
                 arguments: ["now": now.millis, "cutoff": cutoff]
             ).map { (id: $0["id"] as String, sitting: Sitting.ID($0["sittingId"] as String)) }

@@ -217,3 +217,24 @@ struct AccountTests {
         #expect(try await auditCount(database, .staffCreated) == 1)
     }
 }
+
+@Suite("Time-up follows the room's clock")
+struct RoomTimeUpTests {
+    @Test func aRoomStartedEarlyIsSubmittedAtItsOwnEndAndAPausedOneIsNot() async throws {
+        let start = Date().addingTimeInterval(-2 * 3600)
+        // Scheduled far in the future: only the invigilators' early starts make these rooms run.
+        let (database, _, _) = try await Fixtures.venueWithDemo(startsAt: Date().addingTimeInterval(24 * 3600), candidates: 40)
+        let first = try await staffSession(database, "invigilator1")
+        let second = try await staffSession(database, "invigilator2")
+        _ = try await database.startRoom(DemoSittingID, "R01", by: first, reason: nil, now: start)
+        _ = try await database.startRoom(DemoSittingID, "R02", by: second, reason: nil, now: start)
+        let inFirst = try await login(database, 0, now: start.addingTimeInterval(60))
+        let inSecond = try await login(database, 30, now: start.addingTimeInterval(60))
+        // R02 was paused ten minutes before its end and is still paused.
+        _ = try await database.pauseRoom(DemoSittingID, "R02", by: second, reason: "停电", now: start.addingTimeInterval(80 * 60))
+        let submitted = try await database.submitOverdue(now: Date())
+        #expect(submitted == [inFirst.attemptID])
+        #expect(try await database.attemptState(inFirst).submittedBy == "timeUp")
+        #expect(try await database.attemptState(inSecond).status != "submitted")
+    }
+}
