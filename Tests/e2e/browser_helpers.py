@@ -5,12 +5,14 @@ import os
 import re
 from pathlib import Path
 
+import requests
+
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 # A CI machine has two cores and starts Chromium slowly: waits are generous, polling is quick.
 WAIT = float(os.environ.get("KAODIAN_BROWSER_WAIT", "45"))
@@ -89,6 +91,14 @@ def type_into(driver, testid: str, text: str, clear: bool = False):
     return element
 
 
+def choose(driver, testid: str, value: str):
+    """Picks an option of a <select> by its value."""
+    element = wait_visible(driver, testid)
+    scroll_to(driver, element)
+    Select(element).select_by_value(value)
+    return element
+
+
 def attr(driver, testid: str, name: str):
     return find(driver, testid).get_attribute(name)
 
@@ -163,3 +173,47 @@ def tiny_pdf(title: str = "Kaodian thesis attachment") -> bytes:
     out += b"trailer\n<< /Size " + str(len(objects) + 1).encode() + b" /Root 1 0 R >>\nstartxref\n" + str(xref).encode() + b"\n"
     out += b"%%EOF\n"
     return out
+
+
+def staff_login(driver, base: str, username: str, password: str, page: str = "/console/"):
+    """Logs a staff member in through the login form of the console (or /admin/)."""
+    driver.get(base + page)
+    wait_visible(driver, "staff-username")
+    type_into(driver, "staff-username", username)
+    type_into(driver, "staff-password", password)
+    click(driver, "staff-login")
+
+
+def hms_seconds(value: str) -> int:
+    """01:29:58 → 5398."""
+    hours, minutes, seconds = (int(part) for part in value.strip().split(":"))
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def block_urls(driver, patterns):
+    """Makes the browser fail requests to these URL patterns (an empty list lifts the block)."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": list(patterns)})
+
+
+class StaffAPI:
+    """The venue API as one staff member (bearer token), for what a test sets up or checks beside the browser."""
+
+    def __init__(self, base: str, username: str, password: str):
+        self.base = base
+        r = requests.post(base + "/api/staff/login", json={"username": username, "password": password}, timeout=30)
+        r.raise_for_status()
+        self.token = r.json()["token"]
+
+    def get(self, path: str, **params):
+        r = requests.get(self.base + path, params=params or None, headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    def post(self, path: str, body=None, expect=(200, 201, 204)):
+        r = requests.post(self.base + path, json=body if body is not None else {}, headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
+        assert r.status_code in expect, f"POST {path} -> {r.status_code} {r.text}"
+        return r.json() if r.content else None
+
+    def room(self, sitting: str, room: str):
+        return self.get(f"/api/console/sittings/{sitting}/rooms/{room}")

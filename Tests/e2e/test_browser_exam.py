@@ -4,8 +4,9 @@ Given a venue with the demo exam (sitting S-DEMO-THEORY, starting in an hour),
 when a candidate logs in on the terminal page, waits, and the invigilator starts the sitting,
 then the paper appears by itself; every question type can be answered; answers survive a reload, a server that
 is killed and started again (the page keeps them and sends them when it is back), and a move to a second
-browser (which locks the first one out); the candidate submits with a confirmation that lists the unanswered
-questions; and the venue admin sees the score of the objective questions answered correctly.
+browser (which waits for the invigilator's approval, then continues with every answer and locks the first one
+out); the candidate submits with a confirmation that lists the unanswered questions; and the venue admin sees the
+score of the objective questions answered correctly.
 
 Screenshots of each step go to test-output/browser/<test name>/ (KAODIAN_TEST_OUTPUT moves test-output).
 """
@@ -14,8 +15,8 @@ import re
 import requests
 from selenium.webdriver.support.ui import Select
 
-from browser_helpers import (WAIT, Shots, attr, click, console_problems, find, find_all, make_driver, scroll_to, text,
-                             tiny_pdf, type_into, value, wait_until, wait_visible)
+from browser_helpers import (WAIT, Shots, StaffAPI, attr, click, console_problems, find, find_all, hms_seconds, make_driver,
+                             scroll_to, staff_login, text, tiny_pdf, type_into, value, wait_until, wait_visible)
 from conftest import OUTPUT, demo_candidate
 
 SITTING = "S-DEMO-THEORY"
@@ -219,13 +220,21 @@ def test_candidate_takes_the_exam_through_reload_outage_and_terminal_move(venue,
         assert "已保存" in text(first, "save-status")
         shots.take(first, "06-back-online-saved")
 
-        # 5. A second browser (fresh profile): the same candidate continues with every acknowledged answer.
+        # 5. A second browser (fresh profile): the move waits for the invigilator's approval, then the same candidate
+        # continues there with every acknowledged answer.
         second = make_driver(tmp_path / "profile-second")
         login(second, venue.base, admission, id_number)
+        wait_visible(second, "move-pending-view")
+        assert not find_all(second, '[data-testid="exam-view"]')
+        shots.take(second, "07-second-browser-waits-for-approval")
+        invigilator = StaffAPI(venue.base, "invigilator1", "kaodian-demo")
+        moves = invigilator.room(SITTING, me["roomId"])["pendingMoves"]
+        assert [m["admissionNumber"] for m in moves] == [admission], moves
+        invigilator.post(f"/api/console/sittings/{SITTING}/rooms/{me['roomId']}/moves/{moves[0]['id']}/approve", {}, expect=(204,))
         wait_visible(second, "exam-view", timeout=60)
         wait_visible(second, "moved-in-notice")
         check_answers_shown(second, with_offline_changes=True)
-        shots.take(second, "07-second-browser-has-everything")
+        shots.take(second, "07b-second-browser-has-everything")
         # The first browser is locked out after its next request.
         wait_visible(first, "moved-view", timeout=60)
         assert "另一台终端" in text(first, "moved-view")
@@ -300,8 +309,9 @@ def test_candidate_takes_the_exam_through_reload_outage_and_terminal_move(venue,
         log_file.write_text("\n".join(f"{e.get('level')} {e.get('message')}" for e in logs), encoding="utf-8")
 
 
-def test_invigilator_console_starts_the_sitting_the_terminal_is_waiting_for(venue, tmp_path, request):
-    """The console shows the roster with the candidate who logged in, and its start button opens the paper."""
+def test_invigilator_console_starts_the_room_the_terminal_is_waiting_for(venue, tmp_path, request):
+    """The console's room screen shows the candidate who logged in, and its start button opens the paper; a
+    one-candidate extension reaches the terminal's clock; ending the exam collects the paper."""
     shots = Shots(OUTPUT / "browser" / request.node.name)
     admission, id_number = demo_candidate(1)
     logs, problems = [], []
@@ -312,12 +322,10 @@ def test_invigilator_console_starts_the_sitting_the_terminal_is_waiting_for(venu
         wait_visible(terminal, "waiting-view")
 
         console = make_driver(tmp_path / "profile-console")
-        console.get(venue.base + "/console/")
-        type_into(console, "staff-username", "invigilator1")
-        type_into(console, "staff-password", "kaodian-demo")
-        click(console, "staff-login")
+        staff_login(console, venue.base, "invigilator1", "kaodian-demo")
         wait_visible(console, f"sitting-{SITTING}")
         assert attr(console, f"sitting-phase-{SITTING}", "data-phase") == "waiting"
+        click(console, f"open-room-{SITTING}-R01")
         wait_until(console, lambda d: attr(d, f"roster-row-{admission}", "data-status") == "waiting",
                    "the roster does not show the candidate as logged in")
         wait_until(console, lambda d: d.execute_script(
@@ -325,25 +333,39 @@ def test_invigilator_console_starts_the_sitting_the_terminal_is_waiting_for(venu
             "no roster photo loaded")
         shots.take(console, "01-console-roster")
 
-        click(console, f"start-{SITTING}")
+        click(console, "room-start")
         wait_visible(console, "console-dialog")
         click(console, "dialog-confirm")
-        wait_until(console, lambda d: attr(d, f"sitting-phase-{SITTING}", "data-phase") == "running", "the sitting did not start")
+        wait_until(console, lambda d: attr(d, "room-phase", "data-phase") == "running", "the room did not start")
         wait_visible(terminal, "exam-view", timeout=60)
-        wait_until(console, lambda d: attr(d, f"roster-row-{admission}", "data-status") in ("waiting", "answering"),
-                   "the candidate left the roster")
+        wait_until(console, lambda d: attr(d, f"roster-row-{admission}", "data-status") == "answering",
+                   "the candidate is not shown answering")
         # A one-candidate extension shows in the terminal's clock.
-        before = text(terminal, "remaining-time")
+        before = hms_seconds(text(terminal, "remaining-time"))
         click(console, f"extend-{admission}")
         wait_visible(console, "dialog-minutes")
         type_into(console, "dialog-minutes", "15", clear=True)
         type_into(console, "dialog-reason", "终端故障换机")
         click(console, "dialog-confirm")
         wait_visible(console, "console-message")
-        wait_until(terminal, lambda d: text(d, "remaining-time") > "01:40:00",
-                   f"the extension never reached the terminal (was {before})", timeout=60)
+        wait_until(terminal, lambda d: hms_seconds(text(d, "remaining-time")) > before + 14 * 60,
+                   "the extension never reached the terminal", timeout=60)
         shots.take(console, "02-console-started-and-extended")
         shots.take(terminal, "03-terminal-extended")
+        # Ending the exam (reason and a tick) collects every open paper.
+        click(console, "room-end")
+        wait_visible(console, "dialog-reason")
+        type_into(console, "dialog-reason", "演示结束")
+        click(console, "dialog-confirm")
+        wait_visible(console, "dialog-error")  # the confirmation tick is missing
+        click(console, "dialog-check")
+        click(console, "dialog-confirm")
+        wait_until(console, lambda d: attr(d, "room-phase", "data-phase") == "over", "the exam did not end")
+        wait_until(console, lambda d: attr(d, f"roster-row-{admission}", "data-status") == "submitted", "the paper was not collected")
+        wait_visible(terminal, "submitted-view", timeout=60)
+        assert attr(terminal, "submitted-view", "data-submitted-by") == "invigilator"
+        shots.take(terminal, "04-terminal-collected-at-the-end")
+        shots.take(console, "05-console-ended")
         for driver in (terminal, console):
             problems += console_problems(driver, logs)
         assert not problems, "browser console shows CSP violations or script errors:\n" + "\n".join(problems)

@@ -1,10 +1,13 @@
 /*
  * Venue admin (/admin/): admin login → import a venue package, list imported packages, results per sitting
  * (with CSV download) and the review of one attempt (paper as the candidate saw it, answers, key, scores).
- * Routes: #import, #packages, #results, #results/{sittingId}, #review/{attemptId}.
+ * Staff accounts, the audit log and the room documents live in accounts.js.
+ * Routes: #import, #packages, #results, #results/{sittingId}, #review/{attemptId}, #staff, #audit?filters, #documents.
+ * A one-time password must be changed first (password-view, as in the console).
  *
  * data-testid hooks: staff-username, staff-password, staff-login, staff-login-error, lang-switch, logout,
- *   tab-import, tab-packages, tab-results,
+ *   tab-import, tab-packages, tab-results, tab-staff, tab-audit, tab-documents (more hooks: accounts.js),
+ *   password-view, password-current, password-new, password-repeat, password-submit, password-error,
  *   import-file, import-submit, import-result, import-summary, import-problems, import-problem (data-code),
  *   packages-table, package-row-{packageID}, packages-error,
  *   results-sitting (select), results-table, result-row-{admissionNumber} (data-attempt-id, data-status),
@@ -16,7 +19,9 @@
 import { errorTexts, ApiError } from '../assets/api.js';
 import { h, replaceChildren, formatDateTime, formatBytes, formatPoints, languageButton, initPage } from '../assets/dom.js';
 import { t, tBoth, onLangChange, setBilingualText } from '../assets/i18n.js';
-import { StaffSession, staffLoginForm, showStaffUser } from '../assets/staff.js';
+import { StaffSession, staffLoginForm, showStaffUser, changePasswordForm } from '../assets/staff.js';
+import { showMessage } from '../assets/ui.js';
+import { showStaff, showAudit, showDocuments } from './accounts.js';
 
 const app = document.getElementById('app');
 const session = new StaffSession('kd.admin', ['admin']);
@@ -53,26 +58,45 @@ function errorBox(error, testid) {
   return el;
 }
 
-/** Staff calls; a lost session goes back to the login form. */
+/** Staff calls; a lost session goes back to the login form, a one-time password to the change-password form. */
 async function call(path, options) {
   try {
     return await session.call(path, options);
   } catch (error) {
-    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+    if (error instanceof ApiError && error.status === 401) {
       session.forget();
       showUser();
       showLogin();
+    } else if (error instanceof ApiError && error.code === 'password_change_required') {
+      showPasswordChange();
     }
     throw error;
   }
 }
+
+function showPasswordChange() {
+  session.markMustChangePassword();
+  replaceChildren(app, h('div', { class: 'page-narrow' }, changePasswordForm(session, () => {
+    showMessage(tBoth('pw.done'), 'ok', 'admin-message');
+    route();
+  })));
+}
+
+const ctx = {
+  app,
+  call,
+  tabs: (key) => tabs(key),
+  errorBox: (error, testid) => errorBox(error, testid),
+  sittings: () => sittings(),
+};
 
 function tabs(active) {
   const tab = (key, hash) => h('a', {
     class: ['btn tab', active === key ? 'is-active' : null], href: hash, testid: `tab-${key}`, i18n: `admin.tab.${key}`,
     'aria-current': active === key ? 'page' : null,
   });
-  return h('nav', { class: 'tabs' }, tab('import', '#import'), tab('packages', '#packages'), tab('results', '#results'));
+  return h('nav', { class: 'tabs' }, tab('import', '#import'), tab('packages', '#packages'), tab('results', '#results'),
+    tab('staff', '#staff'), tab('audit', '#audit'), tab('documents', '#documents'));
 }
 
 function route() {
@@ -80,9 +104,18 @@ function route() {
     showLogin();
     return;
   }
-  const hash = decodeURIComponent(window.location.hash.replace(/^#/, ''));
+  if (session.mustChangePassword) {
+    showPasswordChange();
+    return;
+  }
+  const raw = window.location.hash.replace(/^#/, '');
+  const query = new URLSearchParams(raw.includes('?') ? raw.slice(raw.indexOf('?') + 1) : '');
+  const hash = decodeURIComponent(raw.split('?')[0]);
   const [page, arg] = [hash.split('/')[0], hash.split('/').slice(1).join('/')];
-  if (page === 'packages') showPackages();
+  if (page === 'staff') showStaff(ctx);
+  else if (page === 'audit') showAudit(ctx, query);
+  else if (page === 'documents') showDocuments(ctx);
+  else if (page === 'packages') showPackages();
   else if (page === 'results') showResults(arg || null);
   else if (page === 'review' && arg) showReview(arg);
   else showImport();

@@ -4,8 +4,9 @@
 import { tBoth, pick } from './i18n.js';
 
 export class ApiError extends Error {
-  constructor({ status = 0, code = 'network', message = '', messageZh = '', problems = null, network = false } = {}) {
+  constructor({ status = 0, code = 'network', message = '', messageZh = '', problems = null, network = false, retryAfterSeconds = null } = {}) {
     super(message || code);
+    this.retryAfterSeconds = retryAfterSeconds;
     this.status = status;
     this.code = code;
     this.messageEn = message;
@@ -28,6 +29,14 @@ export class ApiError extends Error {
   }
 }
 
+/** A problem the page finds before asking the server (a missing reason, a bad number); shown like a server error. */
+export class FormError extends Error {
+  constructor(texts) {
+    super(texts.en || texts.zh);
+    this.texts = texts;
+  }
+}
+
 /** The error's message in the current language (works for any thrown value). */
 export function errorText(error) {
   return pick(errorTexts(error));
@@ -35,7 +44,7 @@ export function errorText(error) {
 
 /** The error's message in both languages. */
 export function errorTexts(error) {
-  if (error instanceof ApiError) return error.texts;
+  if (error instanceof ApiError || error instanceof FormError) return error.texts;
   const detail = error && error.message ? error.message : String(error);
   return tBoth('error.unexpected', { detail });
 }
@@ -89,6 +98,8 @@ export async function api(path, { method = 'GET', body, raw, token, timeoutMs = 
       message: detail.message || `HTTP ${response.status}`,
       messageZh: detail.messageZh || `服务器返回 HTTP ${response.status}`,
       problems: detail.problems || null,
+      retryAfterSeconds: Number.isFinite(detail.retryAfterSeconds) ? detail.retryAfterSeconds
+        : (Number.parseInt(response.headers.get('Retry-After') || '', 10) || null),
     });
   }
   return json;

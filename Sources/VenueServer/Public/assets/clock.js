@@ -41,9 +41,12 @@ export class ServerClock {
     return this.clock.startsAt - this.now();
   }
 
-  /** Milliseconds left until the end (running), or null. */
+  /** Milliseconds left until the end (running), or null. While the room is paused the clock stands still: the
+   *  server's remainingMs is the answer (its endsAt keeps moving with the pause). */
   remaining() {
-    if (!this.clock || !this.anchor || this.endsAt === null) return null;
+    if (!this.clock || !this.anchor) return null;
+    if (this.clock.phase === 'paused') return typeof this.clock.remainingMs === 'number' ? this.clock.remainingMs : null;
+    if (this.endsAt === null) return null;
     return this.endsAt - this.now();
   }
 }

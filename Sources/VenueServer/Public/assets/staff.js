@@ -4,7 +4,7 @@
 
 import { api, ApiError, loadJSON, saveJSON, removeKey, randomHex } from './api.js';
 import { h, replaceChildren } from './dom.js';
-import { setBilingualText } from './i18n.js';
+import { t, tBoth, setBilingualText } from './i18n.js';
 
 export class StaffSession {
   /** storageKey: where this page keeps its token; roles: which roles may use the page. */
@@ -32,9 +32,31 @@ export class StaffSession {
     if (!this.roles.includes(result.role)) {
       throw new ApiError({ status: 403, code: 'forbidden_role', message: '', messageZh: '' });
     }
-    this.state = { token: result.token, name: result.name, role: result.role, rooms: result.rooms || [], username };
+    this.state = {
+      token: result.token, name: result.name, role: result.role, rooms: result.rooms || [], username,
+      mustChangePassword: Boolean(result.mustChangePassword),
+    };
     saveJSON(this.storageKey, this.state);
     return this.state;
+  }
+
+  /** True while the account still has its one-time password: nothing but changing it works. */
+  get mustChangePassword() {
+    return Boolean(this.state && this.state.mustChangePassword);
+  }
+
+  /** Sets a new password (POST /api/staff/password); the session stays signed in. */
+  async changePassword(currentPassword, newPassword) {
+    await this.call('/api/staff/password', { method: 'POST', body: { currentPassword, newPassword } });
+    this.state = { ...this.state, mustChangePassword: false };
+    saveJSON(this.storageKey, this.state);
+  }
+
+  /** The server says a one-time password must be changed first (403 password_change_required). */
+  markMustChangePassword() {
+    if (!this.state) return;
+    this.state = { ...this.state, mustChangePassword: true };
+    saveJSON(this.storageKey, this.state);
   }
 
   /** Checks a kept token is still good; false when the page must show the login form. */
@@ -46,7 +68,7 @@ export class StaffSession {
         this.forget();
         return false;
       }
-      this.state = { ...this.state, name: me.name, role: me.role, rooms: me.rooms };
+      this.state = { ...this.state, name: me.name, role: me.role, rooms: me.rooms, username: me.username || this.state.username, mustChangePassword: Boolean(me.mustChangePassword) };
       saveJSON(this.storageKey, this.state);
       return true;
     } catch (error) {
@@ -111,9 +133,81 @@ export function staffLoginForm(titleKey, onSubmit, errorForRole) {
       error.hidden = false;
       if (err instanceof ApiError && err.code === 'forbidden_role') setBilingualText(error, errorForRole);
       else setBilingualText(error, err instanceof ApiError ? err.texts : { zh: String(err), en: String(err) });
-    } finally {
+      if (err instanceof ApiError && err.code === 'login_rate_limited' && err.retryAfterSeconds) {
+        holdButton(err.retryAfterSeconds);
+        return;
+      }
+    }
+    button.disabled = false;
+  });
+  /** Too many failed logins: the button waits, counting down the seconds the server asked for. */
+  function holdButton(seconds) {
+    const until = Date.now() + seconds * 1000;
+    button.disabled = true;
+    button.dataset.retryAfter = String(seconds);
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left <= 0) {
+        button.disabled = false;
+        delete button.dataset.retryAfter;
+        button.dataset.i18n = 'common.login';
+        delete button.dataset.i18nParams;
+        button.textContent = t('common.login');
+        return;
+      }
+      button.dataset.i18n = 'staff.retryIn';
+      button.dataset.i18nParams = JSON.stringify({ n: left });
+      button.textContent = t('staff.retryIn', { n: left });
+      setTimeout(tick, 500);
+    };
+    tick();
+  }
+  return form;
+}
+
+/**
+ * The change-password form shown before anything else while the account has a one-time password (and on
+ * request). onDone() runs after the server accepted the new password.
+ * Test hooks: password-view, password-current, password-new, password-repeat, password-submit, password-error.
+ */
+export function changePasswordForm(session, onDone, { forced = true } = {}) {
+  const current = h('input', { id: 'password-current', type: 'password', autocomplete: 'current-password', class: 'input', testid: 'password-current', required: true });
+  const next = h('input', { id: 'password-new', type: 'password', autocomplete: 'new-password', class: 'input', testid: 'password-new', required: true, minLength: 10 });
+  const repeat = h('input', { id: 'password-repeat', type: 'password', autocomplete: 'new-password', class: 'input', testid: 'password-repeat', required: true });
+  const error = h('p', { class: 'form-error', role: 'alert', testid: 'password-error', hidden: true });
+  const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'password-submit', i18n: 'pw.submit' });
+  const form = h('form', { class: 'card login-card', novalidate: true, testid: 'password-view' },
+    h('h1', { class: 'card-title', i18n: forced ? 'pw.title' : 'pw.titleVoluntary' }),
+    h('p', { class: forced ? 'notice notice-warn' : 'muted', i18n: forced ? 'pw.hintForced' : 'pw.hint' }),
+    session.user ? h('p', { class: 'muted small' }, `${session.user.name || ''}（${session.user.username || ''}）`) : null,
+    h('label', { class: 'field', for: 'password-current' }, h('span', { class: 'field-label', i18n: forced ? 'pw.currentInitial' : 'pw.current' }), current),
+    h('label', { class: 'field', for: 'password-new' }, h('span', { class: 'field-label', i18n: 'pw.new' }), next,
+      h('span', { class: 'field-hint muted small', i18n: 'pw.rule' })),
+    h('label', { class: 'field', for: 'password-repeat' }, h('span', { class: 'field-label', i18n: 'pw.repeat' }), repeat),
+    error,
+    button);
+  const fail = (pair) => {
+    error.hidden = false;
+    setBilingualText(error, pair);
+  };
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const username = (session.user && session.user.username) || '';
+    if (!current.value || !next.value) return fail(tBoth('error.required'));
+    if (next.value !== repeat.value) return fail(tBoth('pw.mismatch'));
+    if (next.value.length < 10 || !/\p{L}/u.test(next.value) || !/\p{N}/u.test(next.value)
+      || next.value.toLowerCase() === username.toLowerCase()) return fail(tBoth('pw.rule'));
+    if (next.value === current.value) return fail(tBoth('pw.same'));
+    button.disabled = true;
+    try {
+      await session.changePassword(current.value, next.value);
+      onDone();
+    } catch (err) {
+      fail(err instanceof ApiError ? err.texts : { zh: String(err), en: String(err) });
       button.disabled = false;
     }
+    return undefined;
   });
   return form;
 }

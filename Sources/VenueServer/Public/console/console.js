@@ -1,319 +1,225 @@
 /*
- * Invigilator console (/console/): staff login → sittings with their clock → per room a roster that refreshes
- * every 5 s; start a waiting sitting; extend time for one candidate or the whole sitting.
+ * Invigilator console (/console/): staff login (a one-time password must be changed first; too many failed logins
+ * make the button wait) → sittings with their rooms (invigilators see their own rooms) → the room screen
+ * (room.js): live roster, room clock and controls, per-candidate actions, terminal moves, incidents, documents.
+ * Routes: #  (sittings), #room/{sittingId}/{roomId}.
  *
- * data-testid hooks: staff-username, staff-password, staff-login, staff-login-error, lang-switch, logout,
- *   sittings, sitting-{sittingId}, sitting-phase-{sittingId}, sitting-clock-{sittingId}, sitting-counts-{sittingId},
- *   start-{sittingId}, extend-all-{sittingId}, room-{sittingId}-{roomId}, roster-{sittingId}-{roomId},
- *   roster-row-{admissionNumber} (data-status), extend-{admissionNumber}, heartbeat-{admissionNumber} (data-stale),
- *   console-dialog, dialog-minutes, dialog-reason, dialog-error, dialog-confirm, dialog-cancel, console-message, last-update
+ * data-testid hooks:
+ *   login: staff-username, staff-password, staff-login (data-retry-after while rate-limited), staff-login-error,
+ *   password-view, password-current, password-new, password-repeat, password-submit, password-error,
+ *   lang-switch, logout, console-message (data-kind ok|error, data-seq)
+ *   sittings page: sittings, sitting-{sittingId}, sitting-phase-{sittingId} (data-phase), sitting-clock-{sittingId},
+ *     sitting-counts-{sittingId}, start-{sittingId} (admins: every room), open-room-{sittingId}-{roomId}, no-sittings
+ *   room page (room.js): room-view (data-phase), room-title, room-phase (data-phase waiting|running|paused|over),
+ *     room-clock, room-counts, count-{candidates|notArrived|checkedIn|waiting|answering|submitted|absent} (data-n),
+ *     live-status (data-mode live|polling|connecting|offline), room-updated (data-at), back-to-sittings,
+ *     room-controls, room-start, room-pause, room-resume, room-extend, room-end, room-incident,
+ *     moves-section, move-{admissionNumber} (data-move-id), move-approve-{admissionNumber}, move-reject-{admissionNumber},
+ *     roster-table, roster-row-{admissionNumber} (data-status, data-stale), photo-{a}, name-{a}, status-{a} (data-status),
+ *     answered-{a} (data-answered, data-total), events-{a} (data-total; .ev[data-kind][data-n]), incidents-{a} (data-count),
+ *     terminal-{a}, heartbeat-{a} (data-stale), time-{a} (data-remaining-ms, data-extension),
+ *     checkin-{a}, absent-{a}, extend-{a}, force-submit-{a}, incident-{a},
+ *     incident-list (data-count), incident-{incidentId} (data-category, data-admission),
+ *     documents, doc-roster, doc-seating, doc-signin, doc-record
+ *   dialogs: console-dialog, dialog-minutes, dialog-reason, dialog-note, dialog-category, dialog-check, dialog-photo,
+ *     dialog-name, dialog-admission, dialog-confirm, dialog-cancel, dialog-error
  */
 
-import { errorTexts } from '../assets/api.js';
-import { h, replaceChildren, formatHMS, formatDateTime, formatTime, languageButton, initPage } from '../assets/dom.js';
-import { t, tBoth, onLangChange, setBilingualText, applyI18n } from '../assets/i18n.js';
+import { errorTexts, ApiError } from '../assets/api.js';
+import { h, replaceChildren, formatHMS, formatDateTime, languageButton, initPage } from '../assets/dom.js';
+import { t, tBoth, onLangChange, setBilingualText } from '../assets/i18n.js';
 import { ServerClock } from '../assets/clock.js';
-import { StaffSession, staffLoginForm, showStaffUser } from '../assets/staff.js';
+import { StaffSession, staffLoginForm, showStaffUser, changePasswordForm } from '../assets/staff.js';
+import { openDialog, showMessage } from '../assets/ui.js';
+import { RoomScreen } from './room.js';
 
-const REFRESH_MS = 5000;
-const STALE_MS = 30000;
+const REFRESH_MS = 10000;
 
 const app = document.getElementById('app');
 const session = new StaffSession('kd.console', ['invigilator', 'admin']);
 const clock = new ServerClock();
-const view = {
+const state = {
+  screen: null, // the RoomScreen on show
   sittings: [],
-  selectedRoom: new Map(), // sittingId → roomId
-  rosters: new Map(), // `${sittingId}/${roomId}` → entries
   timer: null,
   ticker: null,
-  message: null,
-  lastUpdate: null,
-  error: null,
 };
 
 const setTitle = initPage('console.title');
 onLangChange(() => {
   setTitle();
-  if (session.token) render();
+  if (state.screen) state.screen.rerender();
+  else if (session.token && !session.mustChangePassword && state.sittings.length) renderSittings();
 });
 document.getElementById('lang-slot').appendChild(languageButton());
 
+function stopAll() {
+  clearTimeout(state.timer);
+  clearInterval(state.ticker);
+  state.timer = null;
+  state.ticker = null;
+  if (state.screen) state.screen.stop();
+  state.screen = null;
+}
+
 function showUser() {
-  showStaffUser(session, showLogin, stopRefresh);
+  showStaffUser(session, showLogin, stopAll);
 }
 
 function showLogin() {
+  stopAll();
   replaceChildren(app, h('div', { class: 'page-narrow' }, staffLoginForm('console.loginTitle', async (username, password) => {
     await session.login(username, password);
     showUser();
-    await startDashboard();
+    route();
   }, tBoth('error.needStaff'))));
   const first = app.querySelector('input');
   if (first) first.focus();
 }
 
-function stopRefresh() {
-  clearTimeout(view.timer);
-  clearInterval(view.ticker);
-  view.timer = null;
-  view.ticker = null;
+function showPasswordChange() {
+  stopAll();
+  session.markMustChangePassword();
+  replaceChildren(app, h('div', { class: 'page-narrow' }, changePasswordForm(session, () => {
+    showMessage(tBoth('pw.done'), 'ok', 'console-message');
+    route();
+  })));
 }
 
-async function startDashboard() {
-  stopRefresh();
-  await refresh();
-  view.ticker = setInterval(tickClocks, 1000);
+function authLost() {
+  session.forget();
+  showUser();
+  showLogin();
 }
 
-async function refresh() {
-  clearTimeout(view.timer);
+/** Shows the page the address asks for. */
+function route() {
+  stopAll();
+  if (!session.token) {
+    showLogin();
+    return;
+  }
+  if (session.mustChangePassword) {
+    showPasswordChange();
+    return;
+  }
+  const parts = window.location.hash.replace(/^#/, '').split('/').map((p) => decodeURIComponent(p));
+  if (parts[0] === 'room' && parts[1] && parts[2]) {
+    const container = h('div', {});
+    replaceChildren(app, container);
+    state.screen = new RoomScreen({
+      session, sittingId: parts[1], roomId: parts[2], container, onAuthLost: authLost, onPasswordRequired: showPasswordChange,
+    });
+    state.screen.start();
+    return;
+  }
+  showSittings();
+}
+window.addEventListener('hashchange', () => {
+  if (session.token) route();
+});
+
+// MARK: sittings
+
+async function showSittings() {
+  replaceChildren(app, h('p', { class: 'muted', i18n: 'common.loading' }));
+  await refreshSittings();
+  state.ticker = setInterval(tickClocks, 1000);
+}
+
+async function refreshSittings() {
+  clearTimeout(state.timer);
   try {
     const sentAt = performance.now();
-    const sittings = await session.call('/api/console/sittings');
-    view.sittings = sittings;
-    if (sittings.length && sittings[0].clock) clock.update({ ...sittings[0].clock }, sentAt);
-    const loads = [];
-    for (const sitting of sittings) {
-      if (!view.selectedRoom.has(sitting.id) && sitting.rooms.length) {
-        const mine = session.user && session.user.rooms && session.user.rooms.length
-          ? sitting.rooms.find((room) => session.user.rooms.includes(room.id)) : null;
-        view.selectedRoom.set(sitting.id, (mine || sitting.rooms[0]).id);
-      }
-      const roomId = view.selectedRoom.get(sitting.id);
-      if (roomId) {
-        loads.push(session.call(`/api/console/sittings/${encodeURIComponent(sitting.id)}/rooms/${encodeURIComponent(roomId)}/roster`)
-          .then((entries) => view.rosters.set(`${sitting.id}/${roomId}`, entries))
-          .catch(() => {}));
-      }
-    }
-    await Promise.all(loads);
-    view.error = null;
-    view.lastUpdate = clock.now();
+    state.sittings = await session.call('/api/console/sittings');
+    if (state.sittings.length) clock.update(state.sittings[0].clock, sentAt);
+    state.error = null;
   } catch (error) {
-    if (error.status === 401 || error.status === 403) {
-      session.forget();
-      showUser();
-      showLogin();
-      return;
-    }
-    view.error = errorTexts(error);
+    if (error instanceof ApiError && error.status === 401) return authLost();
+    if (error instanceof ApiError && error.code === 'password_change_required') return showPasswordChange();
+    state.error = errorTexts(error);
   }
-  render();
-  view.timer = setTimeout(refresh, REFRESH_MS);
+  if (window.location.hash.startsWith('#room/')) return undefined;
+  renderSittings();
+  state.timer = setTimeout(refreshSittings, REFRESH_MS);
+  return undefined;
 }
 
-/** The clock of one sitting as the server gave it, moved on by the time elapsed since. */
-function sittingClock(sitting) {
+function sittingClockText(sitting) {
   const c = sitting.clock || {};
   const now = clock.now();
-  return { phase: c.phase, untilStart: c.startsAt - now, remaining: typeof c.endsAt === 'number' ? c.endsAt - now : null };
-}
-
-function clockText(sitting) {
-  const c = sittingClock(sitting);
-  if (c.phase === 'waiting') return t('console.startsIn', { time: formatHMS(Math.max(0, c.untilStart)) });
-  if (c.phase === 'running') return t('console.remaining', { time: formatHMS(Math.max(0, c.remaining)) });
+  if (c.phase === 'waiting') return t('console.startsIn', { time: formatHMS(Math.max(0, c.startsAt - now)) });
+  if (c.phase === 'running') return t('console.remaining', { time: formatHMS(Math.max(0, c.endsAt - now)) });
+  if (c.phase === 'paused') return t('console.pausedRemaining', { time: formatHMS(c.remainingMs ?? 0) });
   return t('console.phase.over');
 }
 
 function tickClocks() {
-  for (const sitting of view.sittings) {
+  for (const sitting of state.sittings) {
     const el = app.querySelector(`[data-testid="sitting-clock-${CSS.escape(sitting.id)}"]`);
-    if (el) el.textContent = clockText(sitting);
+    if (el) el.textContent = sittingClockText(sitting);
   }
 }
 
-function phaseBadge(sitting) {
-  const phase = sitting.clock ? sitting.clock.phase : 'waiting';
-  const cls = { waiting: 'badge-warn', running: 'badge-ok', over: '' }[phase] || '';
-  return h('span', { class: ['badge', cls], testid: `sitting-phase-${sitting.id}`, dataset: { phase }, i18n: `console.phase.${phase}` });
-}
-
-function render() {
-  const parts = [];
-  if (view.message) {
-    const message = h('p', { class: 'notice notice-ok', testid: 'console-message', role: 'status' });
-    setBilingualText(message, view.message);
-    parts.push(message);
-  }
-  if (view.error) {
+function renderSittings() {
+  const parts = [h('div', { class: 'row console-head' },
+    h('h1', { i18n: 'console.sittings' }), h('span', { class: 'spacer' }),
+    h('button', { type: 'button', class: 'btn btn-small', i18n: 'common.refresh', on: { click: refreshSittings } }))];
+  if (state.error) {
     const error = h('p', { class: 'notice notice-error', role: 'alert', testid: 'console-error' });
-    setBilingualText(error, view.error);
+    setBilingualText(error, state.error);
     parts.push(error);
   }
-  parts.push(h('div', { class: 'row console-head' },
-    h('h1', { i18n: 'console.sittings' }),
-    h('span', { class: 'spacer' }),
-    h('span', { class: 'muted small', testid: 'last-update', i18n: 'console.lastUpdate', params: { time: view.lastUpdate ? formatTime(view.lastUpdate) : '—' } }),
-    h('span', { class: 'muted small', i18n: 'console.autoRefresh' }),
-    h('button', { type: 'button', class: 'btn btn-small', i18n: 'common.refresh', on: { click: refresh } })));
-  if (!view.sittings.length) parts.push(h('p', { class: 'muted', i18n: 'console.noSittings' }));
-  const list = h('div', { class: 'sittings', testid: 'sittings' });
-  for (const sitting of view.sittings) list.appendChild(renderSitting(sitting));
-  parts.push(list);
-  const scroll = window.scrollY;
+  const roomsTotal = state.sittings.reduce((n, s) => n + s.rooms.length, 0);
+  if (!state.sittings.length || !roomsTotal) {
+    parts.push(h('p', { class: 'muted', testid: 'no-sittings', i18n: state.sittings.length ? 'console.needStaffRoom' : 'console.noSittings' }));
+  } else {
+    parts.push(h('p', { class: 'muted', i18n: 'console.sittingsHint' }));
+  }
+  parts.push(h('div', { class: 'sittings', testid: 'sittings' }, state.sittings.map(renderSitting)));
   replaceChildren(app, ...parts);
-  window.scrollTo(0, scroll);
 }
 
 function renderSitting(sitting) {
   const phase = sitting.clock ? sitting.clock.phase : 'waiting';
-  const actions = h('div', { class: 'row' });
-  if (phase === 'waiting') {
-    actions.appendChild(h('button', {
-      type: 'button', class: 'btn btn-primary', testid: `start-${sitting.id}`, i18n: 'console.startNow',
-      on: { click: () => confirmStart(sitting) },
-    }));
-  }
-  if (phase === 'running') {
-    actions.appendChild(h('button', {
-      type: 'button', class: 'btn', testid: `extend-all-${sitting.id}`, i18n: 'console.extendAll',
-      on: { click: () => extendDialog(sitting, null) },
-    }));
-  }
-  const tabs = h('div', { class: 'room-tabs', role: 'tablist' });
-  const selected = view.selectedRoom.get(sitting.id);
-  for (const room of sitting.rooms) {
-    tabs.appendChild(h('button', {
-      type: 'button', role: 'tab', class: ['btn btn-small room-tab', room.id === selected ? 'is-selected' : null],
-      'aria-selected': room.id === selected ? 'true' : 'false', testid: `room-${sitting.id}-${room.id}`,
-      i18n: 'console.roomLabel', params: { name: room.name, n: room.candidates },
-      on: {
-        click: () => {
-          view.selectedRoom.set(sitting.id, room.id);
-          refresh();
-        },
-      },
-    }));
-  }
-  const roster = view.rosters.get(`${sitting.id}/${selected}`) || [];
+  const badge = { waiting: 'badge-warn', running: 'badge-ok', paused: 'badge-danger', over: '' }[phase] || '';
+  const admin = session.user && session.user.role === 'admin';
   return h('section', { class: 'card sitting', testid: `sitting-${sitting.id}` },
     h('div', { class: 'row sitting-head' },
       h('h2', { class: 'sitting-name' }, sitting.name),
-      phaseBadge(sitting),
-      h('span', { class: 'sitting-clock', testid: `sitting-clock-${sitting.id}` }, clockText(sitting))),
+      h('span', { class: ['badge', badge], testid: `sitting-phase-${sitting.id}`, dataset: { phase }, i18n: `console.phase.${phase}` }),
+      h('span', { class: 'sitting-clock', testid: `sitting-clock-${sitting.id}` }, sittingClockText(sitting))),
     h('p', { class: 'muted small' },
       `${sitting.id} · `, h('span', { i18n: 'console.scheduledStart' }), ` ${formatDateTime(sitting.scheduledStart)} · `,
       h('span', { i18n: 'console.duration' }), ' ', h('span', { i18n: 'common.minutes', params: { n: sitting.durationMinutes } }),
       sitting.startedAt ? [' · ', h('span', { i18n: 'console.startedAt', params: { time: formatDateTime(sitting.startedAt), by: sitting.startedBy || '—' } })] : null),
     h('p', { class: 'sitting-counts', testid: `sitting-counts-${sitting.id}`, i18n: 'console.counts', params: { loggedIn: sitting.loggedIn, submitted: sitting.submitted, candidates: sitting.candidates } }),
-    actions,
-    h('h3', { class: 'rooms-title', i18n: 'console.rooms' }),
-    tabs,
-    selected ? renderRoster(sitting, selected, roster) : null);
+    admin && phase === 'waiting' ? h('div', { class: 'row' }, h('button', {
+      type: 'button', class: 'btn', testid: `start-${sitting.id}`, i18n: 'console.startAll', on: { click: () => startAll(sitting) },
+    })) : null,
+    h('div', { class: 'room-cards' }, sitting.rooms.map((room) => h('a', {
+      class: 'room-card', href: `#room/${encodeURIComponent(sitting.id)}/${encodeURIComponent(room.id)}`, testid: `open-room-${sitting.id}-${room.id}`,
+    },
+    h('span', { class: 'room-card-name' }, room.name,
+      room.clock && room.clock.phase ? [' ', h('span', {
+        class: ['badge', { waiting: 'badge-warn', running: 'badge-ok', paused: 'badge-danger', over: '' }[room.clock.phase]],
+        testid: `room-phase-${sitting.id}-${room.id}`, dataset: { phase: room.clock.phase }, i18n: `console.phase.${room.clock.phase}`,
+      })] : null),
+    h('span', { class: 'muted small' }, `${room.id} · `, h('span', { i18n: 'console.roomSummary', params: { n: room.candidates, seats: room.seats } })),
+    h('span', { class: 'room-card-open', i18n: 'console.openRoom' })))));
 }
 
-const STATUS_BADGE = { notArrived: '', waiting: 'badge-primary', answering: 'badge-ok', submitted: 'badge-warn' };
-
-function heartbeatCell(entry) {
-  if (!entry.lastHeartbeat) return h('td', { testid: `heartbeat-${entry.admissionNumber}`, dataset: { stale: 'false' } }, t('common.never'));
-  const age = Math.max(0, clock.now() - entry.lastHeartbeat);
-  const active = entry.status === 'waiting' || entry.status === 'answering';
-  const stale = active && age > STALE_MS;
-  const seconds = Math.round(age / 1000);
-  const text = seconds < 120 ? t('common.secondsAgo', { n: seconds }) : t('common.minutesAgo', { n: Math.round(seconds / 60) });
-  return h('td', {
-    class: ['nowrap', stale ? 'is-stale' : null], testid: `heartbeat-${entry.admissionNumber}`, dataset: { stale: stale ? 'true' : 'false' },
-    title: stale ? t('console.staleHeartbeat') : formatDateTime(entry.lastHeartbeat),
-  }, text);
-}
-
-function renderRoster(sitting, roomId, entries) {
-  const phase = sitting.clock ? sitting.clock.phase : 'waiting';
-  const rows = entries.map((entry) => h('tr', { testid: `roster-row-${entry.admissionNumber}`, dataset: { status: entry.status } },
-    h('td', { class: 'num' }, entry.seat),
-    h('td', {}, h('img', {
-      class: 'thumb', src: `/api/photos/${encodeURIComponent(entry.admissionNumber)}`, alt: entry.name, loading: 'lazy', width: 40, height: 48,
-    })),
-    h('td', { class: 'nowrap' }, entry.name),
-    h('td', { class: 'mono' }, entry.admissionNumber),
-    h('td', {}, h('span', { class: ['badge', STATUS_BADGE[entry.status]], i18n: `console.status.${entry.status}` })),
-    h('td', { class: 'num' }, String(entry.answered ?? 0)),
-    h('td', { class: ['num', entry.events > 0 ? 'has-events' : null] }, String(entry.events ?? 0)),
-    h('td', { class: 'mono small' }, entry.terminalId || '—'),
-    heartbeatCell(entry),
-    h('td', { class: 'num' }, entry.extensionSeconds ? t('common.minutes', { n: Math.round(entry.extensionSeconds / 60) }) : '—'),
-    h('td', {}, entry.attemptId && entry.status !== 'submitted' && phase !== 'over'
-      ? h('button', { type: 'button', class: 'btn btn-small', testid: `extend-${entry.admissionNumber}`, i18n: 'console.extend', on: { click: () => extendDialog(sitting, entry) } })
-      : null)));
-  const head = ['seat', 'photo', 'name', 'admission', 'status', 'answered', 'events', 'terminal', 'heartbeat', 'extension', 'actions']
-    .map((key) => h('th', { class: ['answered', 'events', 'seat', 'extension'].includes(key) ? 'num' : null, i18n: `console.col.${key}` }));
-  return h('div', { class: 'table-wrap' },
-    h('table', { class: 'data roster', testid: `roster-${sitting.id}-${roomId}` }, h('thead', {}, h('tr', {}, head)), h('tbody', {}, rows)));
-}
-
-/** A small modal form. fields: the inputs; onConfirm() may throw to show its error. */
-function dialog({ title, body = [], confirmKey = 'common.confirm', danger = false, onConfirm }) {
-  const error = h('p', { class: 'form-error', testid: 'dialog-error', role: 'alert', hidden: true });
-  const confirm = h('button', { type: 'button', class: ['btn', danger ? 'btn-danger' : 'btn-primary'], testid: 'dialog-confirm', i18n: confirmKey });
-  const cancel = h('button', { type: 'button', class: 'btn', testid: 'dialog-cancel', i18n: 'common.cancel' });
-  const el = h('dialog', { class: 'dialog', testid: 'console-dialog' },
-    h('div', { class: 'dialog-body' }, title, body, error),
-    h('div', { class: 'dialog-actions' }, cancel, confirm));
-  cancel.addEventListener('click', () => el.close());
-  el.addEventListener('close', () => el.remove());
-  confirm.addEventListener('click', async () => {
-    confirm.disabled = true;
-    error.hidden = true;
-    try {
-      await onConfirm();
-      el.close();
-    } catch (err) {
-      error.hidden = false;
-      setBilingualText(error, err && err.texts ? err.texts : errorTexts(err));
-    } finally {
-      confirm.disabled = false;
-    }
-  });
-  document.body.appendChild(el);
-  applyI18n(el);
-  el.showModal();
-  return el;
-}
-
-function confirmStart(sitting) {
-  dialog({
-    title: h('h2', { i18n: 'console.startNow' }),
-    body: h('p', { i18n: 'console.startConfirm', params: { name: sitting.name } }),
-    confirmKey: 'console.startNow',
+function startAll(sitting) {
+  openDialog({
+    testid: 'console-dialog',
+    title: h('h2', { i18n: 'console.startAll' }),
+    body: h('p', { i18n: 'console.startAllConfirm', params: { name: sitting.name } }),
+    confirmKey: 'console.startAll',
     danger: true,
     onConfirm: async () => {
       await session.call(`/api/console/sittings/${encodeURIComponent(sitting.id)}/start`, { method: 'POST' });
-      view.message = null;
-      await refresh();
-    },
-  });
-}
-
-function extendDialog(sitting, entry) {
-  const minutes = h('input', { class: 'input', type: 'number', min: 1, max: 600, step: 1, value: '10', testid: 'dialog-minutes', id: 'dialog-minutes', inputMode: 'numeric' });
-  const reason = h('textarea', { class: 'input', rows: 3, testid: 'dialog-reason', id: 'dialog-reason', i18nPlaceholder: 'console.extendReasonPlaceholder', maxLength: 500 });
-  dialog({
-    title: entry
-      ? h('h2', { i18n: 'console.extendTitle', params: { name: `${entry.name}（${entry.seat}）` } })
-      : h('h2', { i18n: 'console.extendAllTitle', params: { name: sitting.name } }),
-    body: [
-      h('label', { class: 'field', for: 'dialog-minutes' }, h('span', { class: 'field-label', i18n: 'console.extendMinutes' }), minutes),
-      h('label', { class: 'field', for: 'dialog-reason' }, h('span', { class: 'field-label', i18n: 'console.extendReason' }), reason),
-    ],
-    confirmKey: 'console.extend',
-    onConfirm: async () => {
-      const n = Number.parseInt(minutes.value, 10);
-      if (!Number.isFinite(n) || n < 1 || n > 600) {
-        throw { texts: { zh: '请输入 1 到 600 之间的分钟数', en: 'Enter between 1 and 600 minutes' } };
-      }
-      if (!reason.value.trim()) throw { texts: { zh: '请填写延时原因', en: 'Please give a reason' } };
-      const body = { seconds: n * 60, reason: reason.value.trim() };
-      if (entry) body.attemptId = entry.attemptId;
-      await session.call(`/api/console/sittings/${encodeURIComponent(sitting.id)}/extensions`, { method: 'POST', body });
-      view.message = tBoth('console.extendDone', { n });
-      clearTimeout(view.messageTimer);
-      view.messageTimer = setTimeout(() => {
-        view.message = null;
-        render();
-      }, 10000);
-      await refresh();
+      showMessage(tBoth('console.startAllDone'), 'ok', 'console-message');
+      await refreshSittings();
     },
   });
 }
@@ -322,7 +228,7 @@ function extendDialog(sitting, entry) {
   try {
     if (await session.verify()) {
       showUser();
-      await startDashboard();
+      route();
       return;
     }
   } catch (error) {

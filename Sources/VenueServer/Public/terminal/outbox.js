@@ -8,13 +8,18 @@
 // - a record gets `sent: true` (persisted) before its first send; a newer record may replace an older one for the
 //   same key only while that older one has never been sent (so a re-send keeps its id and the server can tell);
 // - network errors and 5xx: keep everything, retry with backoff 1, 2, 4, 8, 10, 10 … s, for ever;
-// - 401 / 409 terminal_moved / time_is_up / attempt_submitted stop the queue (the page decides what to show);
+// - 401 / 409 terminal_moved / time_is_up / attempt_submitted / move_pending / move_rejected stop the queue (the page
+//   decides what to show);
+// - 409 room_paused (the invigilator paused the room): keep everything and retry with the same backoff; the page
+//   kicks the queue as soon as the room runs again (`paused` tells the page why nothing is saved);
 // - any other refusal (400 answer_*): a batch is split and sent one by one, and the single refused record is
 //   dropped and reported, so one bad record can never block the others.
 
 import { loadJSON, saveJSON } from '../assets/api.js';
 
-const STOP_CODES = new Set(['terminal_moved', 'time_is_up', 'attempt_submitted', 'session_unknown', 'session_expired', 'session_ended', 'stopped']);
+const STOP_CODES = new Set(['terminal_moved', 'time_is_up', 'attempt_submitted', 'session_unknown', 'session_expired', 'session_ended', 'stopped',
+  'move_pending', 'move_rejected']);
+const HOLD_CODES = new Set(['sitting_not_started', 'room_paused']);
 
 export class Outbox {
   /**
@@ -42,6 +47,7 @@ export class Outbox {
     this.failureCount = 0; // grows with every failed send (drain() watches it)
     this.offline = false;
     this.lastError = null; // the last retryable error
+    this.paused = false; // the server said the room is paused: records wait until it runs again
     this.rejected = null; // the last record the server refused, with its error
     this.stopped = null; // the error that stopped the queue
     this.isolate = 0;
@@ -150,15 +156,17 @@ export class Outbox {
       this.persist();
       this.failures = 0;
       this.offline = false;
+      this.paused = false;
       this.lastError = null;
       if (this.isolate > 0) this.isolate -= 1;
     } catch (error) {
       if (STOP_CODES.has(error.code) || error.status === 401) {
         this.stopped = error;
-      } else if (error.retryable || error.code === 'sitting_not_started') {
+      } else if (error.retryable || HOLD_CODES.has(error.code)) {
         this.failures += 1;
         this.failureCount += 1;
         this.offline = Boolean(error.network || error.status >= 500);
+        this.paused = error.code === 'room_paused';
         this.lastError = error;
         retryIn = Math.min(10000, 1000 * 2 ** (this.failures - 1));
       } else if (batch.length > 1) {
@@ -233,6 +241,13 @@ export class Outbox {
 
   resume() {
     this.stopped = null;
+    this.failures = 0;
+    this.kick();
+  }
+
+  /** The room runs again: send what waited at once. */
+  unpause() {
+    this.paused = false;
     this.failures = 0;
     this.kick();
   }

@@ -38,8 +38,12 @@
  *   submit-confirm, submit-cancel
  *   submitted-view, submitted-title, submitted-at, submitted-by, readonly-paper
  *   moved-view, moved-unsent, moved-relogin
+ *   move-pending-view                 this terminal waits for an invigilator to approve the move here (login answered
+ *                                     pendingApproval); login-notice gets data-code="move_rejected" when refused
+ *   paused-overlay, paused-remaining, paused-queued   the invigilator paused the room (inputs read-only, clock frozen)
+ *   submitted-view has data-submitted-by (candidate | timeUp | invigilator); invigilator: "监考员已收卷"
  *
- * localStorage: kd.lang, kd.terminalId, kd.candidate ({token, attemptId, sessionKey, admissionNumber}),
+ * localStorage: kd.lang, kd.terminalId, kd.candidate ({token, attemptId, sessionKey, admissionNumber, pending?}),
  *   kd.outbox.{attemptId} (unacknowledged answer changes), kd.events.{attemptId} (unsent events),
  *   kd.seq.{attemptId}.{sessionKey} (clientSeq counter, only increases).
  */
@@ -115,6 +119,7 @@ async function call(path, options = {}) {
     return result;
   } catch (error) {
     if (error.code === 'terminal_moved') showMoved();
+    else if (error.code === 'move_rejected') moveRejected(error);
     else if (error.status === 401) sessionEnded();
     throw error;
   }
@@ -159,6 +164,10 @@ function setupOutboxes() {
 }
 
 function onAnswersBoxChange(box) {
+  if (box.paused && state.view === 'exam' && state.lockReason !== 'paused' && !state.locked) {
+    // The server refused a change because the room is paused: find out the clock now.
+    scheduleHeartbeat(200);
+  }
   const stop = box.stopped;
   if (stop && (stop.code === 'time_is_up' || stop.code === 'attempt_submitted') && state.view === 'exam' && state.lockReason !== 'refused') {
     state.endsAtWhenRefused = clock.endsAt;
@@ -172,7 +181,7 @@ function onAnswersBoxChange(box) {
 // MARK: recording page events
 
 function record(kind, detail) {
-  if (!state.session || state.stopped || !state.eventsBox || state.view === 'submitted' || state.view === 'login') return;
+  if (!state.session || state.stopped || !state.eventsBox || ['submitted', 'login', 'pending'].includes(state.view)) return;
   const event = { eventId: newId('e'), kind, clientTime: Date.now() };
   if (detail) event.detail = String(detail).slice(0, 200);
   if (state.eventsBox.count > 2000) return; // something is very wrong; do not fill the browser's storage
@@ -282,6 +291,7 @@ function onUpload(questionId, file) {
 // MARK: heartbeat and the clock
 
 function heartbeatInterval() {
+  if (state.view === 'pending') return 3000;
   if (state.view === 'waiting') {
     const until = clock.untilStart();
     return until !== null && until < 3000 ? 1500 : 5000;
@@ -319,6 +329,10 @@ async function heartbeat() {
 /** Reacts to what the server says about the attempt and its clock. */
 async function onServerState(status) {
   if (state.stopped) return;
+  if (state.view === 'pending') {
+    if (status !== 'movePending') await moveApproved();
+    return;
+  }
   if (status === 'submitted') {
     await refreshAttemptAndShowSubmitted();
     return;
@@ -335,6 +349,50 @@ async function onServerState(status) {
     showExamMessage(null);
     state.answersBox.resume();
   }
+  syncPause();
+}
+
+/** Follows the room's pause: an overlay, read-only inputs and a frozen clock while paused; on again after. */
+function syncPause() {
+  if (state.view !== 'exam') return;
+  if (clock.phase === 'paused' && state.lockReason !== 'paused') enterPause();
+  else if (clock.phase !== 'paused' && state.lockReason === 'paused') leavePause();
+  if (state.lockReason === 'paused') updatePauseOverlay();
+}
+
+function enterPause() {
+  if (state.locked && state.lockReason !== 'paused') return; // time-up comes first
+  flushTyping(); // what was being typed is queued now and sent when the exam continues
+  lockInputs('paused');
+  const open = document.querySelector('dialog[open]');
+  if (open) open.close();
+  if (state.ui.pauseOverlay) state.ui.pauseOverlay.hidden = false;
+  document.body.classList.add('is-paused');
+  updatePauseOverlay();
+  renderSaveStatus();
+  scheduleHeartbeat(2000);
+}
+
+function leavePause() {
+  unlockInputs();
+  if (state.ui.pauseOverlay) state.ui.pauseOverlay.hidden = true;
+  document.body.classList.remove('is-paused');
+  if (state.answersBox) state.answersBox.unpause();
+  renderSaveStatus();
+  scheduleHeartbeat();
+}
+
+function updatePauseOverlay() {
+  const ui = state.ui;
+  if (!ui.pausedRemaining) return;
+  const remaining = clock.remaining();
+  ui.pausedRemaining.textContent = remaining === null ? '--:--:--' : formatHMS(remaining);
+  const queued = (state.answersBox ? state.answersBox.count : 0) + state.typing.size;
+  ui.pausedQueued.hidden = queued === 0;
+  ui.pausedQueued.dataset.n = String(queued);
+  ui.pausedQueued.dataset.i18n = 'term.pausedQueued';
+  ui.pausedQueued.dataset.i18nParams = JSON.stringify({ n: queued });
+  ui.pausedQueued.textContent = t('term.pausedQueued', { n: queued });
 }
 
 function tick() {
@@ -358,6 +416,7 @@ function tick() {
       scheduleHeartbeat(0);
     }
   } else if (state.view === 'exam') {
+    syncPause();
     const remaining = clock.remaining();
     const el = state.ui.timer;
     if (el) {
@@ -460,7 +519,7 @@ function showLogin() {
     i18nPlaceholder: 'term.idPlaceholder', maxLength: 32, required: true,
   });
   const error = h('p', { class: 'form-error', role: 'alert', testid: 'login-error', hidden: true });
-  const notice = h('p', { class: 'notice notice-warn', testid: 'login-notice', hidden: !state.notice });
+  const notice = h('p', { class: 'notice notice-warn', testid: 'login-notice', hidden: !state.notice, dataset: { code: state.noticeCode || '' } });
   if (state.notice) setBilingualText(notice, state.notice);
   const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'login-submit', i18n: 'common.login' });
   const form = h('form', { class: 'card login-card', novalidate: true },
@@ -504,12 +563,20 @@ async function login(admissionNumber, idNumber) {
   const result = await api('/api/candidate/login', {
     method: 'POST', body: { admissionNumber, idNumber, terminalId: terminalId() },
   });
-  state.session = { token: result.token, attemptId: result.attemptId, sessionKey: randomHex(6), admissionNumber };
+  state.session = {
+    token: result.token, attemptId: result.attemptId, sessionKey: randomHex(6), admissionNumber, pending: Boolean(result.pendingApproval),
+  };
   saveSession();
   state.stopped = false;
   state.notice = null;
+  state.noticeCode = null;
   state.movedIn = Boolean(result.movedFromAnotherTerminal);
   dropOutboxes(); // new session: fresh queues bound to the new token
+  if (result.pendingApproval) {
+    // The attempt is active on another terminal: an invigilator must approve continuing here.
+    await showPending();
+    return;
+  }
   setupOutboxes();
   if (result.movedFromAnotherTerminal) {
     // The attempt was active on another terminal: anything this browser still holds is older than what was saved
@@ -548,6 +615,7 @@ function sessionEnded() {
   state.session = null;
   saveSession();
   state.notice = tBoth('term.sessionEnded');
+  state.noticeCode = 'session_ended';
   state.stopped = false;
   dropOutboxes();
   showLogin();
@@ -603,6 +671,59 @@ function showMoved() {
       h('div', { class: 'row moved-actions' }, relogin, languageButton()))));
 }
 
+/** This terminal waits until an invigilator approves the move here (or rejects it). */
+async function showPending() {
+  stopTimers();
+  dropOutboxes();
+  const info = h('dl', { class: 'kv pending-kv' });
+  show('pending', h('div', { class: 'pending-screen', testid: 'move-pending-view' },
+    topbar(),
+    h('main', { class: 'page-narrow' },
+      h('section', { class: 'card pending-card', role: 'alert' },
+        h('div', { class: 'pending-icon', 'aria-hidden': 'true' }, '⇄'),
+        h('h1', { i18n: 'term.pendingTitle' }),
+        h('p', { i18n: 'term.pendingText' }),
+        info,
+        h('p', { class: 'muted pending-waiting', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', { i18n: 'term.pendingWaiting' })),
+        h('button', { type: 'button', class: 'btn btn-ghost', testid: 'logout', i18n: 'term.notMe', on: { click: logout } })))));
+  scheduleHeartbeat(1000);
+  try {
+    const attempt = await call('/api/attempt');
+    if (state.view !== 'pending') return;
+    state.attempt = attempt;
+    replaceChildren(info,
+      h('dt', { i18n: 'term.name' }), h('dd', { testid: 'candidate-name' }, attempt.candidate.name),
+      h('dt', { i18n: 'term.admission' }), h('dd', { class: 'mono' }, attempt.candidate.admissionNumber),
+      h('dt', { i18n: 'term.seat' }), h('dd', { i18n: 'term.seatValue', params: { room: attempt.seat.roomName, seat: attempt.seat.seat } }));
+  } catch {
+    /* the heartbeat keeps trying */
+  }
+}
+
+/** The invigilator approved: this terminal continues with the server's answers (the old one is locked out). */
+async function moveApproved() {
+  if (!state.session) return;
+  state.session.pending = false;
+  saveSession();
+  state.movedIn = true;
+  setupOutboxes();
+  // Whatever this browser still holds for the attempt is older than what the other terminal saved.
+  state.answersBox.clear();
+  await start();
+}
+
+/** The invigilator refused the move: back to the login form, saying so. */
+function moveRejected(error) {
+  if (state.view === 'login') return;
+  stopTimers();
+  state.session = null;
+  saveSession();
+  dropOutboxes();
+  state.notice = errorTexts(error);
+  state.noticeCode = 'move_rejected';
+  showLogin();
+}
+
 function showConnectError(error, retry) {
   stopTimers();
   const message = h('p', { class: 'notice notice-error' });
@@ -625,6 +746,10 @@ function showLoading() {
 async function start() {
   if (!state.session) {
     showLogin();
+    return;
+  }
+  if (state.session.pending) {
+    await showPending();
     return;
   }
   setupOutboxes();
@@ -808,6 +933,19 @@ function renderExam() {
   const backdrop = h('div', { class: 'nav-backdrop', on: { click: () => setDrawer(false) } });
   navToggle.addEventListener('click', () => setDrawer(!document.body.classList.contains('drawer-open')));
 
+  const pausedRemaining = h('p', { class: 'paused-remaining', testid: 'paused-remaining' }, '--:--:--');
+  const pausedQueued = h('p', { class: 'notice notice-warn', testid: 'paused-queued', hidden: true });
+  const pauseOverlay = h('div', {
+    class: 'paused-overlay', testid: 'paused-overlay', role: 'alertdialog', 'aria-modal': 'true', 'aria-labelledby': 'paused-title', hidden: true,
+  }, h('div', { class: 'paused-box' },
+    h('div', { class: 'paused-icon', 'aria-hidden': 'true' }, h('span', {}), h('span', {})),
+    h('h1', { id: 'paused-title', i18n: 'term.pausedTitle' }),
+    h('p', { i18n: 'term.pausedText' }),
+    h('p', { class: 'muted paused-label', i18n: 'term.pausedRemaining' }),
+    pausedRemaining,
+    pausedQueued,
+    languageButton()));
+
   // Shown inside the sticky bar, so it stays in sight wherever the candidate has scrolled to.
   const message = h('p', { class: 'exam-message', testid: 'exam-message', role: 'alert', hidden: true });
   const who = h('div', { class: 'bar-who' },
@@ -824,8 +962,10 @@ function renderExam() {
       h('main', { class: 'paper-wrap' },
         state.movedIn ? h('p', { class: 'notice notice-ok', testid: 'moved-in-notice', i18n: 'term.movedIn' }) : null,
         paperEl,
-        h('div', { class: 'paper-end' }, h('button', { type: 'button', class: 'btn btn-primary', testid: 'submit-open-bottom', i18n: 'term.submit', on: { click: openSubmitDialog } }))))));
-  Object.assign(state.ui, { timer, timerBox, saveStatus, saveText, submitButton, navButtons, answeredCount, message, navToggle });
+        h('div', { class: 'paper-end' }, h('button', { type: 'button', class: 'btn btn-primary', testid: 'submit-open-bottom', i18n: 'term.submit', on: { click: openSubmitDialog } })))),
+    pauseOverlay));
+  document.body.classList.remove('is-paused');
+  Object.assign(state.ui, { timer, timerBox, saveStatus, saveText, submitButton, navButtons, answeredCount, message, navToggle, pauseOverlay, pausedRemaining, pausedQueued });
   for (const questionId of navButtons.keys()) updateNavButton(questionId);
   updateAnsweredCount();
   renderSaveStatus();
@@ -910,6 +1050,9 @@ function renderSaveStatus() {
   if (box.stopped && (box.stopped.code === 'time_is_up' || box.stopped.code === 'attempt_submitted')) {
     status = 'error';
     text = tBoth('term.save.locked');
+  } else if (box.paused || (clock.phase === 'paused' && state.view === 'exam')) {
+    status = 'paused';
+    text = pending > 0 ? tBoth('term.save.paused', { n: pending }) : tBoth('term.save.pausedNone');
   } else if (box.offline || state.heartbeatOffline || (navigator.onLine === false && pending > 0)) {
     status = 'offline';
     text = pending > 0 ? tBoth('term.save.offline', { n: pending }) : tBoth('term.save.offlineNone');
@@ -1078,13 +1221,15 @@ async function enterSubmitted(attempt) {
     state.widgets = widgets;
     readOnly = h('section', { class: 'readonly-paper', testid: 'readonly-paper' }, h('h2', { i18n: 'term.readOnlyPaper' }), el);
   }
-  show('submitted', h('div', { class: 'submitted-screen', testid: 'submitted-view' },
+  const collected = attempt.submittedBy === 'invigilator';
+  document.body.classList.remove('is-paused');
+  show('submitted', h('div', { class: 'submitted-screen', testid: 'submitted-view', dataset: { submittedBy: attempt.submittedBy || '' } },
     topbar(),
     h('main', { class: 'page' },
       h('section', { class: 'card submitted-card' },
         h('div', { class: 'submitted-icon', 'aria-hidden': 'true' }, '✓'),
-        h('h1', { testid: 'submitted-title', i18n: 'term.submittedTitle' }),
-        h('p', { i18n: 'term.submittedText' }),
+        h('h1', { testid: 'submitted-title', i18n: collected ? 'term.collectedTitle' : 'term.submittedTitle' }),
+        h('p', { i18n: collected ? 'term.collectedText' : 'term.submittedText' }),
         details,
         h('button', { type: 'button', class: 'btn', testid: 'logout', i18n: 'common.logout', on: { click: logout } })),
       readOnly)));
