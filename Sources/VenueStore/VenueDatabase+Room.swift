@@ -97,6 +97,7 @@ public struct RoomReport: Codable, Sendable {
         public var to: Int64?
         public var by: String
         public var reason: String
+        public var resumedBy: String?
     }
     public struct Extension: Codable, Sendable {
         public var admissionNumber: String?
@@ -137,6 +138,8 @@ public struct RoomReport: Codable, Sendable {
     public var startedBy: String?
     public var endedAt: Int64?
     public var endedBy: String?
+    /// The reason the invigilator gave when ending the room early; nil when time ran out.
+    public var endReason: String?
     public var pauses: [Pause]
     public var extensions: [Extension]
     public var incidents: [IncidentView]
@@ -303,7 +306,9 @@ extension VenueDatabase {
             let startedBy = roomClock?.startedBy ?? sitting.startedBy ?? (startedAt == nil ? nil : "scheduled")
             let pauses = try RoomPauseRecord.filter(Column("sittingId") == sitting.id && Column("roomId") == room.id)
                 .order(Column("pausedAt")).fetchAll(db)
-                .map { RoomReport.Pause(from: $0.pausedAt, to: $0.resumedAt, by: $0.pausedBy, reason: $0.reason) }
+                .map {
+                    RoomReport.Pause(from: $0.pausedAt, to: $0.resumedAt, by: $0.pausedBy, reason: $0.reason, resumedBy: $0.resumedBy)
+                }
             let extensions = try Row.fetchAll(
                 db,
                 sql: """
@@ -354,12 +359,16 @@ extension VenueDatabase {
                 .filter { (try? JSONDecoder().decode([String].self, from: Data($0.rooms.utf8)))?.contains(room.id) == true }
                 .map { RoomReport.Invigilator(username: $0.username, name: $0.name) }
             let endedAt: Int64? = over ? clock.end(attemptExtension: 0, now: now)?.millis : nil
+            let endReason: String? = roomClock?.closedAt == nil ? nil : try String.fetchOne(
+                db,
+                sql: "SELECT reason FROM audit_log WHERE action = ? AND sittingId = ? AND roomId = ? ORDER BY id DESC LIMIT 1",
+                arguments: [AuditAction.roomEnded.rawValue, sitting.id, room.id])
             return RoomReport(
                 sittingId: sitting.id, sittingName: sitting.name, occupation: described.occupation, level: described.level,
                 venueName: try VenueIdentityRecord.fetchOne(db)?.name, roomId: room.id, roomName: room.name,
                 scheduledStart: sitting.scheduledStart, durationMinutes: described.durationMinutes,
                 startedAt: startedAt?.millis, startedBy: startedBy, endedAt: endedAt,
-                endedBy: roomClock?.closedBy ?? (endedAt == nil ? nil : "timeUp"), pauses: pauses, extensions: extensions,
+                endedBy: roomClock?.closedBy ?? (endedAt == nil ? nil : "timeUp"), endReason: endReason, pauses: pauses, extensions: extensions,
                 incidents: try Self.incidents(db, sittingID: sitting.id, roomID: room.id), absences: absences,
                 checkIns: checkIns, submissions: submissions, candidates: people.count, invigilators: invigilators)
         }

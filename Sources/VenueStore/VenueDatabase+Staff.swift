@@ -9,6 +9,8 @@ public struct SittingOverview: Codable, Sendable {
         public var name: String
         public var seats: Int
         public var candidates: Int
+        /// The room's own clock: rooms start, pause and end on their own.
+        public var clock: ClockView
     }
     public var id: String
     public var name: String
@@ -111,7 +113,10 @@ extension VenueDatabase {
                     let count = try SeatAssignmentRecord.filter(
                         SeatAssignmentRecord.Columns.sittingId == sitting.id && SeatAssignmentRecord.Columns.roomId == room.id
                     ).fetchCount(db)
-                    rooms.append(.init(id: room.id, name: room.name, seats: seats, candidates: count))
+                    let roomClock = Self.clock(sitting: sitting, room: try db.roomClock(sittingID: sitting.id, roomID: room.id))
+                    rooms.append(.init(
+                        id: room.id, name: room.name, seats: seats, candidates: count,
+                        clock: ClockView(roomClock.phase(now: now), now: now)))
                 }
                 if rooms.isEmpty { return nil }
                 let counts = try Row.fetchOne(

@@ -40,6 +40,10 @@ struct RoomControlTests {
                 _ = try await database.saveAnswers(session, changes: [change("Q-TF-01", #"{"value":true}"#, seq: 1)])
             }
         }
+        // The console's sitting list shows each room's own clock.
+        let admin = try await staffSession(database, "admin")
+        let rooms = try #require(try await database.sittings(for: admin, now: pausedAt.addingTimeInterval(60)).first).rooms
+        #expect(rooms.map(\.clock.phase) == ["paused", "waiting"])
         _ = try await database.resumeRoom(DemoSittingID, "R01", by: invigilator, reason: nil, now: pausedAt.addingTimeInterval(120))
         let after = try await database.attemptState(first).clock
         #expect(after.phase == "running")
@@ -47,10 +51,12 @@ struct RoomControlTests {
         #expect(abs((after.endsAt ?? 0) - (before.endsAt ?? 0) - 120_000) < 1500)
         _ = try await database.saveAnswers(first, changes: [change("Q-TF-01", #"{"value":true}"#, seq: 2)])
         // Candidates in another room are not affected.
-        let admin = try await staffSession(database, "admin")
         let other = try await database.roomView(sittingID: DemoSittingID, roomID: "R02")
         #expect(other.clock.phase == "waiting")
-        _ = admin
+        // The record names who paused, who resumed and why.
+        let pauses = try await database.roomReport(sittingID: DemoSittingID, roomID: "R01").pauses
+        #expect(pauses.count == 1)
+        #expect(pauses.first?.by == "invigilator1" && pauses.first?.resumedBy == "invigilator1" && pauses.first?.reason == "停电")
         #expect(try await auditCount(database, .roomPaused) == 1)
         #expect(try await auditCount(database, .roomResumed) == 1)
     }
@@ -78,6 +84,7 @@ struct RoomControlTests {
         let report = try await database.roomReport(sittingID: DemoSittingID, roomID: "R01")
         #expect(report.submissions.count == 2)
         #expect(report.endedBy == "invigilator1")
+        #expect(report.endReason == "考试结束")
         // The four candidates of R01 who never came are absent in the record.
         #expect(report.absences.count == 4)
     }

@@ -1,7 +1,7 @@
 """The room documents print as real A4 paper, checked as a person would: print to PDF in headless Chromium, read it.
 
 Given a venue with the demo exam and a small sitting in room R01 (two candidates checked in at the photo, one
-marked absent, three logged in, one incident, one candidate who submitted, then the invigilator ends the exam),
+marked absent, three logged in, a pause and resume, one incident, one candidate who submitted, then the invigilator ends the exam),
 when the invigilator opens each document (考生花名册, 考场座位表, 签到表, 考场记录) and prints it to PDF,
 then each PDF is A4, has the document's title, the room, the candidates' names, the signature column or lines,
 and a plausible number of pages; the on-screen toolbar (print button, hints) is not on the paper.
@@ -27,6 +27,8 @@ ROOM = "R01"
 PRINT_OUT = OUTPUT / "print"
 ROOM_API = f"/api/console/sittings/{SITTING}/rooms/{ROOM}"
 INCIDENT_NOTE = "考生携带手机进入考场，已收缴并登记"
+PAUSE_REASON = "考场停电，等待恢复供电"
+END_REASON = "考试时间到，统一收卷"
 
 # document → (title, the signature heading it must show, fewest pages, most pages) for the 30 seats of R01
 DOCUMENTS = {
@@ -60,12 +62,14 @@ def small_sitting(venue):
         admission, id_number = demo_candidate(index)
         tokens[admission] = venue.candidate_login(admission, id_number, f"print-test-{index}")["token"]
     invigilator.post(f"{ROOM_API}/start", {}, expect=(200,))
+    invigilator.post(f"{ROOM_API}/pause", {"reason": PAUSE_REASON}, expect=(200,))
+    invigilator.post(f"{ROOM_API}/resume", {}, expect=(200,))
     invigilator.post(f"{ROOM_API}/incidents", {"admissionNumber": "KD261100003", "category": "cheating", "note": INCIDENT_NOTE},
                      expect=(201,))
     r = requests.post(venue.base + "/api/attempt/submit", json={"confirm": True},
                       headers={"Authorization": f"Bearer {tokens['KD261100002']}"}, timeout=30)
     assert r.status_code == 200, r.text
-    invigilator.post(f"{ROOM_API}/end", {"reason": "考试时间到，统一收卷"}, expect=(200,))
+    invigilator.post(f"{ROOM_API}/end", {"reason": END_REASON}, expect=(200,))
     return invigilator
 
 
@@ -124,7 +128,7 @@ def test_room_documents_print_on_a4(venue, tmp_path, request):
             assert "请用A4纸打印" not in whole and "返回" not in whole, f"{kind}: the screen toolbar was printed"
             assert f"共{pages}页" in whole, f"{kind}: no page numbers"
             if kind == "record":
-                for expected in ("考试结束", "监考员收卷", "考生交卷", INCIDENT_NOTE, "作弊", "缺考考生",
+                for expected in ("考试结束", "监考员收卷", "考生交卷", INCIDENT_NOTE, "作弊", "缺考考生", PAUSE_REASON, END_REASON, "暂停次数1次",
                                  by_admission["KD261100005"], by_admission["KD261100002"], by_admission["KD261100003"]):
                     assert flat(expected) in whole, f"record: {expected} is missing"
             else:

@@ -231,7 +231,9 @@ function recordDoc(record, view) {
   const phase = view && view.clock ? view.clock.phase : null;
   const summary = [
     ['实际开考', record.startedAt ? `${formatDateTime(record.startedAt)}　${staffName(record, record.startedBy)}` : '尚未开考'],
-    ['考试结束', record.endedAt ? `${formatDateTime(record.endedAt)}　${staffName(record, record.endedBy)}` : (phase === 'over' ? '已结束' : '尚未结束')],
+    ['考试结束', record.endedAt
+      ? `${formatDateTime(record.endedAt)}　${staffName(record, record.endedBy)}${record.endReason ? `（${record.endReason}）` : ''}`
+      : (phase === 'over' ? '已结束' : '尚未结束')],
     ['应考人数', `${record.candidates} 人`],
     ['人工签到', `${checkIns.length} 人`],
     ['缺考人数', `${absences.length} 人`],
@@ -246,8 +248,9 @@ function recordDoc(record, view) {
   return [
     header(record, view),
     section('一、考试概况', null, metaTable(summaryRows, 'record-summary')),
-    section('二、暂停与继续', pauses.length, simpleTable(['暂停时间', '继续时间', '操作人', '原因'],
-      pauses.map((p) => [formatDateTime(p.from), p.to ? formatDateTime(p.to) : '未继续', staffName(record, p.by), p.reason]), [36, 36, 40, 67])),
+    section('二、暂停与继续', pauses.length, simpleTable(['暂停时间', '继续时间', '暂停人', '继续人', '原因'],
+      pauses.map((p) => [formatDateTime(p.from), p.to ? formatDateTime(p.to) : '未继续', staffName(record, p.by), p.resumedBy ? staffName(record, p.resumedBy) : '', p.reason]),
+      [34, 34, 32, 32, 47])),
     section('三、延长考试时间', extensions.length, simpleTable(['时间', '对象', '延长', '原因', '操作人'],
       extensions.map((x) => [formatTime(x.at), x.admissionNumber ? `${x.name || ''} ${x.admissionNumber}` : '全场考生', minutesText(x.seconds), x.reason, staffName(record, x.by)]),
       [18, 36, 18, 67, 40])),
