@@ -39,6 +39,12 @@ let package = Package(
         ),
         // The demo exam: venue, rooms, candidates with portraits, a paper with every question type.
         .target(name: "DemoContent", dependencies: ["ExamCore", "VenuePackage"], swiftSettings: strict),
+        // OpenCV from Debian's libopencv-dev, only so that the C++ face engine gets its headers and libraries.
+        .systemLibrary(name: "COpenCV", pkgConfig: "opencv4", providers: [.apt(["libopencv-dev"])]),
+        // Face detection, alignment and embedding in C++ behind a plain C header.
+        .target(name: "CFaceEngine", dependencies: ["COpenCV"]),
+        // The Swift face engine: a pool of OpenCV engines, enrolment templates, verification, quality flags.
+        .target(name: "FaceEngine", dependencies: ["CFaceEngine"], swiftSettings: strict),
         // The venue database: migrations, records, import, autosave with group commit, answer log.
         .target(
             name: "VenueStore",
@@ -58,6 +64,7 @@ let package = Package(
                 "ExamCore",
                 "VenuePackage",
                 "VenueStore",
+                "FaceEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,6 +80,7 @@ let package = Package(
                 "VenuePackage",
                 "DemoContent",
                 "ExamCore",
+                "FaceEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -98,6 +106,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ExamCoreTests", dependencies: ["ExamCore"], swiftSettings: strict),
+        .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine"], swiftSettings: strict),
         .testTarget(name: "VenuePackageTests", dependencies: ["VenuePackage", "DemoContent", "ExamCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "VenueStoreTests",
@@ -110,10 +119,12 @@ let package = Package(
         .testTarget(
             name: "VenueServerTests",
             dependencies: [
-                "VenueServer", "VenueStore", "VenuePackage", "DemoContent", "ExamCore", "TestSupport",
+                "VenueServer", "VenueStore", "VenuePackage", "DemoContent", "ExamCore", "TestSupport", "FaceEngine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

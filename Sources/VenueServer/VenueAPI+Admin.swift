@@ -38,9 +38,10 @@ extension VenueAPI {
             try? handle.close()
             throw error
         }
-        return JSONResponse(
-            try await VenueImporter(database: database, trustedIssuers: trustedIssuers)
-                .importPackage(at: file, actor: admin.username, role: admin.role.rawValue))
+        let summary = try await VenueImporter(database: database, trustedIssuers: trustedIssuers)
+            .importPackage(at: file, actor: admin.username, role: admin.role.rawValue)
+        face.enrolNewPhotos()
+        return JSONResponse(summary)
     }
 
     @Sendable func results(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<[ResultRow]> {

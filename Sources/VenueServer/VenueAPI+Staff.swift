@@ -230,6 +230,19 @@ extension VenueAPI {
     struct NoteRequest: Decodable {
         var note: String?
         var reason: String?
+        /// With check-in after a failed face check: the verification being overridden, and why.
+        var verificationId: String?
+        var overrideReason: String?
+    }
+
+    func noteRequest(_ request: Request) async throws -> NoteRequest? {
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        guard buffer.readableBytes > 0 else { return nil }
+        do {
+            return try JSONDecoder().decode(NoteRequest.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw StoreError.invalidRequest("the body must be JSON like {\"note\": \"…\"}")
+        }
     }
 
     func note(_ request: Request, _ context: VenueRequestContext) async throws -> String? {
@@ -239,11 +252,18 @@ extension VenueAPI {
         return body.note ?? body.reason
     }
 
+    /// Manual check-in against the photo; with `verificationId` it overrides a failed face check (a reason is required).
     @Sendable func checkIn(_ request: Request, context: VenueRequestContext) async throws -> Response {
         let (sittingID, roomID, staff) = try await roomContext(request, context)
-        try await database.checkIn(
-            sittingID, roomID, admissionNumber: try context.parameters.require("admissionNumber"), by: staff,
-            note: try await note(request, context))
+        let admissionNumber = try context.parameters.require("admissionNumber")
+        let body = try await noteRequest(request)
+        if let verificationID = body?.verificationId {
+            try await database.overrideFaceCheckIn(
+                sittingID, roomID, admissionNumber: admissionNumber, verificationID: verificationID, by: staff,
+                reason: body?.overrideReason ?? body?.reason ?? body?.note ?? "")
+        } else {
+            try await database.checkIn(sittingID, roomID, admissionNumber: admissionNumber, by: staff, note: body?.note ?? body?.reason)
+        }
         return Response(status: .noContent)
     }
 

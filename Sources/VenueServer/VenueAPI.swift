@@ -17,6 +17,8 @@ struct VenueAPI: Sendable {
     let incoming: URL
     /// Failed logins, to slow down guessing.
     let throttle: LoginThrottle
+    /// Face verification: the engine (if its models loaded) and enrolment.
+    let face: FaceService
     let logger: Logger
 
     /// Every route of the venue. The roles each one admits are declared in docs/openapi.yaml (`x-roles`), and a
@@ -55,11 +57,14 @@ struct VenueAPI: Sendable {
         room.post("extensions", use: extendTime)
         room.post("incidents", use: recordIncident)
         room.post("candidates/:admissionNumber/check-in", use: checkIn)
+        room.post("candidates/:admissionNumber/face-check", use: faceCheck)
+        room.get("face-verifications", use: roomFaceVerifications)
         room.post("candidates/:admissionNumber/absent", use: markAbsent)
         room.post("candidates/:admissionNumber/force-submit", use: forceSubmit)
         room.post("moves/:moveId/approve", use: approveMove)
         room.post("moves/:moveId/reject", use: rejectMove)
         api.get("photos/:admissionNumber", use: staffPhoto)
+        api.get("face-verifications/:verificationId/image", use: faceCapture)
         // Venue admin
         api.get("admin/packages", use: importedPackages)
         api.post("admin/packages", use: importPackage)
@@ -73,6 +78,9 @@ struct VenueAPI: Sendable {
         api.post("admin/staff/:username", use: updateStaff)
         api.get("admin/audit", use: auditLog)
         api.get("admin/audit.csv", use: auditCSV)
+        api.get("admin/face/enrolment", use: faceEnrolment)
+        api.get("admin/face/verifications", use: faceVerificationList)
+        api.get("admin/face/verifications.csv", use: faceVerificationCSV)
     }
 
     // MARK: Helpers

@@ -12,11 +12,22 @@ public struct VenueConfiguration: Sendable {
     public var port: Int
     /// Serve the pages from this folder instead of the copy built into the program (for page development).
     public var webRoot: String?
-    public init(dataDirectory: URL, host: String = "0.0.0.0", port: Int = 8080, webRoot: String? = nil) {
+    /// Face models and `face.json`; without the models the venue runs with face verification off.
+    public var faceModels: URL
+    public init(
+        dataDirectory: URL, host: String = "0.0.0.0", port: Int = 8080, webRoot: String? = nil,
+        faceModels: URL = VenueConfiguration.defaultFaceModels
+    ) {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
         self.webRoot = webRoot
+        self.faceModels = faceModels
+    }
+
+    /// `$KAODIAN_FACE_MODELS`, else `models` in the working folder.
+    public static var defaultFaceModels: URL {
+        URL(fileURLWithPath: ProcessInfo.processInfo.environment["KAODIAN_FACE_MODELS"] ?? "models", isDirectory: true)
     }
 
     public var trustedIssuers: URL { dataDirectory.appendingPathComponent("trusted-issuers") }
@@ -30,9 +41,10 @@ public enum VenueApp {
         Bundle.module.resourceURL?.appendingPathComponent("Public").path ?? "Public"
     }
 
-    public static func buildRouter(database: VenueDatabase, configuration: VenueConfiguration, logger: Logger)
-        -> Router<VenueRequestContext>
-    {
+    public static func buildRouter(
+        database: VenueDatabase, configuration: VenueConfiguration, face: FaceService? = nil, logger: Logger
+    ) -> Router<VenueRequestContext> {
+        let face = face ?? FaceService(database: database, modelsFolder: configuration.faceModels, logger: logger)
         try? FileManager.default.createDirectory(at: configuration.incoming, withIntermediateDirectories: true)
         try? FileManager.default.createDirectory(at: configuration.trustedIssuers, withIntermediateDirectories: true)
         let router = Router(context: VenueRequestContext.self)
@@ -41,7 +53,7 @@ public enum VenueApp {
         router.add(middleware: FileMiddleware(configuration.webRoot ?? publicFolder, searchForIndexHtml: true, logger: logger))
         VenueAPI(
             database: database, presence: Presence(), trustedIssuers: configuration.trustedIssuers,
-            incoming: configuration.incoming, throttle: LoginThrottle(), logger: logger
+            incoming: configuration.incoming, throttle: LoginThrottle(), face: face, logger: logger
         ).addRoutes(to: router)
         return router
     }
@@ -50,13 +62,14 @@ public enum VenueApp {
         database: VenueDatabase, configuration: VenueConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = buildRouter(database: database, configuration: configuration, logger: logger)
+        let face = FaceService(database: database, modelsFolder: configuration.faceModels, logger: logger)
+        let router = buildRouter(database: database, configuration: configuration, face: face, logger: logger)
         return Application(
             router: router,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "kaodian-venue",
                 backlog: 4096),
-            services: [TimeUpService(database: database, logger: logger)],
+            services: [TimeUpService(database: database, logger: logger), face],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

@@ -23,6 +23,7 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case moveApproved = "move.approved"
     case moveRejected = "move.rejected"
     case incidentRecorded = "incident.recorded"
+    case faceOverridden = "face.overridden"
 }
 
 /// One entry of the audit log: who did what, when, to what, and why.

@@ -300,6 +300,56 @@ enum VenueMigrations {
                     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
                     """)
         }
+        migrator.registerMigration("v3: face templates and verifications") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE face_template (
+                        personKind TEXT NOT NULL,
+                        personId TEXT NOT NULL,
+                        photoSha256 TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        sealed BLOB,
+                        problem TEXT,
+                        detail TEXT,
+                        enrolledAt INTEGER NOT NULL,
+                        PRIMARY KEY (personKind, personId),
+                        CHECK ((sealed IS NULL) <> (problem IS NULL))
+                    );
+                    CREATE TABLE face_verification (
+                        id TEXT PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        purpose TEXT NOT NULL,
+                        personKind TEXT NOT NULL,
+                        personId TEXT NOT NULL,
+                        sittingId TEXT,
+                        roomId TEXT,
+                        byUser TEXT NOT NULL,
+                        similarity REAL,
+                        threshold REAL NOT NULL,
+                        decision TEXT NOT NULL CHECK (decision IN ('match', 'mismatch', 'unusable')),
+                        problem TEXT,
+                        face TEXT,
+                        faceCount INTEGER NOT NULL,
+                        flags TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        imageWidth INTEGER NOT NULL,
+                        imageHeight INTEGER NOT NULL,
+                        captureFile TEXT NOT NULL
+                    );
+                    CREATE INDEX face_verification_room ON face_verification(sittingId, roomId, at);
+                    CREATE INDEX face_verification_at ON face_verification(at);
+                    CREATE TRIGGER face_verification_no_update BEFORE UPDATE ON face_verification
+                    BEGIN SELECT RAISE(ABORT, 'face_verification is append-only'); END;
+                    CREATE TRIGGER face_verification_no_delete BEFORE DELETE ON face_verification
+                    BEGIN SELECT RAISE(ABORT, 'face_verification is append-only'); END;
+                    CREATE TABLE face_override (
+                        verificationId TEXT PRIMARY KEY REFERENCES face_verification(id),
+                        byUser TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

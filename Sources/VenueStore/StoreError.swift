@@ -32,6 +32,8 @@ public enum StoreError: CodedError, Equatable {
     case loginRateLimited(retryAfterSeconds: Int)
     case moveNotPending
     case markedAbsent
+    /// The candidate has no face template: the code says why (`face_enrolment_pending`, `face_not_found`, …).
+    case faceNotEnrolled(String)
 
     public var code: String {
         switch self {
@@ -65,6 +67,7 @@ public enum StoreError: CodedError, Equatable {
         case .loginRateLimited: "login_rate_limited"
         case .moveNotPending: "move_not_pending"
         case .markedAbsent: "candidate_marked_absent"
+        case .faceNotEnrolled: "face_not_enrolled"
         }
     }
 
@@ -127,6 +130,10 @@ public enum StoreError: CodedError, Equatable {
             Message(zh: "该换机申请已处理", en: "this move request has already been decided")
         case .markedAbsent:
             Message(zh: "您已被监考员登记为缺考，如有疑问请联系监考员", en: "the invigilator has marked you absent; ask the invigilator")
+        case .faceNotEnrolled(let why):
+            why == "face_enrolment_pending"
+                ? Message(zh: "该考生的照片尚未建立人脸模板，请稍候再试或人工核对", en: "the candidate's photo has no face template yet; try again shortly or check by eye")
+                : Message(zh: "该考生的登记照片无法用于人脸核验（\(why)），请人工核对照片", en: "the candidate's registered photo cannot be used for face matching (\(why)); check by eye")
         }
     }
 }

@@ -46,6 +46,18 @@ public struct RosterEntry: Codable, Sendable {
     public var remainingMs: Int64?
     public var submittedAt: Int64?
     public var submittedBy: String?
+    /// The latest face check at the desk, if any.
+    public var face: Face?
+
+    public struct Face: Codable, Sendable {
+        public var verificationId: String
+        public var at: Int64
+        /// `match`, `mismatch` or `unusable`.
+        public var decision: String
+        public var similarity: Double?
+        /// The invigilator checked the candidate in despite the failed check.
+        public var overridden: Bool
+    }
 }
 
 public struct IncidentView: Codable, Sendable {
@@ -201,6 +213,7 @@ extension VenueDatabase {
                 eventCounts[attemptID] = counts
             }
             let incidents = try Self.incidents(db, sittingID: sitting.id, roomID: room.id)
+            let faces = try Self.latestCheckInVerifications(db, sittingID: sitting.id, roomID: room.id)
             let started = clock.start(now: now) != nil
             var counts = RoomView.Counts()
             let roster = rows.map { row -> RosterEntry in
@@ -247,7 +260,7 @@ extension VenueDatabase {
                     incidents: incidents.filter { $0.admissionNumber == admission }.count, terminalId: row["terminalId"],
                     lastHeartbeat: lastBeat, heartbeatStale: live && (lastBeat.map { now.millis - $0 > 30_000 } ?? true),
                     extensionSeconds: extensionSeconds, endsAt: endsAt, remainingMs: remaining,
-                    submittedAt: row["submittedAt"], submittedBy: row["submittedBy"])
+                    submittedAt: row["submittedAt"], submittedBy: row["submittedBy"], face: faces[admission])
             }
             let moves = try Row.fetchAll(
                 db,

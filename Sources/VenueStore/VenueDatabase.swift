@@ -12,6 +12,10 @@ public final class VenueDatabase: Sendable {
     let logger: Logger
     /// Thesis attachments, content-addressed by SHA-256.
     public let attachmentsFolder: URL
+    /// Captured face pictures, sealed with the data key.
+    let faceFolder: URL
+    /// Seals personal data at rest (face templates and captures).
+    let dataKey: DataKey
     /// Assembled papers by sitting; cleared when a package is imported.
     private let paperCache = Mutex<[Sitting.ID: AssembledPaper]>([:])
     /// Live sessions by token hash, so a request does not need a database read to learn who sent it.
@@ -25,6 +29,9 @@ public final class VenueDatabase: Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let attachments = folder.appendingPathComponent("attachments")
         try FileManager.default.createDirectory(at: attachments, withIntermediateDirectories: true)
+        let faces = folder.appendingPathComponent("face-captures")
+        try FileManager.default.createDirectory(at: faces, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let dataKey = try DataKey.loadOrCreate(in: folder)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
@@ -37,13 +44,15 @@ public final class VenueDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         try VenueMigrations.migrator.migrate(pool)
-        return VenueDatabase(pool: pool, attachments: attachments, logger: logger)
+        return VenueDatabase(pool: pool, attachments: attachments, faces: faces, dataKey: dataKey, logger: logger)
     }
 
-    private init(pool: DatabasePool, attachments: URL, logger: Logger) {
+    private init(pool: DatabasePool, attachments: URL, faces: URL, dataKey: DataKey, logger: Logger) {
         self.pool = pool
         self.groupCommit = GroupCommit(writer: pool)
         self.attachmentsFolder = attachments
+        self.faceFolder = faces
+        self.dataKey = dataKey
         self.logger = logger
     }
 

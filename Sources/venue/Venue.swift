@@ -13,7 +13,7 @@ struct VenueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "venue",
         abstract: "Kaodian venue appliance: delivers theory exams to browser terminals on the test site's LAN.",
-        subcommands: [Serve.self, Import.self, DemoPackageCommand.self, Keygen.self])
+        subcommands: [Serve.self, Import.self, DemoPackageCommand.self, Keygen.self, FaceCommand.self])
 }
 
 struct DataDirectoryOption: ParsableArguments {
@@ -38,11 +38,15 @@ struct Serve: AsyncParsableCommand {
     var facePhotos: String?
     @Option(help: "Serve the web pages from this folder instead of the built-in copy (page development).")
     var webRoot: String?
+    @Option(help: "Folder with the face models and face.json (default: $KAODIAN_FACE_MODELS or ./models).")
+    var faceModels: String?
 
     func run() async throws {
         var logger = Logger(label: "kaodian.venue")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let configuration = VenueConfiguration(dataDirectory: data.url, host: host, port: port, webRoot: webRoot)
+        let configuration = VenueConfiguration(
+            dataDirectory: data.url, host: host, port: port, webRoot: webRoot,
+            faceModels: faceModels.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? VenueConfiguration.defaultFaceModels)
         let database = try VenueDatabase.open(folder: data.url, logger: logger)
         if demo {
             try await DemoSetup(
@@ -53,7 +57,11 @@ struct Serve: AsyncParsableCommand {
         let firstPassword = try await database.ensureAdminAccount()
         if let firstPassword {
             let file = data.url.appendingPathComponent("initial-admin-password.txt")
-            FileManager.default.createFile(atPath: file.path, contents: Data((firstPassword + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            if !FileManager.default.createFile(
+                atPath: file.path, contents: Data((firstPassword + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            {
+                logger.warning("could not write \(file.path); the first admin password is only in the start-up banner")
+            }
         }
         let app = VenueApp.buildApplication(database: database, configuration: configuration, logger: logger) { port in
             await Banner(host: host, port: port, demo: demo, database: database, firstAdminPassword: firstPassword).show()

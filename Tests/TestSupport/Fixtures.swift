@@ -17,8 +17,10 @@ public enum Fixtures {
     }
 
     /// The demo exam with `candidates` candidates, starting at `startsAt`; passwords hashed cheaply for speed.
-    public static func demoContents(startsAt: Date = Date().addingTimeInterval(3600), candidates: Int = 6) -> PackageContents {
-        var demo = DemoPackage(startsAt: startsAt, candidateCount: candidates)
+    public static func demoContents(
+        startsAt: Date = Date().addingTimeInterval(3600), candidates: Int = 6, facePhotos: URL? = nil
+    ) -> PackageContents {
+        var demo = DemoPackage(startsAt: startsAt, candidateCount: candidates, facePhotos: facePhotos)
         demo.passwordIterations = 1_000
         return demo.contents()
     }
@@ -40,15 +42,21 @@ public enum Fixtures {
     }
 
     /// A venue with the demo exam imported.
-    public static func venueWithDemo(startsAt: Date = Date().addingTimeInterval(3600), candidates: Int = 6) async throws
-        -> (database: VenueDatabase, folder: URL, contents: PackageContents)
-    {
+    public static func venueWithDemo(
+        startsAt: Date = Date().addingTimeInterval(3600), candidates: Int = 6, facePhotos: URL? = nil
+    ) async throws -> (database: VenueDatabase, folder: URL, contents: PackageContents) {
         let venue = try venue()
-        let contents = demoContents(startsAt: startsAt, candidates: candidates)
+        let contents = demoContents(startsAt: startsAt, candidates: candidates, facePhotos: facePhotos)
         let package = try PackageReader.read(try writePackage(contents), trusting: [try issuerKey.publicKey()])
         _ = try await venue.database.importPackage(package)
         return (venue.database, venue.folder, contents)
     }
+
+    /// The repository root, its installed face models, and the shared face photos beside the repository.
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    public static let faceModels = repositoryRoot.appendingPathComponent("models")
+    public static let sharedFace = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/face")
 
     public static func candidate(_ index: Int) -> (admissionNumber: String, idNumber: String) {
         let credentials = DemoPackage.candidateCredentials(index)

@@ -1,0 +1,105 @@
+import ExamCore
+import FaceEngine
+import Foundation
+import Logging
+import ServiceLifecycle
+import VenueStore
+
+extension FaceError: CodedError {
+    public var message: Message { Message(zh: messageZh, en: messageEn) }
+}
+
+/// The venue's face verification: the engine (when its models loaded) and the enrolment of registered photos.
+/// Enrolment runs in the background after start-up and after every import, so a large package does not hold up the
+/// import; its progress and the photos that could not be used are on the admin page.
+public final class FaceService: Service, Sendable {
+    public let engine: FaceEngine?
+    /// Why face verification is off, when the engine did not load.
+    public let unavailable: FaceError?
+    let database: VenueDatabase
+    let logger: Logger
+    private let kicks: AsyncStream<Void>
+    private let kickContinuation: AsyncStream<Void>.Continuation
+
+    public init(database: VenueDatabase, modelsFolder: URL, logger: Logger) {
+        self.database = database
+        self.logger = logger
+        do throws(FaceError) {
+            engine = try FaceEngine(modelsFolder: modelsFolder)
+            unavailable = nil
+        } catch {
+            engine = nil
+            unavailable = error
+            logger.warning("face verification is off: \(error.messageEn)")
+        }
+        (kicks, kickContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        kickContinuation.yield()
+    }
+
+    /// The engine, or the error that says why there is none.
+    func requireEngine() throws(FaceError) -> FaceEngine {
+        guard let engine else { throw unavailable ?? .modelUnavailable("no models") }
+        return engine
+    }
+
+    /// Asks the enrolment loop to look for photos without templates (after an import).
+    public func enrolNewPhotos() { kickContinuation.yield() }
+
+    public func run() async throws {
+        guard let engine else { return }
+        await withGracefulShutdownHandler {
+            for await _ in kicks {
+                await enrolPending(engine)
+            }
+        } onGracefulShutdown: {
+            self.kickContinuation.finish()
+        }
+    }
+
+    /// Enrols every photo that has no template for the engine's model yet.
+    public func enrolPending(_ engine: FaceEngine) async {
+        var enrolled = 0
+        var problems = 0
+        while !Task.isCancelled {
+            let work: [EnrolmentWork]
+            do {
+                work = try await database.enrolmentWork(model: engine.modelName, limit: 32)
+            } catch {
+                logger.error("face enrolment: \(error)")
+                return
+            }
+            if work.isEmpty { break }
+            let saved = await withTaskGroup(of: Bool.self) { group in
+                for person in work {
+                    group.addTask {
+                        do {
+                            let template = try await engine.enrol(person.photo)
+                            try await self.database.saveEnrolment(
+                                person, model: engine.modelName, template: template.bytes, problem: nil, detail: nil)
+                            return true
+                        } catch let error as FaceError {
+                            do {
+                                try await self.database.saveEnrolment(
+                                    person, model: engine.modelName, template: nil, problem: error.code, detail: error.messageZh)
+                                return true
+                            } catch {
+                                self.logger.error("face enrolment of \(person.id): \(error)")
+                                return false
+                            }
+                        } catch {
+                            self.logger.error("face enrolment of \(person.id): \(error)")
+                            return false
+                        }
+                    }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            // Nothing could be stored: stop rather than try the same photos for ever; the next import tries again.
+            if saved == 0 { break }
+            let status = try? await database.enrolmentStatus(model: engine.modelName)
+            enrolled = status?.enrolled ?? enrolled
+            problems = status?.problems.count ?? problems
+        }
+        logger.info("face enrolment: \(enrolled) templates, \(problems) photos that cannot be used")
+    }
+}
