@@ -235,23 +235,22 @@ int32_t kd_face_analyse(
                 for (size_t k = 0; k < embedding.size() && k < second.total(); ++k) embedding[k] += second.ptr<float>()[k];
             }
         } else {
+            // One picture per forward pass: the FaceNet graph has a fixed batch of one.
             std::vector<cv::Mat> crops{aligned};
             if (engine->embedFlipped) {
                 cv::Mat flipped;
                 cv::flip(aligned, flipped, 1);
                 crops.push_back(flipped);
             }
-            cv::Mat blob = cv::dnn::blobFromImages(
-                crops, 1.0 / 128.0, cv::Size(kFacenetSide, kFacenetSide), cv::Scalar::all(127.5), true, false);
-            engine->facenet.setInput(blob);
-            cv::Mat result = engine->facenet.forward();
-            result = result.reshape(1, int(crops.size()));
-            const int width = result.cols;
-            embedding.assign(size_t(width), 0.0f);
-            for (int r = 0; r < result.rows; ++r) {
-                std::vector<float> one(result.ptr<float>(r), result.ptr<float>(r) + width);
+            for (const cv::Mat &crop : crops) {
+                cv::Mat blob = cv::dnn::blobFromImage(
+                    crop, 1.0 / 128.0, cv::Size(kFacenetSide, kFacenetSide), cv::Scalar::all(127.5), true, false);
+                engine->facenet.setInput(blob);
+                cv::Mat result = engine->facenet.forward();
+                std::vector<float> one(result.ptr<float>(), result.ptr<float>() + result.total());
                 normalise(one);
-                for (int k = 0; k < width; ++k) embedding[size_t(k)] += one[size_t(k)];
+                if (embedding.empty()) embedding.assign(one.size(), 0.0f);
+                for (size_t k = 0; k < one.size() && k < embedding.size(); ++k) embedding[k] += one[k];
             }
         }
         normalise(embedding);

@@ -28,8 +28,9 @@ public struct FaceConfiguration: Codable, Sendable, Equatable {
     public var minBrightness = 40.0
     public var maxBrightness = 230.0
     public var minSharpness = 20.0
-    /// A second face at least this fraction of the largest face's width makes the picture ambiguous.
-    public var secondFaceRatio = 0.45
+    /// A second face at least this fraction of the largest face's width makes the picture ambiguous (two people side by
+    /// side); smaller faces, such as people in the background of a press photo, are ignored.
+    public var secondFaceRatio = 0.8
     /// Limits on what is decoded at all.
     public var maxBytes = 15 * 1024 * 1024
     public var maxPixels = 24_000_000

@@ -34,6 +34,8 @@ public enum StoreError: CodedError, Equatable {
     case markedAbsent
     /// The candidate has no face template: the code says why (`face_enrolment_pending`, `face_not_found`, …).
     case faceNotEnrolled(String)
+    /// The candidate's last face check failed: only an override with a reason checks them in.
+    case faceOverrideRequired(verificationID: String)
 
     public var code: String {
         switch self {
@@ -68,6 +70,7 @@ public enum StoreError: CodedError, Equatable {
         case .moveNotPending: "move_not_pending"
         case .markedAbsent: "candidate_marked_absent"
         case .faceNotEnrolled: "face_not_enrolled"
+        case .faceOverrideRequired: "face_override_required"
         }
     }
 
@@ -130,6 +133,8 @@ public enum StoreError: CodedError, Equatable {
             Message(zh: "该换机申请已处理", en: "this move request has already been decided")
         case .markedAbsent:
             Message(zh: "您已被监考员登记为缺考，如有疑问请联系监考员", en: "the invigilator has marked you absent; ask the invigilator")
+        case .faceOverrideRequired:
+            Message(zh: "该考生人脸核验未通过，请重新核验，或填写原因后人工放行", en: "the candidate's face check failed: check again, or override it with a reason")
         case .faceNotEnrolled(let why):
             why == "face_enrolment_pending"
                 ? Message(zh: "该考生的照片尚未建立人脸模板，请稍候再试或人工核对", en: "the candidate's photo has no face template yet; try again shortly or check by eye")

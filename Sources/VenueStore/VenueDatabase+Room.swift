@@ -543,13 +543,19 @@ extension VenueDatabase {
             .fetchOne(db)
     }
 
-    /// Manual check-in after comparing the candidate with their registered photo.
+    /// Manual check-in after comparing the candidate with their registered photo. After a failed face check that was
+    /// not overridden, a plain check-in is refused: the override, with its reason, is the way in.
     public func checkIn(
         _ sittingID: Sitting.ID, _ roomID: Room.ID, admissionNumber: String, by staff: StaffSession, note: String?,
         method: String = "manual", now: Date = Date()
     ) async throws {
         try await roomAction(sittingID, roomID) { db, sitting, room, _ in
             _ = try Self.seated(db, sitting, room, admissionNumber)
+            if let face = try Self.latestCheckInVerifications(db, sittingID: sitting.id, roomID: room.id)[admissionNumber],
+                face.decision != "match", !face.overridden
+            {
+                throw StoreError.faceOverrideRequired(verificationID: face.verificationId)
+            }
             try CheckInRecord(
                 sittingId: sitting.id, admissionNumber: admissionNumber, status: "checkedIn", method: method, at: now.millis,
                 byUser: staff.username, note: note.map { String($0.prefix(500)) }

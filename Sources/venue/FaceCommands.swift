@@ -6,7 +6,7 @@ struct FaceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "face",
         abstract: "Face engine: accuracy on labelled pairs, and speed of one verification.",
-        subcommands: [FaceEval.self, FaceBench.self])
+        subcommands: [FaceEval.self, FaceBench.self, FaceInspect.self])
 }
 
 struct FaceModelOptions: ParsableArguments {
@@ -92,6 +92,7 @@ struct FaceEval: AsyncParsableCommand {
         var embeddings: [String: [Float]] = [:]
         var unusable: [String: String] = [:]
         var embedTimes: [Double] = []
+        var engineFailure: FaceError?
         let started = Date()
         try await withThrowingTaskGroup(of: (String, Result<FaceAnalysis, FaceError>).self) { group in
             var next = 0
@@ -114,7 +115,9 @@ struct FaceEval: AsyncParsableCommand {
                     } else {
                         unusable[name] = FaceError.noFace.code
                     }
-                case .failure(let error): unusable[name] = error.code
+                case .failure(let error):
+                    unusable[name] = error.code
+                    if !error.isPictureProblem { engineFailure = engineFailure ?? error }
                 }
                 try add()
             }
@@ -123,6 +126,9 @@ struct FaceEval: AsyncParsableCommand {
                      embeddings.count, Date().timeIntervalSince(started), embedTimes.reduce(0, +) / Double(max(1, embedTimes.count)),
                      unusable.count))
         for (name, code) in unusable.sorted(by: { $0.key < $1.key }).prefix(20) { print("  \(code): \(name)") }
+        if let engineFailure {
+            throw ValidationError("the face engine failed: \(engineFailure.messageEn)")
+        }
 
         var scores = PairScores(genuine: [], impostor: [])
         for (same, a, b) in list {
@@ -219,6 +225,38 @@ struct FaceBench: AsyncParsableCommand {
             print(String(format: "concurrency %2d: p50 %.1f ms  p95 %.1f ms  max %.1f ms  throughput %.1f/s  | mean decode %.1f  detect %.1f  align %.1f  embed %.1f ms",
                          level, q(0.5), q(0.95), times.last ?? 0, Double(times.count) / wall, mean(\.decode), mean(\.detect),
                          mean(\.align), mean(\.embed)))
+        }
+    }
+}
+
+struct FaceInspect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "What the engine sees in photos: faces, their boxes and scores, quality, and whether each can be enrolled.")
+
+    @OptionGroup var model: FaceModelOptions
+    @Argument(help: "Photos (JPEG or PNG).") var photos: [String]
+
+    func run() async throws {
+        let engine = try model.engine()
+        for path in photos {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+                print("\(path): cannot be read")
+                continue
+            }
+            do {
+                let analysis = try await engine.analyse(data)
+                let largest = analysis.faces.first?.width ?? 1
+                let faces = analysis.faces.map {
+                    String(format: "[%.0f,%.0f %.0f×%.0f score %.2f size %.2f]", $0.x, $0.y, $0.width, $0.height, $0.score, $0.width / largest)
+                }.joined(separator: " ")
+                let verdict = analysis.problem.map { "not usable: \($0.code)" } ?? "usable"
+                print(String(format: "%@: %d×%d, %d face(s) %@, brightness %.0f, sharpness %.0f — %@", path, analysis.imageWidth,
+                             analysis.imageHeight, analysis.faces.count, faces, analysis.brightness, analysis.sharpness, verdict))
+            } catch {
+                print("\(path): \(error.code) — \(error.messageEn)")
+            }
         }
     }
 }

@@ -83,6 +83,12 @@ struct FaceAPITests {
             let wrong = try decode(FaceCheckBody.self, try await faceCheck(client, invigilator, second, picture))
             #expect(wrong.verification.decision == "mismatch" && !wrong.checkedIn)
 
+            // A plain check-in after the failed check is refused: the override, with a reason, is the way in.
+            let plain = try await client.execute(
+                uri: "\(room)/candidates/\(second)/check-in", method: .post, headers: bearer(invigilator),
+                body: json(["note": "看着像"]))
+            #expect(plain.status == .conflict)
+            #expect(try decode(ErrorEnvelope.self, plain).error.code == "face_override_required")
             // The override needs a reason, then checks the candidate in; a second override is refused.
             let noReason = try await client.execute(
                 uri: "\(room)/candidates/\(second)/check-in", method: .post, headers: bearer(invigilator),

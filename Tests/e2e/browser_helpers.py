@@ -26,12 +26,13 @@ def chromedriver_binary() -> str:
     return os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
-def make_driver(profile_dir: Path, width: int = 1280, height: int = 900):
-    """Headless Chromium with its own profile folder (its own localStorage, cookies and terminal id)."""
+def make_driver(profile_dir: Path, width: int = 1280, height: int = 900, extra_args=()):
+    """Headless Chromium with its own profile folder (its own localStorage, cookies and terminal id); extra_args
+    are more command-line switches (a fake camera, for instance)."""
     options = webdriver.ChromeOptions()
     options.binary_location = chromium_binary()
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}",
-                     f"--user-data-dir={profile_dir}", "--lang=zh-CN", "--no-first-run", "--disable-gpu"):
+                     f"--user-data-dir={profile_dir}", "--lang=zh-CN", "--no-first-run", "--disable-gpu", *extra_args):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(chromedriver_binary()))

@@ -1,7 +1,8 @@
 """Shared fixtures for the end-to-end tests: a real venue process on 127.0.0.1 with its own data folder.
 
-The venue binary is `.build/debug/venue` unless VENUE_BIN names another. Every process a test starts is
-stopped when the test ends, whatever happens.
+The venue binary is `.build/debug/venue` unless VENUE_BIN names another; KAODIAN_WEB_ROOT, when set and not empty,
+makes it serve the pages from that folder (--web-root). Every process a test starts is stopped when the test ends,
+whatever happens.
 """
 import json
 import os
@@ -47,6 +48,9 @@ class VenueProcess:
                 "--port", str(self.port), "--demo", "--demo-start-in", str(self.demo_start_in)]
         if FACE_DIR.exists():
             args += ["--face-photos", str(FACE_DIR)]
+        if os.environ.get("KAODIAN_WEB_ROOT"):
+            # Serve the pages from the source folder instead of the binary's bundle (page edits without a rebuild).
+            args += ["--web-root", os.environ["KAODIAN_WEB_ROOT"]]
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         self.starts += 1

@@ -20,6 +20,7 @@ export const AUDIT_ACTIONS = [
   'staff.login', 'staff.loginFailed', 'staff.passwordChanged', 'staff.created', 'staff.updated', 'package.imported',
   'sitting.started', 'room.started', 'room.paused', 'room.resumed', 'room.ended', 'time.extended', 'candidate.checkedIn',
   'candidate.markedAbsent', 'candidate.forceSubmitted', 'move.approved', 'move.rejected', 'incident.recorded',
+  'face.overridden',
 ];
 const DOCUMENTS = ['roster', 'seating', 'signin', 'record'];
 const enc = encodeURIComponent;
@@ -271,7 +272,7 @@ export async function showAudit(ctx, query) {
 function actionBadge(action) {
   if (action === 'staff.loginFailed' || action === 'candidate.forceSubmitted' || action === 'room.ended' || action === 'incident.recorded'
     || action === 'move.rejected') return 'badge-danger';
-  if (action.startsWith('room.') || action === 'time.extended' || action.startsWith('move.')) return 'badge-warn';
+  if (action.startsWith('room.') || action === 'time.extended' || action.startsWith('move.') || action.startsWith('face.')) return 'badge-warn';
   if (action.startsWith('candidate.')) return 'badge-primary';
   return '';
 }

@@ -1,12 +1,13 @@
 /*
  * Venue admin (/admin/): admin login → import a venue package, list imported packages, results per sitting
  * (with CSV download) and the review of one attempt (paper as the candidate saw it, answers, key, scores).
- * Staff accounts, the audit log and the room documents live in accounts.js.
- * Routes: #import, #packages, #results, #results/{sittingId}, #review/{attemptId}, #staff, #audit?filters, #documents.
+ * Staff accounts, the audit log and the room documents live in accounts.js, face verification in face.js.
+ * Routes: #import, #packages, #results, #results/{sittingId}, #review/{attemptId}, #staff, #audit?filters, #documents,
+ * #face?filters.
  * A one-time password must be changed first (password-view, as in the console).
  *
  * data-testid hooks: staff-username, staff-password, staff-login, staff-login-error, lang-switch, logout,
- *   tab-import, tab-packages, tab-results, tab-staff, tab-audit, tab-documents (more hooks: accounts.js),
+ *   tab-import, tab-packages, tab-results, tab-staff, tab-audit, tab-documents, tab-face (more hooks: accounts.js, face.js),
  *   password-view, password-current, password-new, password-repeat, password-submit, password-error,
  *   import-file, import-submit, import-result, import-summary, import-problems, import-problem (data-code),
  *   packages-table, package-row-{packageID}, packages-error,
@@ -22,6 +23,7 @@ import { t, tBoth, onLangChange, setBilingualText } from '../assets/i18n.js';
 import { StaffSession, staffLoginForm, showStaffUser, changePasswordForm } from '../assets/staff.js';
 import { showMessage } from '../assets/ui.js';
 import { showStaff, showAudit, showDocuments } from './accounts.js';
+import { showFace } from './face.js';
 
 const app = document.getElementById('app');
 const session = new StaffSession('kd.admin', ['admin']);
@@ -85,6 +87,7 @@ function showPasswordChange() {
 const ctx = {
   app,
   call,
+  token: () => session.token,
   tabs: (key) => tabs(key),
   errorBox: (error, testid) => errorBox(error, testid),
   sittings: () => sittings(),
@@ -96,7 +99,7 @@ function tabs(active) {
     'aria-current': active === key ? 'page' : null,
   });
   return h('nav', { class: 'tabs' }, tab('import', '#import'), tab('packages', '#packages'), tab('results', '#results'),
-    tab('staff', '#staff'), tab('audit', '#audit'), tab('documents', '#documents'));
+    tab('staff', '#staff'), tab('audit', '#audit'), tab('documents', '#documents'), tab('face', '#face'));
 }
 
 function route() {
@@ -115,6 +118,7 @@ function route() {
   if (page === 'staff') showStaff(ctx);
   else if (page === 'audit') showAudit(ctx, query);
   else if (page === 'documents') showDocuments(ctx);
+  else if (page === 'face') showFace(ctx, query);
   else if (page === 'packages') showPackages();
   else if (page === 'results') showResults(arg || null);
   else if (page === 'review' && arg) showReview(arg);

@@ -50,16 +50,17 @@ export function errorTexts(error) {
 }
 
 /**
- * One API call. `body` is sent as JSON unless `raw` is given (a File, Blob or ArrayBuffer sent as is).
- * Returns the parsed JSON (or null for an empty answer); throws ApiError.
+ * One API call. `body` is sent as JSON unless `raw` is given (a File, Blob or ArrayBuffer sent as is, with
+ * `contentType`, application/octet-stream by default). Returns the parsed JSON (or null for an empty answer);
+ * throws ApiError.
  */
-export async function api(path, { method = 'GET', body, raw, token, timeoutMs = 20000, keepalive = false } = {}) {
+export async function api(path, { method = 'GET', body, raw, contentType, token, timeoutMs = 20000, keepalive = false } = {}) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
   if (raw !== undefined) {
     payload = raw;
-    headers['Content-Type'] = 'application/octet-stream';
+    headers['Content-Type'] = contentType || 'application/octet-stream';
   } else if (body !== undefined) {
     payload = JSON.stringify(body);
     headers['Content-Type'] = 'application/json';
@@ -103,6 +104,40 @@ export async function api(path, { method = 'GET', body, raw, token, timeoutMs = 
     });
   }
   return json;
+}
+
+/**
+ * A picture (or other file) that needs the bearer token, as an object URL for <img src> (the caller revokes it
+ * with URL.revokeObjectURL when the picture goes). Throws ApiError like api().
+ */
+export async function fetchObjectURL(path, { token, timeoutMs = 20000 } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    let response;
+    try {
+      response = await fetch(path, { headers, cache: 'no-store', credentials: 'same-origin', signal: controller.signal });
+    } catch (error) {
+      throw new ApiError({ network: true, status: 0, code: 'network', message: String(error && error.message) });
+    }
+    if (!response.ok) {
+      let detail = {};
+      try {
+        detail = (await response.json()).error || {};
+      } catch {
+        detail = {};
+      }
+      throw new ApiError({
+        status: response.status, code: detail.code || `http_${response.status}`,
+        message: detail.message || `HTTP ${response.status}`, messageZh: detail.messageZh || `服务器返回 HTTP ${response.status}`,
+      });
+    }
+    return URL.createObjectURL(await response.blob());
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Reads JSON kept in localStorage; `fallback` when missing or unreadable. */

@@ -20,9 +20,13 @@
  *     terminal-{a}, heartbeat-{a} (data-stale), time-{a} (data-remaining-ms, data-extension),
  *     checkin-{a}, absent-{a}, extend-{a}, force-submit-{a}, incident-{a},
  *     incident-list (data-count), incident-{incidentId} (data-category, data-admission),
- *     documents, doc-roster, doc-seating, doc-signin, doc-record
+ *     documents, doc-roster, doc-seating, doc-signin, doc-record,
+ *     roster-row-{a} also carries data-checkin-method (manual|face|faceOverride), face-{a} (the latest face check:
+ *     data-decision, data-similarity, data-overridden), face-verifications (data-count), face-verifications-refresh,
+ *     face-table, face-row-{id}, face-thumb-{id}, face-override-{id}, face-capture-dialog, face-capture-canvas
  *   dialogs: console-dialog, dialog-minutes, dialog-reason, dialog-note, dialog-category, dialog-check, dialog-photo,
- *     dialog-name, dialog-admission, dialog-confirm, dialog-cancel, dialog-error
+ *     dialog-name, dialog-admission, dialog-status, dialog-confirm, dialog-cancel, dialog-error, manual-check-in;
+ *     face check-in hooks: see facecheck.js
  */
 
 import { errorTexts, ApiError } from '../assets/api.js';

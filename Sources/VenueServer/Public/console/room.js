@@ -1,15 +1,18 @@
 // The invigilator's room screen: clock and room controls, pending terminal moves, the live roster (a table on a
-// tablet or PC, cards on a phone) with the per-candidate actions, the room's incidents and the printable documents.
+// tablet or PC, cards on a phone) with the per-candidate actions, the room's face verifications, its incidents and
+// the printable documents. Check-in is by face (facecheck.js: camera, picture, verdict, override) or by eye.
 //
 // Live: an EventSource on …/rooms/{r}/live (the kd_staff cookie authenticates) sends the whole RoomView every 2 s.
 // When the stream fails (or is silent for 8 s) the page polls GET …/rooms/{r} every 5 s with its bearer token and
 // tries the stream again every 30 s.
 
-import { ApiError, FormError } from '../assets/api.js';
+import { ApiError, FormError, errorTexts } from '../assets/api.js';
 import { h, replaceChildren, formatHMS, formatDateTime, formatTime } from '../assets/dom.js';
 import { t, tBoth, setBilingualText } from '../assets/i18n.js';
 import { ServerClock } from '../assets/clock.js';
 import { openDialog, field, showMessage } from '../assets/ui.js';
+import { CaptureImages, formatSimilarity, verificationTable } from '../assets/face.js';
+import { FaceCheck } from './facecheck.js';
 
 export const INCIDENT_CATEGORIES = ['cheating', 'disturbance', 'deviceFailure', 'identityMismatch', 'lateArrival', 'illness', 'other'];
 export const DOCUMENTS = ['roster', 'seating', 'signin', 'record'];
@@ -53,6 +56,11 @@ export class RoomScreen {
     this.stopped = false;
     this.ui = {};
     this.shape = '';
+    this.faces = null; // the room's face verifications (newest first), null until loaded
+    this.facesError = null;
+    this.facesKey = null; // the roster's latest face checks: when they change, the list is loaded again
+    this.facesLoading = null;
+    this.captures = new CaptureImages(() => this.session.token);
   }
 
   // MARK: life cycle
@@ -76,6 +84,7 @@ export class RoomScreen {
 
   stop() {
     this.stopped = true;
+    this.captures.clear();
     this.closeStream();
     Object.values(this.timers).forEach((timer) => {
       clearTimeout(timer);
@@ -223,6 +232,7 @@ export class RoomScreen {
     this.renderMoves();
     this.renderRoster();
     this.renderIncidents();
+    this.watchFaces();
     this.tick();
     if (this.ui.updated) {
       this.ui.updated.dataset.at = String(view.clock.serverTime);
@@ -250,6 +260,7 @@ export class RoomScreen {
       })))),
       tbody);
     const incidents = h('div', { testid: 'incident-list' });
+    const faces = h('div', { testid: 'face-verifications' });
     const root = h('div', { class: 'room-screen', testid: 'room-view', dataset: { sitting: this.sittingId, room: this.roomId } },
       h('nav', { class: 'row room-nav' },
         h('a', { class: 'btn btn-small', href: '#', testid: 'back-to-sittings', i18n: 'console.allSittings' }),
@@ -259,6 +270,12 @@ export class RoomScreen {
       h('section', { class: 'card roster-card' },
         h('h2', { class: 'section-title', i18n: 'console.roster' }),
         h('div', { class: 'table-wrap roster-wrap' }, table)),
+      h('section', { class: 'card faces-card' },
+        h('div', { class: 'row' },
+          h('h2', { class: 'section-title', i18n: 'face.roomTitle' }),
+          h('span', { class: 'spacer' }),
+          h('button', { type: 'button', class: 'btn btn-small', testid: 'face-verifications-refresh', i18n: 'common.refresh', on: { click: () => this.loadFaces() } })),
+        faces),
       h('section', { class: 'card incidents-card' },
         h('div', { class: 'row' },
           h('h2', { class: 'section-title', i18n: 'console.incidents' }),
@@ -266,10 +283,71 @@ export class RoomScreen {
           h('button', { type: 'button', class: 'btn btn-small', testid: 'room-incident', i18n: 'console.room.incident', on: { click: () => this.incidentDialog(null) } })),
         incidents),
       this.documentsCard());
-    Object.assign(this.ui, { root, live, updated, head, moves, tbody, incidents, incidentKey: null, movesKey: null });
+    Object.assign(this.ui, { root, live, updated, head, moves, tbody, incidents, faces, incidentKey: null, movesKey: null });
     replaceChildren(this.container, root);
     this.setMode(this.mode);
     this.renderHead();
+    this.renderFaces();
+  }
+
+  // MARK: face verifications
+
+  /** Loads the list again when the roster shows a new face check (made here, on another device, or overridden). */
+  watchFaces() {
+    const key = (this.view.roster || []).map((e) => (e.face ? `${e.face.verificationId}${e.face.overridden ? '+' : ''}` : '')).join(',');
+    if (key === this.facesKey) return;
+    this.facesKey = key;
+    this.loadFaces();
+  }
+
+  async loadFaces() {
+    if (this.stopped) return;
+    if (this.facesLoading) {
+      this.facesLoading.again = true;
+      return;
+    }
+    const loading = { again: false };
+    this.facesLoading = loading;
+    try {
+      this.faces = await this.session.call(`${this.base}/face-verifications`);
+      this.facesError = null;
+    } catch (error) {
+      if (this.handleAuth(error)) return;
+      this.facesError = error;
+    } finally {
+      this.facesLoading = null;
+    }
+    this.renderFaces();
+    if (loading.again) this.loadFaces();
+  }
+
+  renderFaces() {
+    const box = this.ui.faces;
+    if (!box) return;
+    if (this.facesError && !this.faces) {
+      this.ui.facesSig = null;
+      const el = h('p', { class: 'notice notice-error', role: 'alert', testid: 'face-verifications-error' });
+      setBilingualText(el, errorTexts(this.facesError));
+      replaceChildren(box, el);
+      return;
+    }
+    if (!this.faces) {
+      this.ui.facesSig = null;
+      replaceChildren(box, h('p', { class: 'muted', i18n: 'common.loading' }));
+      return;
+    }
+    // Unchanged list, unchanged table: no flicker, no thumbnail fetched again, no button replaced under a click.
+    const sig = JSON.stringify(this.faces);
+    if (sig === this.ui.facesSig) return;
+    this.ui.facesSig = sig;
+    box.dataset.count = String(this.faces.length);
+    this.captures.keepOnly(new Set(this.faces.map((v) => v.id)));
+    if (!this.faces.length) {
+      replaceChildren(box, h('p', { class: 'muted', i18n: 'face.roomNone' }));
+      return;
+    }
+    const seats = new Map((this.view.roster || []).map((e) => [e.admissionNumber, e.seat]));
+    replaceChildren(box, verificationTable(this.faces, { images: this.captures, seats, prefix: 'face' }));
   }
 
   documentsCard() {
@@ -410,7 +488,8 @@ export class RoomScreen {
     const phase = this.view.clock.phase;
     // Only rebuild the cells when something in them changed (the photo cell never is).
     const sig = JSON.stringify([entry.seat, entry.name, entry.status, entry.checkIn, entry.answered, entry.questionCount, entry.events,
-      entry.incidents, entry.terminalId]);
+      entry.incidents, entry.terminalId, entry.face]);
+    tr.dataset.checkinMethod = entry.checkIn ? entry.checkIn.method || 'manual' : '';
     // The buttons are rebuilt only when what they offer changes, so that a click never lands on a replaced button.
     const open = entry.remainingMs === undefined || entry.remainingMs === null || entry.remainingMs > 0;
     const actionsSig = JSON.stringify([entry.status, Boolean(entry.checkIn), entry.attemptId, open, phase]);
@@ -428,7 +507,8 @@ export class RoomScreen {
         h('span', { class: ['badge', STATUS_BADGE[entry.status]], testid: `status-${a}`, dataset: { status: entry.status }, i18n: `console.status.${entry.status}` }),
         entry.checkIn && entry.status !== 'checkedIn'
           ? h('span', { class: 'badge badge-primary checked-chip', i18n: 'console.status.checkedIn', title: t('console.checkedInAt', { time: formatTime(entry.checkIn.at), by: entry.checkIn.by }) })
-          : null);
+          : null,
+        entry.face ? faceChip(entry) : null);
       const total = entry.questionCount || 0;
       replaceChildren(cells.answered, h('span', { testid: `answered-${a}`, dataset: { answered: entry.answered ?? 0, total } },
         `${entry.answered ?? 0}/${total}`),
@@ -616,33 +696,87 @@ export class RoomScreen {
     });
   }
 
-  /** The registered photo large beside name and ID, to compare with the person (and to check them in). */
+  /**
+   * The registered photo large beside name and ID, to compare with the person, and (to check them in) the camera
+   * beside it for a face check. Manual check-in with a note stays possible, until a face check has failed: from
+   * then on the way in is an override with a reason (or a retake that matches).
+   */
   checkInDialog(entry, { viewOnly = false } = {}) {
     const note = h('input', { class: 'input', id: 'dialog-note', testid: 'dialog-note', maxLength: 500, autocomplete: 'off' });
     const kv = (key, value, testid) => [h('dt', { i18n: key }), h('dd', { testid }, value ?? '—')];
-    openDialog({
+    const photo = h('img', { class: 'identity-photo', testid: 'dialog-photo', src: `/api/photos/${enc(entry.admissionNumber)}`, alt: entry.name, width: 240, height: 288 });
+    const details = h('dl', { class: 'kv identity-kv' },
+      kv('term.name', entry.name, 'dialog-name'),
+      kv('term.admission', entry.admissionNumber, 'dialog-admission'),
+      kv('term.idMasked', entry.idNumberMasked),
+      entry.organisation ? kv('term.organisation', entry.organisation) : null,
+      kv('term.seat', entry.seat),
+      kv('console.col.status', h('span', { i18n: `console.status.${entry.status}` }), 'dialog-status'),
+      entry.checkIn ? kv('console.status.checkedIn', t('console.checkedInAt', { time: formatTime(entry.checkIn.at), by: entry.checkIn.by })) : null,
+      entry.face ? kv('face.latest', `${t(`face.decision.${entry.face.decision}`)} ${formatSimilarity(entry.face.similarity)}${entry.face.overridden ? ` · ${t('face.overridden')}` : ''}`) : null);
+    let dialog = null;
+    const manual = h('div', { class: 'face-manual', testid: 'manual-check-in' },
+      viewOnly ? null : h('p', { class: 'muted small', i18n: 'face.manualHint' }),
+      field('console.checkInNote', note));
+    /** No more manual check-in: the candidate is in, or a failed face check needs an override with a reason. */
+    const closeManual = (checkedIn) => {
+      if (!dialog) return;
+      manual.hidden = true;
+      const confirm = dialog.el.querySelector('[data-testid="dialog-confirm"]');
+      if (confirm) confirm.hidden = true;
+      if (checkedIn) {
+        const status = dialog.el.querySelector('[data-testid="dialog-status"] span');
+        status.dataset.i18n = 'console.status.checkedIn';
+        status.textContent = t('console.status.checkedIn');
+        const cancel = dialog.el.querySelector('[data-testid="dialog-cancel"]');
+        cancel.dataset.i18n = 'common.close';
+        cancel.textContent = t('common.close');
+      }
+    };
+    const face = viewOnly ? null : new FaceCheck({
+      session: this.session,
+      base: this.base,
+      entry,
+      handleAuth: (error) => this.handleAuth(error),
+      onChecked: () => this.loadFaces(),
+      onFailed: () => closeManual(false),
+      onCheckedIn: (method) => {
+        closeManual(true);
+        showMessage(tBoth(method === 'face' ? 'face.checkInDone' : 'face.overrideDone', { name: entry.name }), 'ok', 'console-message');
+        this.refreshNow();
+        this.loadFaces();
+      },
+    });
+    // Face check: photo and camera side by side, the buttons and the verdict right under them, the details beside
+    // (on a PC) or below (tablet, phone).
+    const identity = face
+      ? h('div', { class: 'identity identity-face' },
+        h('div', { class: 'face-main' },
+          h('div', { class: 'face-compare' },
+            h('figure', { class: 'face-figure' }, photo, h('figcaption', { class: 'muted small', i18n: 'face.registeredPhoto' })),
+            h('figure', { class: 'face-figure face-figure-camera' }, face.camera, h('figcaption', { class: 'muted small', i18n: 'face.liveCamera' }))),
+          face.panel),
+        details)
+      : h('div', { class: 'identity' }, photo, details);
+    dialog = openDialog({
       testid: 'console-dialog',
       wide: true,
-      title: h('h2', { i18n: 'console.checkInTitle' }),
+      title: h('h2', { i18n: face ? 'face.checkInTitle' : 'console.checkInTitle' }),
       body: [
-        h('p', { class: 'muted', i18n: 'console.checkInHint' }),
-        h('div', { class: 'identity' },
-          h('img', { class: 'identity-photo', testid: 'dialog-photo', src: `/api/photos/${enc(entry.admissionNumber)}`, alt: entry.name, width: 240, height: 288 }),
-          h('dl', { class: 'kv identity-kv' },
-            kv('term.name', entry.name, 'dialog-name'),
-            kv('term.admission', entry.admissionNumber, 'dialog-admission'),
-            kv('term.idMasked', entry.idNumberMasked),
-            entry.organisation ? kv('term.organisation', entry.organisation) : null,
-            kv('term.seat', entry.seat),
-            kv('console.col.status', t(`console.status.${entry.status}`)),
-            entry.checkIn ? kv('console.status.checkedIn', t('console.checkedInAt', { time: formatTime(entry.checkIn.at), by: entry.checkIn.by })) : null)),
-        viewOnly ? null : field('console.checkInNote', note),
+        h('p', { class: 'muted', i18n: face ? 'face.checkInHint' : 'console.checkInHint' }),
+        identity,
+        viewOnly ? null : manual,
       ],
-      confirmKey: 'console.checkInConfirm',
+      confirmKey: face ? 'face.manualConfirm' : 'console.checkInConfirm',
       cancelKey: viewOnly ? 'common.close' : 'common.cancel',
       onConfirm: viewOnly ? null : () => this.act(`/candidates/${enc(entry.admissionNumber)}/check-in`,
         note.value.trim() ? { note: note.value.trim() } : {}, tBoth('console.checkInDone', { name: entry.name })),
     });
+    if (face) {
+      dialog.el.classList.add('dialog-face');
+      dialog.el.addEventListener('close', () => face.stop());
+      face.start();
+    }
   }
 
   absentDialog(entry) {
@@ -729,6 +863,18 @@ export class RoomScreen {
       onConfirm: () => this.act(`/moves/${enc(move.id)}/reject`, { reason: required(reason) }, tBoth('console.moveRejected', { name: move.name })),
     });
   }
+}
+
+/** The latest face check beside the check-in chip: decision and similarity, and whether it was overridden. */
+function faceChip(entry) {
+  const face = entry.face;
+  const cls = face.decision === 'match' ? 'badge-ok' : face.overridden ? 'badge-warn' : 'badge-danger';
+  const label = `${t(`face.chip.${face.decision}`)}${face.overridden ? ` · ${t('face.overridden')}` : ''}`;
+  return h('span', {
+    class: ['badge', cls, 'face-chip'], testid: `face-${entry.admissionNumber}`,
+    dataset: { decision: face.decision, similarity: face.similarity ?? '', overridden: face.overridden ? 'true' : 'false' },
+    title: t('face.chipTitle', { time: formatTime(face.at), similarity: formatSimilarity(face.similarity) }),
+  }, face.similarity === null || face.similarity === undefined ? label : `${label} ${formatSimilarity(face.similarity)}`);
 }
 
 function reasonInput(placeholderKey) {
