@@ -64,6 +64,7 @@ struct kd_face_engine {
     int32_t detectionMaxSide = 640;
     bool embedFlipped = false;
     std::vector<cv::Point2f> alignTarget = facenetTemplate();
+    cv::Size detectorInput;
 };
 
 extern "C" {
@@ -158,7 +159,11 @@ int32_t kd_face_analyse(
         cv::Mat small = image;
         if (scale < 1.0) cv::resize(image, small, cv::Size(), scale, scale, cv::INTER_AREA);
         else if (scale > 1.0) cv::resize(image, small, cv::Size(), scale, scale, cv::INTER_LINEAR);
-        engine->detector->setInputSize(small.size());
+        // Changing the input size reshapes the network: only do it when the picture size changes.
+        if (small.size() != engine->detectorInput) {
+            engine->detector->setInputSize(small.size());
+            engine->detectorInput = small.size();
+        }
         cv::Mat found;
         engine->detector->detect(small, found);
         out->detect_ms = float(millisSince(started));
@@ -169,9 +174,16 @@ int32_t kd_face_analyse(
             for (int c = 0; c < 14; ++c) row.at<float>(0, c) = float(row.at<float>(0, c) / scale);
             rows.push_back(row);
         }
-        std::sort(rows.begin(), rows.end(), [](const cv::Mat &a, const cv::Mat &b) {
-            return a.at<float>(0, 2) * a.at<float>(0, 3) > b.at<float>(0, 2) * b.at<float>(0, 3);
-        });
+        // The subject first: the largest face, favouring faces near the centre (a person in front of the camera or
+        // in an ID photo is centred; people in the background are at the edges).
+        const float cx = image.cols / 2.0f, cy = image.rows / 2.0f;
+        const float half = std::sqrt(cx * cx + cy * cy);
+        auto weight = [&](const cv::Mat &r) {
+            const float fx = r.at<float>(0, 0) + r.at<float>(0, 2) / 2, fy = r.at<float>(0, 1) + r.at<float>(0, 3) / 2;
+            const float off = std::sqrt((fx - cx) * (fx - cx) + (fy - cy) * (fy - cy)) / half;
+            return r.at<float>(0, 2) * r.at<float>(0, 3) * (1.0f - 0.5f * off);
+        };
+        std::sort(rows.begin(), rows.end(), [&](const cv::Mat &a, const cv::Mat &b) { return weight(a) > weight(b); });
         out->face_count = int32_t(std::min<size_t>(rows.size(), KD_FACE_MAX_FACES));
         for (int i = 0; i < out->face_count; ++i) {
             const cv::Mat &row = rows[size_t(i)];
@@ -185,7 +197,7 @@ int32_t kd_face_analyse(
         }
         if (rows.empty()) return KD_FACE_OK;
 
-        // The largest face: brightness of its box, aligned crop, sharpness, embedding.
+        // The subject: brightness of its box, aligned crop, sharpness, embedding.
         const cv::Mat &face = rows.front();
         const cv::Rect boxRect = cv::Rect(
             cv::Point(int(std::floor(face.at<float>(0, 0))), int(std::floor(face.at<float>(0, 1)))),

@@ -16,21 +16,22 @@ public struct FaceConfiguration: Codable, Sendable, Equatable {
     public var embedder = "facenet_graph_final.pb"
     public var embedderKind = EmbedderKind.facenet
     /// Cosine similarity at or above which two faces are taken to be the same person.
-    public var threshold = 0.52
+    public var threshold = 0.50
     /// Also embed the mirrored face and average: steadier scores, twice the embedding time.
     public var embedFlipped = false
     /// Detector confidence below which a candidate face is ignored.
     public var detectionScore: Float = 0.8
-    /// Images are scaled down to this longest side for detection (the embedding uses the full image).
-    public var detectionMaxSide = 640
-    /// Quality limits of the largest face.
+    /// Pictures are scaled to this longest side for detection (the alignment and embedding use the full picture).
+    /// 320 finds the faces of a desk camera and of ID photos, in a quarter of the time 640 takes.
+    public var detectionMaxSide = 320
+    /// Quality limits of the subject's face.
     public var minFaceSide = 48.0
     public var minBrightness = 40.0
     public var maxBrightness = 230.0
     public var minSharpness = 20.0
-    /// A second face at least this fraction of the largest face's width makes the picture ambiguous (two people side by
-    /// side); smaller faces, such as people in the background of a press photo, are ignored.
-    public var secondFaceRatio = 0.8
+    /// A second whole face at least this fraction of the subject's width makes the picture ambiguous (two people side
+    /// by side); smaller faces, and faces cut off by the picture's edge, are ignored.
+    public var secondFaceRatio = 0.6
     /// Limits on what is decoded at all.
     public var maxBytes = 15 * 1024 * 1024
     public var maxPixels = 24_000_000

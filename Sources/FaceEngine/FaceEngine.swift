@@ -12,7 +12,7 @@ public struct FaceBox: Codable, Sendable, Hashable {
     public var score: Double
 }
 
-/// Quality of the largest face; any flag set makes the picture unusable for enrolment.
+/// Quality of the subject's face; any flag set makes the picture unusable for enrolment.
 public enum QualityFlag: String, Codable, Sendable, CaseIterable {
     case noFace, severalFaces, tooSmall, tooDark, tooBright, blurred
 }
@@ -30,21 +30,26 @@ public struct FaceTimings: Codable, Sendable {
 public struct FaceAnalysis: Sendable {
     public var imageWidth: Int
     public var imageHeight: Int
-    /// Every face the detector kept, largest first.
+    /// Every face the detector kept, the subject first (the largest, favouring faces near the centre).
     public var faces: [FaceBox]
     public var brightness: Double
     public var sharpness: Double
-    /// The largest face's embedding (L2-normalised); nil when no face was found.
+    /// The subject's embedding (L2-normalised); nil when no face was found.
     public var embedding: [Float]?
     public var flags: [QualityFlag]
-    /// Faces big enough to make the picture ambiguous (the largest, and others near its size).
+    /// Faces big enough to make the picture ambiguous (the subject, and others near its size).
     public var prominentFaceCount = 0
     public var timings: FaceTimings
 
-    /// The faces that make the picture ambiguous: the largest and any other at least `ratio` of its width.
+    /// The faces that make the picture ambiguous: the subject, and any other whole face (not cut by the picture's
+    /// edge) at least `ratio` of its width. People cut off at the edge of a press photo are not counted.
     func prominentFaces(ratio: Double) -> Int {
-        guard let largest = faces.first else { return 0 }
-        return faces.filter { $0.width >= largest.width * ratio }.count
+        guard let subject = faces.first else { return 0 }
+        let others = faces.dropFirst().filter {
+            $0.width >= subject.width * ratio && $0.x >= 0 && $0.y >= 0 && $0.x + $0.width <= Double(imageWidth)
+                && $0.y + $0.height <= Double(imageHeight)
+        }
+        return 1 + others.count
     }
 
     /// The first quality problem as an error, in the order a person should fix them.
@@ -195,7 +200,7 @@ public final class FaceEngine: Sendable {
         waiter?.resume(returning: index)
     }
 
-    /// Decodes the picture, finds faces and embeds the largest. Throws only for input that is not a usable image
+    /// Decodes the picture, finds faces and embeds the subject's. Throws only for input that is not a usable image
     /// and for engine trouble; face quality problems come back as flags.
     public func analyse(_ image: Data) async throws(FaceError) -> FaceAnalysis {
         try ImageCheck.validate(image, maxBytes: configuration.maxBytes, maxPixels: configuration.maxPixels)

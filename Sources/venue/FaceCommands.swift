@@ -165,6 +165,11 @@ struct FaceEval: AsyncParsableCommand {
             print(String(format: "at FAR ≤ %.1f%%: threshold %.3f, FAR %.2f%%, FRR %.2f%%", target * 100, t,
                          scores.far(at: t) * 100, scores.frr(at: t) * 100))
         }
+        print("FAR and FRR by threshold:")
+        for step in 0...10 {
+            let t = 0.40 + Double(step) * 0.02
+            print(String(format: "  %.2f   FAR %5.2f%%   FRR %5.2f%%", t, scores.far(at: t) * 100, scores.frr(at: t) * 100))
+        }
         let used = engine.configuration.threshold
         print(String(format: "EER=%.2f%% FAR=%.2f%% FRR=%.2f%% threshold=%.3f", eer.rate * 100, scores.far(at: used) * 100,
                      scores.frr(at: used) * 100, used))

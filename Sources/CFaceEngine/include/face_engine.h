@@ -37,9 +37,9 @@ typedef struct {
 
 typedef struct {
     int32_t image_width, image_height;
-    int32_t face_count;                       // faces found, up to KD_FACE_MAX_FACES (largest first)
+    int32_t face_count;                       // faces found, up to KD_FACE_MAX_FACES, the subject first
     kd_face_box faces[KD_FACE_MAX_FACES];
-    // Of the largest face only:
+    // Of the subject's face (the first) only:
     float brightness;                         // mean grey level of the face box, 0…255
     float sharpness;                          // variance of the Laplacian of the aligned grey face crop
     int32_t embedding_length;                 // 0 when no face was found
@@ -55,7 +55,7 @@ kd_face_engine *kd_face_engine_create(
 
 void kd_face_engine_destroy(kd_face_engine *engine);
 
-/// Decodes an encoded image (JPEG, PNG …), finds faces, and embeds the largest one.
+/// Decodes an encoded image (JPEG, PNG …), finds faces, and embeds the subject (the first face).
 int32_t kd_face_analyse(
     kd_face_engine *engine, const uint8_t *bytes, size_t length, kd_face_analysis *out, char *error, size_t error_length);
 
