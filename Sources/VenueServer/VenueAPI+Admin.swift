@@ -53,14 +53,7 @@ extension VenueAPI {
         _ = try await staff(request, roles: [.admin])
         let sittingID = try context.parameters.require("sittingId")
         let csv = try await database.resultsCSV(sittingID: Sitting.ID(sittingID))
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"results-\(sittingID).csv\"",
-                .cacheControl: "no-store",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: csv)))
+        return csvDownload(csv, fileName: "results-\(sittingID).csv")
     }
 
     @Sendable func review(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<AttemptReview> {
@@ -134,10 +127,15 @@ extension VenueAPI {
         var filter = auditFilter(request)
         if request.uri.queryParameters["limit"] == nil { filter.limit = 100_000 }
         let csv = try await database.auditCSV(filter)
-        return Response(
+        return csvDownload(csv, fileName: "audit-log.csv")
+    }
+
+    /// A CSV file for the browser to save, never cached.
+    func csvDownload(_ csv: String, fileName: String) -> Response {
+        Response(
             status: .ok,
             headers: [
-                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"audit-log.csv\"",
+                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(fileName)\"",
                 .cacheControl: "no-store",
             ],
             body: .init(byteBuffer: ByteBuffer(string: csv)))

@@ -117,12 +117,6 @@ extension VenueAPI {
         _ = try await staff(request, roles: [.admin])
         var filter = faceFilter(request)
         if request.uri.queryParameters["limit"] == nil { filter.limit = 100_000 }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"face-verifications.csv\"",
-                .cacheControl: "no-store",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: try await database.faceVerificationsCSV(filter))))
+        return csvDownload(try await database.faceVerificationsCSV(filter), fileName: "face-verifications.csv")
     }
 }

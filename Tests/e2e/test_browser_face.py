@@ -8,7 +8,8 @@ and the invigilator opens room R01 and the check-in dialog of candidate 0 and pr
 then the verdict is a match (similarity over the threshold, the face box drawn on the still), candidate 0 is
 checked in by face and the roster says so;
 when the invigilator does the same for candidate 1 (another person) with the same camera,
-then the verdict is a mismatch, manual check-in is no longer offered, an override without a reason is refused,
+then the verdict is a mismatch, manual check-in is no longer offered (not even when the dialog is opened again),
+an override without a reason is refused,
 and an override with a reason checks candidate 1 in (method faceOverride, the roster marks it overridden);
 the room's face verification panel lists both with thumbnails of the captured pictures, the admin API lists both
 (with the override reason), the audit log has exactly one face.overridden entry, and the camera is released when
@@ -161,6 +162,15 @@ def test_invigilator_checks_candidates_in_by_face_and_overrides_a_mismatch(venue
         assert find(console, "face-retake").is_displayed() and find(console, "face-override").is_displayed()
         assert not find(console, "dialog-confirm").is_displayed(), "manual check-in is still offered after a failed face check"
         shots.take(console, "05-mismatch")
+        # Closing and opening the dialog again does not bring manual check-in back: the override is offered at once.
+        close_dialog(console)
+        wait_until(console, lambda d: attr(d, f"face-{second}", "data-decision") == "mismatch",
+                   "the roster does not show the failed check")
+        open_check_in(console, second)
+        wait_visible(console, "face-last-failed")
+        assert find(console, "face-override").is_displayed()
+        assert not find(console, "dialog-confirm").is_displayed(), "manual check-in is offered again after a failed check"
+        shots.take(console, "05a-reopened-after-mismatch")
         click(console, "face-override")
         click(console, "face-override-confirm")
         wait_visible(console, "face-error")

@@ -276,6 +276,18 @@ export class FaceCheck {
     else this.start();
   }
 
+  /** The candidate's last check, before this dialog, failed and was not overridden: offer the override at once. */
+  resumeFailed(last) {
+    this.verification = { id: last.verificationId };
+    this.failed = true;
+    this.overrideButton.hidden = false;
+    this.panel.prepend(h('p', {
+      class: 'notice notice-warn', testid: 'face-last-failed', i18n: 'face.lastFailed',
+      params: { score: last.similarity == null ? '—' : formatSimilarity(last.similarity) },
+    }));
+    this.onFailed(last);
+  }
+
   toggleOverride() {
     this.overrideForm.hidden = !this.overrideForm.hidden;
     if (!this.overrideForm.hidden) this.reason.focus();

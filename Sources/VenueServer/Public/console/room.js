@@ -776,6 +776,7 @@ export class RoomScreen {
       dialog.el.classList.add('dialog-face');
       dialog.el.addEventListener('close', () => face.stop());
       face.start();
+      if (!entry.checkIn && entry.face && entry.face.decision !== 'match' && !entry.face.overridden) face.resumeFailed(entry.face);
     }
   }
 
