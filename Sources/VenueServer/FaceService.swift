@@ -46,7 +46,12 @@ public final class FaceService: Service, Sendable {
     public func enrolNewPhotos() { kickContinuation.yield() }
 
     public func run() async throws {
-        guard let engine else { return }
+        // Without an engine there is nothing to enrol, but the service must stay until shutdown: a service that
+        // returns early stops the whole server.
+        guard let engine else {
+            try? await gracefulShutdown()
+            return
+        }
         await withGracefulShutdownHandler {
             for await _ in kicks {
                 await enrolPending(engine)
@@ -58,8 +63,6 @@ public final class FaceService: Service, Sendable {
 
     /// Enrols every photo that has no template for the engine's model yet.
     public func enrolPending(_ engine: FaceEngine) async {
-        var enrolled = 0
-        var problems = 0
         while !Task.isCancelled {
             let work: [EnrolmentWork]
             do {
@@ -96,10 +99,9 @@ public final class FaceService: Service, Sendable {
             }
             // Nothing could be stored: stop rather than try the same photos for ever; the next import tries again.
             if saved == 0 { break }
-            let status = try? await database.enrolmentStatus(model: engine.modelName)
-            enrolled = status?.enrolled ?? enrolled
-            problems = status?.problems.count ?? problems
         }
-        logger.info("face enrolment: \(enrolled) templates, \(problems) photos that cannot be used")
+        if let status = try? await database.enrolmentStatus(model: engine.modelName) {
+            logger.info("face enrolment: \(status.enrolled) templates, \(status.problems.count) photos that cannot be used")
+        }
     }
 }

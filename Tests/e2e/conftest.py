@@ -33,8 +33,10 @@ def free_port() -> int:
 class VenueProcess:
     """One venue server process serving a data folder; can be killed and started again on the same folder."""
 
-    def __init__(self, data_dir: Path, port: int, demo_start_in: int = 3600, log_name: str = "venue"):
+    def __init__(self, data_dir: Path, port: int, demo_start_in: int = 3600, log_name: str = "venue",
+                 face_models: str | None = None):
         self.data_dir = data_dir
+        self.face_models = face_models
         self.port = port
         self.demo_start_in = demo_start_in
         self.base = f"http://127.0.0.1:{port}"
@@ -48,6 +50,8 @@ class VenueProcess:
                 "--port", str(self.port), "--demo", "--demo-start-in", str(self.demo_start_in)]
         if FACE_DIR.exists():
             args += ["--face-photos", str(FACE_DIR)]
+        if self.face_models:
+            args += ["--face-models", self.face_models]
         if os.environ.get("KAODIAN_WEB_ROOT"):
             # Serve the pages from the source folder instead of the binary's bundle (page edits without a rebuild).
             args += ["--web-root", os.environ["KAODIAN_WEB_ROOT"]]

@@ -16,7 +16,7 @@ def run(*args, check=True):
 
 def test_help_lists_every_command():
     result = run("--help")
-    for command in ("serve", "import", "demo-package", "keygen"):
+    for command in ("serve", "import", "demo-package", "keygen", "face"):
         assert command in result.stdout
     serve = run("serve", "--help").stdout
     assert "--data-dir" in serve and "--port" in serve and "--demo" in serve
@@ -60,3 +60,36 @@ def test_a_package_from_an_untrusted_issuer_is_refused(tmp_path):
     refused = run("import", str(package), "--data-dir", str(data), check=False)
     assert refused.returncode == 2
     assert "package_unknown_issuer" in refused.stderr and "someone-else" in refused.stderr
+
+
+def test_a_venue_without_face_models_runs_with_face_verification_off(tmp_path):
+    """Given no face models, when the venue starts, then it keeps serving; the admin page says face verification is
+    off and why, and a face check gets 503 face_engine_unavailable instead of a crash."""
+    import time
+
+    import requests
+
+    from conftest import VenueProcess, free_port
+
+    venue = VenueProcess(tmp_path / "data", free_port(), log_name="venue-no-face",
+                         face_models=str(tmp_path / "no-models-here"))
+    venue.start()
+    try:
+        time.sleep(3)  # long enough for every service to have started (a service that ends stops the server)
+        assert venue.process.poll() is None, "the venue stopped without face models"
+        assert requests.get(venue.base + "/healthz", timeout=5).status_code == 200
+
+        def token(username, password):
+            r = requests.post(venue.base + "/api/staff/login", json={"username": username, "password": password}, timeout=10)
+            assert r.status_code == 200, r.text
+            return {"Authorization": "Bearer " + r.json()["token"]}
+
+        state = requests.get(venue.base + "/api/admin/face/enrolment", headers=token("admin", "kaodian-admin"), timeout=10)
+        assert state.status_code == 200 and state.json()["available"] is False
+        assert "no-models-here" in state.json()["message"]["en"]
+        r = requests.post(venue.base + "/api/console/sittings/S-DEMO-THEORY/rooms/R01/candidates/KD261100001/face-check",
+                          data=b"\xff\xd8\xff", headers={**token("invigilator1", "kaodian-demo"), "Content-Type": "image/jpeg"},
+                          timeout=10)
+        assert r.status_code == 503 and r.json()["error"]["code"] == "face_engine_unavailable", r.text
+    finally:
+        venue.stop()
