@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds the venue server and starts it with the demo exam.
-# Usage: scripts/demo.sh [--port N] [--data-dir DIR]   (defaults: 8080, ./demo-data)
+# Usage: scripts/demo.sh [--port N] [--data-dir DIR] [--self-check-in] [--rechecks N]   (defaults: 8080, ./demo-data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -8,10 +8,14 @@ if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then export
 
 port=8080
 data_dir=demo-data
+extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port=$2; shift 2 ;;
     --data-dir) data_dir=$2; shift 2 ;;
+    # Face checks at the terminal in the demo sitting (only when the demo data folder is new).
+    --self-check-in) extra+=(--demo-self-check-in); shift ;;
+    --rechecks) extra+=(--demo-rechecks "$2"); shift 2 ;;
     *) echo "demo: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -22,4 +26,4 @@ swift build -c release --product venue 2>&1 | grep -E "error|warning: unre|Compi
 
 face=()
 [ -d ../shared/face ] && face=(--face-photos ../shared/face)
-exec .build/release/venue serve --data-dir "$data_dir" --port "$port" --demo "${face[@]}"
+exec .build/release/venue serve --data-dir "$data_dir" --port "$port" --demo "${face[@]}" "${extra[@]}"

@@ -20,6 +20,8 @@ public struct DemoPackage: Sendable {
     public var durationMinutes = 90
     /// `shared/face` (or its `lfw-dev` folder); without it, candidates get generated portraits.
     public var facePhotos: URL?
+    /// Face checks at the terminal (self check-in, random re-checks); none unless asked for.
+    public var faceChecks: FaceChecks?
     /// Lower only in tests: hashing demo passwords at full strength costs a few hundred milliseconds each.
     public var passwordIterations = PasswordHash.defaultIterations
 
@@ -40,8 +42,10 @@ public struct DemoPackage: Sendable {
         let sitting = Sitting(
             id: Self.sittingID, name: "电工（四级/中级工）理论知识考试", subject: .theory, occupation: "电工", level: "四级/中级工",
             paper: DemoQuestions.paperID, rooms: rooms.map(\.id), scheduledStart: startsAt,
-            durationMinutes: durationMinutes, lateEntryMinutes: 30, instructions: Self.instructions)
-        let faces = Self.facePhotoFiles(in: facePhotos, count: candidateCount)
+            durationMinutes: durationMinutes, lateEntryMinutes: 30,
+            instructions: Self.instructions + (faceChecks.map(Self.faceInstructions) ?? ""), faceChecks: faceChecks)
+        // Candidates take the first real photos, staff the next ones (so staff can sign in by face).
+        let faces = Self.facePhotoFiles(in: facePhotos, count: candidateCount + 1 + rooms.count)
         var candidates: [Candidate] = []
         var seats: [SeatAssignment] = []
         var photos: [String: Data] = [:]
@@ -64,17 +68,25 @@ public struct DemoPackage: Sendable {
             seats.append(
                 SeatAssignment(sitting: sitting.id, admissionNumber: number, room: room.id, seat: room.seats[index % seatsPerRoom]))
         }
+        var staffFaces = faces.dropFirst(candidateCount).makeIterator()
+        func staffPhoto(_ username: String) -> String? {
+            guard let file = staffFaces.next(), let data = try? Data(contentsOf: file) else { return nil }
+            photos["photos/staff-\(username).jpg"] = data
+            return "photos/staff-\(username).jpg"
+        }
         var staff = [
             StaffMember(
                 username: Self.adminAccount.username, name: "考点管理员", role: .admin,
-                passwordHash: PasswordHash.make(Self.adminAccount.password, iterations: passwordIterations))
+                passwordHash: PasswordHash.make(Self.adminAccount.password, iterations: passwordIterations),
+                photo: staffPhoto(Self.adminAccount.username))
         ]
         let invigilatorHash = PasswordHash.make(Self.invigilatorPassword, iterations: passwordIterations)
         for (index, room) in rooms.enumerated() {
+            let username = Self.invigilatorUsername(room: index + 1)
             staff.append(
                 StaffMember(
-                    username: Self.invigilatorUsername(room: index + 1), name: "\(room.name)监考员", role: .invigilator,
-                    passwordHash: invigilatorHash, rooms: [room.id]))
+                    username: username, name: "\(room.name)监考员", role: .invigilator,
+                    passwordHash: invigilatorHash, rooms: [room.id], photo: staffPhoto(username)))
         }
         return PackageContents(
             issuedAt: Date(), issuer: Self.issuer, venue: Self.venue, sittings: [sitting], rooms: rooms,
@@ -95,6 +107,15 @@ public struct DemoPackage: Sendable {
         5. 考试期间请勿切换窗口、退出全屏或复制粘贴，系统会记录这些操作。
         6. 交卷前请检查未作答的题目；交卷后不能再修改。
         """
+
+    static func faceInstructions(_ checks: FaceChecks) -> String {
+        var lines: [String] = []
+        if checks.selfCheckIn { lines.append("7. 开考前请在本终端完成人脸核验签到：正对摄像头，点击“拍照核验”。多次未通过请举手联系监考员。") }
+        if checks.rechecks > 0 {
+            lines.append("\(checks.selfCheckIn ? 8 : 7). 考试期间终端摄像头会在随机时刻拍照核验身份（共 \(checks.rechecks) 次），请保持面部在画面内，无需任何操作。")
+        }
+        return lines.isEmpty ? "" : "\n" + lines.joined(separator: "\n")
+    }
 
     static let organisations = ["城东供电所", "市机电技工学校", "华强电气安装公司", "个人报名"]
 

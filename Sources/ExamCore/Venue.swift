@@ -45,11 +45,13 @@ public struct Sitting: Codable, Sendable, Hashable, Identifiable {
     public var lateEntryMinutes: Int?
     /// The exam instructions (考试须知) shown before the start.
     public var instructions: String
+    /// Face checks at the terminal; nil (as in packages written before this field) means none.
+    public var faceChecks: FaceChecks?
 
     public init(
         id: ID, name: String, subject: Subject = .theory, occupation: String? = nil, level: String? = nil,
         paper: Paper.ID, rooms: [Room.ID], scheduledStart: Date, durationMinutes: Int,
-        lateEntryMinutes: Int? = nil, instructions: String
+        lateEntryMinutes: Int? = nil, instructions: String, faceChecks: FaceChecks? = nil
     ) {
         self.id = id
         self.name = name
@@ -62,6 +64,38 @@ public struct Sitting: Codable, Sendable, Hashable, Identifiable {
         self.durationMinutes = durationMinutes
         self.lateEntryMinutes = lateEntryMinutes
         self.instructions = instructions
+        self.faceChecks = faceChecks
+    }
+}
+
+/// The face checks a sitting asks of the candidate's terminal (the instructions should tell candidates).
+public struct FaceChecks: Codable, Sendable, Hashable {
+    /// The candidate checks in by face at the terminal before the paper opens; until they are checked in (by the
+    /// terminal or by the invigilator) the paper stays closed.
+    public var selfCheckIn: Bool
+    /// How many times during the exam the terminal takes a picture at a random moment (随机抽检), 0–20.
+    public var rechecks: Int
+
+    public static let maxRechecks = 20
+
+    public init(selfCheckIn: Bool = false, rechecks: Int = 0) {
+        self.selfCheckIn = selfCheckIn
+        self.rechecks = rechecks
+    }
+
+    /// The moments of the re-checks, in seconds after the candidate's exam started: one in each of `rechecks`
+    /// equal slices of the middle 80% of the exam, at a point drawn from the attempt's seed, so they are spread
+    /// over the exam, differ between candidates, and are the same after a restart or a terminal move.
+    public func recheckMoments(seed: Int64, durationSeconds: TimeInterval) -> [TimeInterval] {
+        let count = max(0, min(rechecks, Self.maxRechecks))
+        guard count > 0, durationSeconds > 0 else { return [] }
+        var generator = SeededGenerator(seed: UInt64(bitPattern: seed) ^ 0x6661_6365_6368_6563)  // "facechec"
+        let start = durationSeconds * 0.1
+        let slice = durationSeconds * 0.8 / Double(count)
+        return (0..<count).map { index in
+            let fraction = Double(generator.next() >> 11) / Double(1 << 53)
+            return start + slice * (Double(index) + fraction)
+        }
     }
 }
 
@@ -112,12 +146,17 @@ public struct StaffMember: Codable, Sendable, Hashable {
     public var passwordHash: String
     /// Rooms an invigilator or examiner is assigned to; empty for admins and supervisors.
     public var rooms: [Room.ID]
-    public init(username: String, name: String, role: StaffRole, passwordHash: String, rooms: [Room.ID] = []) {
+    /// Path of the registered photo inside the package, for face sign-in (人脸核验签到); optional.
+    public var photo: String?
+    public init(
+        username: String, name: String, role: StaffRole, passwordHash: String, rooms: [Room.ID] = [], photo: String? = nil
+    ) {
         self.username = username
         self.name = name
         self.role = role
         self.passwordHash = passwordHash
         self.rooms = rooms
+        self.photo = photo
     }
 }
 

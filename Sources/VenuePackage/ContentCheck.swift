@@ -71,6 +71,14 @@ enum ContentCheck {
             for room in sitting.rooms where rooms[room] == nil {
                 add("sitting_unknown_room", "场次 \(sitting.id) 使用了不存在的考场 \(room)", "the sitting \(sitting.id) uses the room \(room), which the package does not define")
             }
+            if let checks = sitting.faceChecks {
+                if !(0...FaceChecks.maxRechecks).contains(checks.rechecks) {
+                    add("sitting_invalid", "场次 \(sitting.id) 的人脸抽检次数必须在 0 到 \(FaceChecks.maxRechecks) 之间", "the sitting \(sitting.id) must have 0 to \(FaceChecks.maxRechecks) face re-checks")
+                }
+                if sitting.subject != .theory && (checks.selfCheckIn || checks.rechecks > 0) {
+                    add("sitting_invalid", "场次 \(sitting.id) 不是理论考试，终端人脸核验只用于机考", "the sitting \(sitting.id) is not a theory exam; face checks at the terminal apply to computer-based exams only")
+                }
+            }
             if contents.papers.contains(where: { $0.id == sitting.paper }) == false {
                 add("sitting_missing_paper", "场次 \(sitting.id) 引用了不存在的试卷 \(sitting.paper)", "the sitting \(sitting.id) references the paper \(sitting.paper), which is not in the package")
             }
@@ -135,6 +143,15 @@ enum ContentCheck {
             }
             if !PasswordHash.isWellFormed(member.passwordHash) {
                 add("staff_invalid", "工作人员账号 \(member.username) 的密码散列格式不正确", "the staff account \(member.username) has a malformed password hash")
+            }
+            if let path = member.photo {
+                if let photo = contents.photos[path] {
+                    if PhotoKind.recognise(photo) == nil || photo.count > PhotoKind.maxBytes {
+                        add("staff_photo_not_image", "工作人员 \(member.username) 的照片 \(path) 不是 JPEG、PNG 或 SVG 图像，或超过 5 MB", "the photo \(path) of the staff member \(member.username) is not a JPEG, PNG or SVG image, or is over 5 MB")
+                    }
+                } else {
+                    add("staff_missing_photo", "工作人员 \(member.username) 的照片 \(path) 不在数据包中", "the photo \(path) of the staff member \(member.username) is not in the package")
+                }
             }
             for room in member.rooms where rooms[room] == nil {
                 add("staff_invalid", "工作人员 \(member.username) 被分配到不存在的考场 \(room)", "the staff member \(member.username) is assigned to the room \(room), which the package does not define")

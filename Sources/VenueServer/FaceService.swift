@@ -72,33 +72,30 @@ public final class FaceService: Service, Sendable {
                 return
             }
             if work.isEmpty { break }
-            let saved = await withTaskGroup(of: Bool.self) { group in
+            let outcomes = await withTaskGroup(of: EnrolmentOutcome.self) { group in
                 for person in work {
                     group.addTask {
-                        do {
+                        do throws(FaceError) {
                             let template = try await engine.enrol(person.photo)
-                            try await self.database.saveEnrolment(
-                                person, model: engine.modelName, template: template.bytes, problem: nil, detail: nil)
-                            return true
-                        } catch let error as FaceError {
-                            do {
-                                try await self.database.saveEnrolment(
-                                    person, model: engine.modelName, template: nil, problem: error.code, detail: error.messageZh)
-                                return true
-                            } catch {
-                                self.logger.error("face enrolment of \(person.id): \(error)")
-                                return false
-                            }
+                            return EnrolmentOutcome(work: person, template: template.bytes)
                         } catch {
-                            self.logger.error("face enrolment of \(person.id): \(error)")
-                            return false
+                            return EnrolmentOutcome(
+                                work: person, template: nil, problem: error.code, detail: error.messageZh)
                         }
                     }
                 }
-                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+                return await group.reduce(into: [EnrolmentOutcome]()) { $0.append($1) }
+            }
+            let saved: Bool
+            do {
+                try await database.saveEnrolments(outcomes, model: engine.modelName)
+                saved = true
+            } catch {
+                logger.error("face enrolment: \(error)")
+                saved = false
             }
             // Nothing could be stored: stop rather than try the same photos for ever; the next import tries again.
-            if saved == 0 { break }
+            if !saved { break }
         }
         if let status = try? await database.enrolmentStatus(model: engine.modelName) {
             logger.info("face enrolment: \(status.enrolled) templates, \(status.problems.count) photos that cannot be used")

@@ -44,14 +44,16 @@ extension VenueAPI {
     struct HeartbeatAnswer: Codable, Sendable {
         var clock: ClockView
         var status: String
+        /// A face re-check is due now: the terminal takes a picture and sends it to `attempt/face-check`.
+        var faceCheckDue: Bool
     }
 
     @Sendable func heartbeat(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<HeartbeatAnswer> {
         let session = try await candidate(request, allowPending: true)
         let now = Date()
-        let (clock, status) = try await database.clock(session, now: now)
+        let (clock, status, faceCheckDue) = try await database.heartbeat(session, now: now)
         if !session.pending { presence.touch(attemptID: session.attemptID, terminalID: session.terminalID, at: now) }
-        return JSONResponse(HeartbeatAnswer(clock: clock, status: status))
+        return JSONResponse(HeartbeatAnswer(clock: clock, status: status, faceCheckDue: faceCheckDue && !session.pending))
     }
 
     @Sendable func attemptPaper(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<AttemptPaper> {

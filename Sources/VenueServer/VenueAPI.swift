@@ -38,11 +38,14 @@ struct VenueAPI: Sendable {
         api.get("attempt/attachments/:attachmentId", use: candidateAttachment)
         api.post("attempt/submit", use: submit)
         api.get("attempt/photo", use: candidatePhoto)
+        api.post("attempt/face-check", use: terminalFaceCheck)
         // Staff accounts
         api.post("staff/login", use: staffLogin)
         api.get("staff/me", use: staffMe)
         api.post("staff/password", use: changePassword)
         api.post("session/logout", use: logout)
+        api.post("staff/face-sign-in", use: staffFaceSignIn)
+        api.get("staff/face-sign-ins", use: staffFaceSignIns)
         // Invigilator console
         api.get("console/sittings", use: consoleSittings)
         api.post("console/sittings/:sittingId/start", use: startSitting)

@@ -24,6 +24,7 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case moveRejected = "move.rejected"
     case incidentRecorded = "incident.recorded"
     case faceOverridden = "face.overridden"
+    case staffFaceSignIn = "staff.faceSignIn"
 }
 
 /// One entry of the audit log: who did what, when, to what, and why.

@@ -14,6 +14,9 @@ final class ClockCache: Sendable {
         var extensionSeconds: Int64
         var status: String
         var activeSessionID: String?
+        var admissionNumber: String
+        /// When the terminal should take a face re-check, in seconds after the start (empty: the sitting asks none).
+        var recheckMoments: [TimeInterval]
     }
     private struct State {
         var attempts: [String: Attempt] = [:]

@@ -350,6 +350,13 @@ enum VenueMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v4: staff photos and face checks at the terminal") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE staff ADD COLUMN photoSHA256 TEXT;
+                    CREATE INDEX face_verification_person ON face_verification(personKind, personId, sittingId, purpose);
+                    """)
+        }
         return migrator
     }
 }

@@ -142,6 +142,8 @@ struct StaffRecord: Codable, FetchableRecord, PersistableRecord {
     /// The password was set at the venue; a later package does not overwrite it.
     var passwordSetLocally: Bool = false
     var disabled: Bool = false
+    /// The registered photo (for face sign-in), when the package carried one.
+    var photoSHA256: String? = nil
 }
 
 struct AttemptRecord: Codable, FetchableRecord, PersistableRecord {

@@ -36,6 +36,13 @@ public enum StoreError: CodedError, Equatable {
     case faceNotEnrolled(String)
     /// The candidate's last face check failed: only an override with a reason checks them in.
     case faceOverrideRequired(verificationID: String)
+    /// The sitting asks the candidate to check in by face at the terminal before the paper opens.
+    case faceCheckInRequired
+    /// The terminal sent a face check the sitting does not ask for, or one that is not due.
+    case faceCheckNotDue
+    /// The candidate tried self check-in too often: the invigilator checks them at the desk.
+    case faceCheckAttemptsUsed(Int)
+    case alreadyCheckedIn
 
     public var code: String {
         switch self {
@@ -71,6 +78,10 @@ public enum StoreError: CodedError, Equatable {
         case .markedAbsent: "candidate_marked_absent"
         case .faceNotEnrolled: "face_not_enrolled"
         case .faceOverrideRequired: "face_override_required"
+        case .faceCheckInRequired: "face_check_in_required"
+        case .faceCheckNotDue: "face_check_not_due"
+        case .faceCheckAttemptsUsed: "face_check_attempts_used"
+        case .alreadyCheckedIn: "already_checked_in"
         }
     }
 
@@ -135,6 +146,16 @@ public enum StoreError: CodedError, Equatable {
             Message(zh: "您已被监考员登记为缺考，如有疑问请联系监考员", en: "the invigilator has marked you absent; ask the invigilator")
         case .faceOverrideRequired:
             Message(zh: "该考生人脸核验未通过，请重新核验，或填写原因后人工放行", en: "the candidate's face check failed: check again, or override it with a reason")
+        case .faceCheckInRequired:
+            Message(zh: "开考前请先完成人脸核验签到；无法核验时请举手联系监考员", en: "check in by face before the paper opens; if it does not work, raise your hand for the invigilator")
+        case .faceCheckNotDue:
+            Message(zh: "现在不需要人脸核验", en: "no face check is due now")
+        case .faceCheckAttemptsUsed(let count):
+            Message(zh: "人脸核验已尝试 \(count) 次未通过，请举手，由监考员人工核验", en: "the face check failed \(count) times: raise your hand, the invigilator will check you in")
+        case .alreadyCheckedIn:
+            Message(zh: "已签到，无需再次核验", en: "already checked in; no further check is needed")
+        case .faceNotEnrolled("no_photo"):
+            Message(zh: "没有登记照片，无法人脸核验，请联系考点管理员", en: "there is no registered photo to match against; ask the venue admin")
         case .faceNotEnrolled(let why):
             why == "face_enrolment_pending"
                 ? Message(zh: "该考生的照片尚未建立人脸模板，请稍候再试或人工核对", en: "the candidate's photo has no face template yet; try again shortly or check by eye")

@@ -132,6 +132,20 @@ extension VenueDatabase {
                 db, sql: "SELECT COUNT(*) FROM answer WHERE attemptId = ? AND response IS NOT NULL", arguments: [attempt.id]) ?? 0
             let phase = try db.clock(for: attempt, in: sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now)
             let idNumber = candidate.idNumber
+            var face: AttemptState.FaceState?
+            if let checks = described.faceChecks, checks.selfCheckIn || checks.rechecks > 0 {
+                let checkedIn = try CheckInRecord.fetchOne(db, key: ["sittingId": sitting.id, "admissionNumber": attempt.admissionNumber])?
+                    .status == "checkedIn"
+                let tries = try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM face_verification
+                        WHERE personKind = 'candidate' AND personId = ? AND sittingId = ? AND purpose = 'selfCheckIn'
+                        """, arguments: [attempt.admissionNumber, sitting.id]) ?? 0
+                face = AttemptState.FaceState(
+                    selfCheckIn: checks.selfCheckIn, rechecks: checks.rechecks, checkedIn: checkedIn,
+                    triesLeft: max(0, Self.selfCheckInTries - tries))
+            }
             return AttemptState(
                 attemptId: attempt.id, status: attempt.status, submittedAt: attempt.submittedAt,
                 submittedBy: attempt.submittedBy,
@@ -144,12 +158,21 @@ extension VenueDatabase {
                     id: sitting.id, name: sitting.name, occupation: described.occupation, level: described.level,
                     instructions: described.instructions, scheduledStart: sitting.scheduledStart,
                     durationMinutes: described.durationMinutes),
-                clock: ClockView(phase, now: now), answeredCount: answered)
+                clock: ClockView(phase, now: now), answeredCount: answered, face: face)
         }
     }
 
     /// The server clock for one attempt (the heartbeat answer).
     public func clock(_ session: CandidateSession, now: Date = Date()) async throws -> (ClockView, status: String) {
+        let (clock, status, _) = try await heartbeat(session, now: now)
+        return (clock, status)
+    }
+
+    /// The heartbeat answer: the clock, the attempt's status, and whether a face re-check is due (the terminal
+    /// learns only that one is due now, never when the next one comes).
+    public func heartbeat(_ session: CandidateSession, now: Date = Date()) async throws
+        -> (ClockView, status: String, faceCheckDue: Bool)
+    {
         let cached: (attempt: ClockCache.Attempt, clock: SittingClock)
         if let hit = clocks.lookup(attemptID: session.attemptID) {
             cached = hit
@@ -158,19 +181,30 @@ extension VenueDatabase {
             cached = try await pool.read { db in
                 guard let attempt = try db.attempt(id: session.attemptID), let sitting = try db.sitting(id: attempt.sittingId)
                 else { throw StoreError.notFound("考试 / the attempt") }
+                let checks = try JSONDecoder.package.decode(Sitting.self, from: Data(sitting.body.utf8)).faceChecks
                 return (
                     ClockCache.Attempt(
                         sittingID: attempt.sittingId, roomID: attempt.roomId, extensionSeconds: attempt.extensionSeconds,
-                        status: attempt.status, activeSessionID: attempt.activeSessionId),
+                        status: attempt.status, activeSessionID: attempt.activeSessionId, admissionNumber: attempt.admissionNumber,
+                        recheckMoments: checks?.recheckMoments(seed: attempt.seed, durationSeconds: TimeInterval(sitting.durationSeconds))
+                            ?? []),
                     try db.clock(for: attempt, in: sitting)
                 )
             }
             clocks.store(attemptID: session.attemptID, attempt: cached.attempt, clock: cached.clock, readAtGeneration: generation)
         }
         let phase = cached.clock.phase(attemptExtension: TimeInterval(cached.attempt.extensionSeconds), now: now)
-        if session.pending { return (ClockView(phase, now: now), "movePending") }
+        if session.pending { return (ClockView(phase, now: now), "movePending", false) }
         if cached.attempt.activeSessionID != session.sessionID { throw StoreError.terminalMoved }
-        return (ClockView(phase, now: now), cached.attempt.status)
+        var due = false
+        if !cached.attempt.recheckMoments.isEmpty, cached.attempt.status != AttemptStatus.submitted.rawValue,
+            case .running(let startedAt, _) = phase
+        {
+            due = try await recheckDue(
+                attemptID: session.attemptID, admissionNumber: cached.attempt.admissionNumber, sittingID: cached.attempt.sittingID,
+                moments: cached.attempt.recheckMoments, startedAt: startedAt, now: now)
+        }
+        return (ClockView(phase, now: now), cached.attempt.status, due)
     }
 
     /// The paper in this candidate's order with their saved answers; only once the sitting has started.
@@ -180,6 +214,14 @@ extension VenueDatabase {
             guard let attempt = try db.attempt(id: session.attemptID),
                 let sitting = try db.sitting(id: attempt.sittingId)
             else { throw StoreError.notFound("考试 / the attempt") }
+            if attempt.status != AttemptStatus.submitted.rawValue,
+                try JSONDecoder.package.decode(Sitting.self, from: Data(sitting.body.utf8)).faceChecks?.selfCheckIn == true,
+                try CheckInRecord.fetchOne(db, key: ["sittingId": sitting.id, "admissionNumber": attempt.admissionNumber])?.status
+                    != "checkedIn"
+            {
+                // The paper opens only to a candidate whose identity was checked (by face here, or at the desk).
+                throw StoreError.faceCheckInRequired
+            }
             let answers = try AnswerRecord.filter(AnswerRecord.Columns.attemptId == attempt.id).fetchAll(db)
             return (attempt, answers, try db.clock(for: attempt, in: sitting).phase(attemptExtension: TimeInterval(attempt.extensionSeconds), now: now))
         }

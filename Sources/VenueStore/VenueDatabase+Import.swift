@@ -150,17 +150,25 @@ extension VenueDatabase {
             ).insert(db)
         }
         for member in contents.staff {
+            var photoDigest: String?
+            if let path = member.photo, let data = contents.photos[path] {
+                let digest = sha256Hex(data)
+                let kind = PhotoKind.recognise(data) ?? .jpeg
+                try PhotoRecord(sha256: digest, contentType: kind.contentType, data: data).insert(db, onConflict: .ignore)
+                photoDigest = digest
+            }
             // A password changed at the venue stays; everything else follows the package.
             try db.execute(
                 sql: """
-                    INSERT INTO staff (username, name, role, passwordHash, rooms, source)
-                    VALUES (?, ?, ?, ?, ?, 'package')
+                    INSERT INTO staff (username, name, role, passwordHash, rooms, source, photoSHA256)
+                    VALUES (?, ?, ?, ?, ?, 'package', ?)
                     ON CONFLICT(username) DO UPDATE SET name = excluded.name, role = excluded.role, rooms = excluded.rooms,
+                        photoSHA256 = excluded.photoSHA256,
                         passwordHash = CASE WHEN staff.passwordSetLocally THEN staff.passwordHash ELSE excluded.passwordHash END
                     """,
                 arguments: [
                     member.username, member.name, member.role.rawValue, member.passwordHash,
-                    try member.rooms.map(\.rawValue).storedJSON(),
+                    try member.rooms.map(\.rawValue).storedJSON(), photoDigest,
                 ])
         }
     }

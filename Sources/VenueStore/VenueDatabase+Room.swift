@@ -57,6 +57,8 @@ public struct RosterEntry: Codable, Sendable {
         public var similarity: Double?
         /// The invigilator checked the candidate in despite the failed check.
         public var overridden: Bool
+        /// `checkIn` (at the desk) or `selfCheckIn` (at the terminal).
+        public var purpose: String
     }
 }
 
@@ -99,6 +101,8 @@ public struct RoomView: Codable, Sendable {
     public var roster: [RosterEntry]
     public var incidents: [IncidentView]
     public var pendingMoves: [MoveView]
+    /// Failed face checks at the room's terminals (self check-in, re-checks during the exam), newest first.
+    public var faceAlerts: [FaceVerificationView]
     public var counts: Counts
 }
 
@@ -278,7 +282,7 @@ extension VenueDatabase {
             return RoomView(
                 sittingId: sitting.id, sittingName: sitting.name, roomId: room.id, roomName: room.name,
                 clock: ClockView(clock.phase(now: now), now: now), roster: roster, incidents: incidents, pendingMoves: moves,
-                counts: counts)
+                faceAlerts: try Self.faceAlerts(db, sittingID: sitting.id, roomID: room.id), counts: counts)
         }
     }
 
@@ -551,7 +555,8 @@ extension VenueDatabase {
     ) async throws {
         try await roomAction(sittingID, roomID) { db, sitting, room, _ in
             _ = try Self.seated(db, sitting, room, admissionNumber)
-            if let face = try Self.latestCheckInVerifications(db, sittingID: sitting.id, roomID: room.id)[admissionNumber],
+            if let face = try Self.latestCheckInVerifications(
+                db, sittingID: sitting.id, roomID: room.id, admissionNumber: admissionNumber)[admissionNumber],
                 face.decision != "match", !face.overridden
             {
                 throw StoreError.faceOverrideRequired(verificationID: face.verificationId)

@@ -69,6 +69,19 @@ public struct AttemptState: Codable, Sendable {
     public var sitting: SittingView
     public var clock: ClockView
     public var answeredCount: Int
+    /// What the sitting asks of the terminal's camera, and where this candidate stands; nil when it asks nothing.
+    public var face: FaceState?
+
+    public struct FaceState: Codable, Sendable {
+        /// Check in by face at the terminal before the paper opens.
+        public var selfCheckIn: Bool
+        /// Random re-checks during the exam (the number, so the terminal can tell the candidate; not the moments).
+        public var rechecks: Int
+        /// Checked in, by the terminal or at the desk.
+        public var checkedIn: Bool
+        /// Self check-in tries left before only the invigilator can check the candidate in.
+        public var triesLeft: Int
+    }
 }
 
 /// A saved answer as the terminal gets it back.

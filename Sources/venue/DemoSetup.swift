@@ -1,4 +1,5 @@
 import DemoContent
+import ExamCore
 import Foundation
 import VenuePackage
 import VenueServer
@@ -11,7 +12,9 @@ struct DemoSetup {
     let database: VenueDatabase
     let startIn: TimeInterval
     let candidates: Int
+    var durationMinutes = 90
     let facePhotos: URL?
+    var faceChecks: FaceChecks?
 
     func prepare() async throws {
         if try await !database.importedPackages().isEmpty {
@@ -31,7 +34,9 @@ struct DemoSetup {
                 publicTo: configuration.trustedIssuers.appendingPathComponent("\(DemoPackage.issuer.id).json"))
         }
         let photos = facePhotos.flatMap { fm.fileExists(atPath: $0.path) ? $0 : nil }
-        let demo = DemoPackage(startsAt: Date().addingTimeInterval(startIn), candidateCount: candidates, facePhotos: photos)
+        var demo = DemoPackage(startsAt: Date().addingTimeInterval(startIn), candidateCount: candidates, facePhotos: photos)
+        demo.durationMinutes = durationMinutes
+        demo.faceChecks = faceChecks
         let file = configuration.dataDirectory.appendingPathComponent("demo-package.kdpkg")
         try PackageWriter.write(demo.contents(), signedWith: key, to: file)
         let summary = try await VenueImporter(database: database, trustedIssuers: configuration.trustedIssuers)

@@ -34,6 +34,10 @@ struct Serve: AsyncParsableCommand {
     var demo = false
     @Option(help: "With --demo: seconds from now until the demo sitting starts.") var demoStartIn = 300
     @Option(help: "With --demo: number of demo candidates.") var demoCandidates = 60
+    @Option(help: "With --demo: sitting duration in minutes.") var demoDuration = 90
+    @Flag(help: "With --demo: candidates check in by face at their terminal before the paper opens.")
+    var demoSelfCheckIn = false
+    @Option(help: "With --demo: random face re-checks per candidate during the exam (0-20).") var demoRechecks = 0
     @Option(help: "With --demo: the shared face folder (…/shared/face) to take real photos from.")
     var facePhotos: String?
     @Option(help: "Serve the web pages from this folder instead of the built-in copy (page development).")
@@ -51,7 +55,8 @@ struct Serve: AsyncParsableCommand {
         if demo {
             try await DemoSetup(
                 configuration: configuration, database: database, startIn: TimeInterval(demoStartIn),
-                candidates: demoCandidates, facePhotos: facePhotos.map { URL(fileURLWithPath: $0) }
+                candidates: demoCandidates, durationMinutes: demoDuration, facePhotos: facePhotos.map { URL(fileURLWithPath: $0) },
+                faceChecks: try FaceChecks.demo(selfCheckIn: demoSelfCheckIn, rechecks: demoRechecks)
             ).prepare()
         }
         let firstPassword = try await database.ensureAdminAccount()
@@ -111,6 +116,8 @@ struct DemoPackageCommand: AsyncParsableCommand {
     @Option(help: "Sitting duration in minutes.") var duration = 90
     @Option(help: "Number of candidates (30 per room).") var candidates = 60
     @Option(help: "The shared face folder (…/shared/face) to take real photos from.") var facePhotos: String?
+    @Flag(help: "Candidates check in by face at their terminal before the paper opens.") var selfCheckIn = false
+    @Option(help: "Random face re-checks per candidate during the exam (0-20).") var rechecks = 0
 
     func run() async throws {
         let issuerKey = try IssuerPrivateKey.load(from: URL(fileURLWithPath: key))
@@ -118,6 +125,7 @@ struct DemoPackageCommand: AsyncParsableCommand {
             startsAt: Date().addingTimeInterval(TimeInterval(startIn)), candidateCount: candidates,
             facePhotos: facePhotos.map { URL(fileURLWithPath: $0) })
         demo.durationMinutes = duration
+        demo.faceChecks = try FaceChecks.demo(selfCheckIn: selfCheckIn, rechecks: rechecks)
         var contents = demo.contents()
         contents.issuer.id = issuerKey.issuer
         try PackageWriter.write(contents, signedWith: issuerKey, to: URL(fileURLWithPath: out))
@@ -143,4 +151,14 @@ struct Keygen: AsyncParsableCommand {
 /// even when the output is a pipe or a log file).
 func say(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+extension FaceChecks {
+    /// The demo's face checks from the command line, or nil when none is asked for.
+    static func demo(selfCheckIn: Bool, rechecks: Int) throws -> FaceChecks? {
+        guard (0...FaceChecks.maxRechecks).contains(rechecks) else {
+            throw ValidationError("re-checks must be between 0 and \(FaceChecks.maxRechecks)")
+        }
+        return selfCheckIn || rechecks > 0 ? FaceChecks(selfCheckIn: selfCheckIn, rechecks: rechecks) : nil
+    }
 }

@@ -146,3 +146,31 @@ struct CanonicalJSONTests {
         #expect(Response.thesis(text: "x", attachment: nil).canonicalJSON() == Data(#"{"text":"x"}"#.utf8))
     }
 }
+
+@Suite("Random face re-checks")
+struct RecheckMomentTests {
+    @Test func theMomentsAreSpreadOverTheMiddleOfTheExamOnePerSlice() {
+        let checks = FaceChecks(rechecks: 4)
+        let duration: TimeInterval = 5400
+        let moments = checks.recheckMoments(seed: 42, durationSeconds: duration)
+        #expect(moments.count == 4)
+        let slice = duration * 0.8 / 4
+        for (index, moment) in moments.enumerated() {
+            let from = duration * 0.1 + slice * Double(index)
+            #expect(moment >= from && moment < from + slice, "moment \(index) at \(moment)s")
+        }
+    }
+
+    @Test func theSameAttemptGetsTheSameMomentsAndOthersGetOthers() {
+        let checks = FaceChecks(rechecks: 3)
+        #expect(checks.recheckMoments(seed: 7, durationSeconds: 3600) == checks.recheckMoments(seed: 7, durationSeconds: 3600))
+        let others = Set((1...20).map { checks.recheckMoments(seed: Int64($0), durationSeconds: 3600)[0] })
+        #expect(others.count == 20)
+    }
+
+    @Test func noneOrTooManyAreHandled() {
+        #expect(FaceChecks(selfCheckIn: true, rechecks: 0).recheckMoments(seed: 1, durationSeconds: 3600).isEmpty)
+        #expect(FaceChecks(rechecks: 99).recheckMoments(seed: 1, durationSeconds: 3600).count == FaceChecks.maxRechecks)
+        #expect(FaceChecks(rechecks: 2).recheckMoments(seed: 1, durationSeconds: 0).isEmpty)
+    }
+}

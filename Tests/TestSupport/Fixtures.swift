@@ -18,10 +18,12 @@ public enum Fixtures {
 
     /// The demo exam with `candidates` candidates, starting at `startsAt`; passwords hashed cheaply for speed.
     public static func demoContents(
-        startsAt: Date = Date().addingTimeInterval(3600), candidates: Int = 6, facePhotos: URL? = nil
+        startsAt: Date = Date().addingTimeInterval(3600), candidates: Int = 6, facePhotos: URL? = nil,
+        faceChecks: FaceChecks? = nil
     ) -> PackageContents {
         var demo = DemoPackage(startsAt: startsAt, candidateCount: candidates, facePhotos: facePhotos)
         demo.passwordIterations = 1_000
+        demo.faceChecks = faceChecks
         return demo.contents()
     }
 
@@ -43,10 +45,11 @@ public enum Fixtures {
 
     /// A venue with the demo exam imported.
     public static func venueWithDemo(
-        startsAt: Date = Date().addingTimeInterval(3600), candidates: Int = 6, facePhotos: URL? = nil
+        startsAt: Date = Date().addingTimeInterval(3600), candidates: Int = 6, facePhotos: URL? = nil,
+        faceChecks: FaceChecks? = nil
     ) async throws -> (database: VenueDatabase, folder: URL, contents: PackageContents) {
         let venue = try venue()
-        let contents = demoContents(startsAt: startsAt, candidates: candidates, facePhotos: facePhotos)
+        let contents = demoContents(startsAt: startsAt, candidates: candidates, facePhotos: facePhotos, faceChecks: faceChecks)
         let package = try PackageReader.read(try writePackage(contents), trusting: [try issuerKey.publicKey()])
         _ = try await venue.database.importPackage(package)
         return (venue.database, venue.folder, contents)

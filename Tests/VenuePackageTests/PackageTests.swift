@@ -115,6 +115,26 @@ struct PackageTests {
         expectRefused(try files(contents), code: "paper_missing_question", mention: "Q-TF-02")
     }
 
+    @Test func faceChecksOutOfRangeOrOnAPracticalSittingAreRefused() throws {
+        var contents = Fixtures.demoContents()
+        contents.sittings[0].faceChecks = FaceChecks(selfCheckIn: true, rechecks: 21)
+        expectRefused(try files(contents), code: "sitting_invalid", mention: "0 to 20")
+        contents.sittings[0].faceChecks = FaceChecks(selfCheckIn: false, rechecks: -1)
+        expectRefused(try files(contents), code: "sitting_invalid", mention: "0 to 20")
+        contents.sittings[0].faceChecks = FaceChecks(selfCheckIn: true, rechecks: 3)
+        contents.sittings[0].subject = .skill
+        expectRefused(try files(contents), code: "sitting_invalid", mention: "not a theory exam")
+    }
+
+    @Test func aStaffPhotoMustBeInThePackageAndBeAnImage() throws {
+        var contents = Fixtures.demoContents()
+        contents.staff[1].photo = "photos/staff-missing.jpg"
+        expectRefused(try files(contents), code: "staff_missing_photo", mention: "photos/staff-missing.jpg")
+        contents.staff[1].photo = "photos/staff-text.jpg"
+        contents.photos["photos/staff-text.jpg"] = Data("not a picture".utf8)
+        expectRefused(try files(contents), code: "staff_photo_not_image", mention: contents.staff[1].username)
+    }
+
     @Test func everyContentProblemIsReportedAtOnce() throws {
         var contents = Fixtures.demoContents()
         contents.questions.removeAll { $0.id == "Q-TF-02" }

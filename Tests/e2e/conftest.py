@@ -34,8 +34,10 @@ class VenueProcess:
     """One venue server process serving a data folder; can be killed and started again on the same folder."""
 
     def __init__(self, data_dir: Path, port: int, demo_start_in: int = 3600, log_name: str = "venue",
-                 face_models: str | None = None):
+                 face_models: str | None = None, extra_args: tuple = ()):
         self.data_dir = data_dir
+        # More `venue serve` options, e.g. ("--demo-self-check-in", "--demo-rechecks", "3", "--demo-duration", "3").
+        self.extra_args = list(extra_args)
         self.face_models = face_models
         self.port = port
         self.demo_start_in = demo_start_in
@@ -47,7 +49,7 @@ class VenueProcess:
 
     def start(self, timeout: float = 60):
         args = [venue_binary(), "serve", "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
-                "--port", str(self.port), "--demo", "--demo-start-in", str(self.demo_start_in)]
+                "--port", str(self.port), "--demo", f"--demo-start-in={self.demo_start_in}"]
         if FACE_DIR.exists():
             args += ["--face-photos", str(FACE_DIR)]
         if self.face_models:
@@ -55,6 +57,7 @@ class VenueProcess:
         if os.environ.get("KAODIAN_WEB_ROOT"):
             # Serve the pages from the source folder instead of the binary's bundle (page edits without a rebuild).
             args += ["--web-root", os.environ["KAODIAN_WEB_ROOT"]]
+        args += self.extra_args
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         self.starts += 1
