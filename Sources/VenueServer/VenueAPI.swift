@@ -19,12 +19,15 @@ struct VenueAPI: Sendable {
     let throttle: LoginThrottle
     /// Face verification: the engine (if its models loaded) and enrolment.
     let face: FaceService
+    /// The HTTPS port and the certificate authority devices install to trust it, when the venue serves HTTPS.
+    let https: (port: Int, authorityPEM: String)?
     let logger: Logger
 
     /// Every route of the venue. The roles each one admits are declared in docs/openapi.yaml (`x-roles`), and a
     /// test checks every route against every role.
     func addRoutes(to router: Router<VenueRequestContext>) {
-        router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
+        router.get("healthz") { _, _ in HealthAnswer(status: "ok", httpsPort: https?.port) }
+        router.get("venue-ca.crt", use: certificateAuthority)
 
         let api = router.group("api")
         // Candidate terminal
@@ -84,6 +87,24 @@ struct VenueAPI: Sendable {
         api.get("admin/face/enrolment", use: faceEnrolment)
         api.get("admin/face/verifications", use: faceVerificationList)
         api.get("admin/face/verifications.csv", use: faceVerificationCSV)
+    }
+
+    struct HealthAnswer: ResponseEncodable {
+        var status: String
+        /// Where the same pages are served over HTTPS (needed for the camera on other devices), if they are.
+        var httpsPort: Int?
+    }
+
+    /// The venue's certificate authority, for devices to install once so that they trust the venue's HTTPS.
+    @Sendable func certificateAuthority(_ request: Request, context: VenueRequestContext) async throws -> Response {
+        guard let https else { throw StoreError.notFound("HTTPS 证书 / the venue's HTTPS certificate (HTTPS is off)") }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/x-x509-ca-cert",
+                .contentDisposition: "attachment; filename=\"\(VenueTLS.authorityFile)\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: https.authorityPEM)))
     }
 
     // MARK: Helpers

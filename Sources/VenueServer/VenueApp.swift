@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import ServiceLifecycle
 import VenueStore
@@ -14,10 +15,23 @@ public struct VenueConfiguration: Sendable {
     public var webRoot: String?
     /// Face models and `face.json`; without the models the venue runs with face verification off.
     public var faceModels: URL
+    /// HTTPS beside HTTP, so that browsers on the LAN may open the camera; nil serves HTTP only.
+    public var https: HTTPS?
+
+    public struct HTTPS: Sendable {
+        public var port: Int
+        public var tls: VenueTLS
+        public init(port: Int, tls: VenueTLS) {
+            self.port = port
+            self.tls = tls
+        }
+    }
+
     public init(
         dataDirectory: URL, host: String = "0.0.0.0", port: Int = 8080, webRoot: String? = nil,
-        faceModels: URL = VenueConfiguration.defaultFaceModels
+        faceModels: URL = VenueConfiguration.defaultFaceModels, https: HTTPS? = nil
     ) {
+        self.https = https
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
@@ -32,6 +46,8 @@ public struct VenueConfiguration: Sendable {
 
     public var trustedIssuers: URL { dataDirectory.appendingPathComponent("trusted-issuers") }
     public var incoming: URL { dataDirectory.appendingPathComponent("incoming") }
+    /// The venue's certificate authority and HTTPS certificate (`VenueTLS`).
+    public var tlsFolder: URL { dataDirectory.appendingPathComponent("tls") }
 }
 
 /// Wiring: the router with its middleware and routes, and the application with its services.
@@ -53,7 +69,8 @@ public enum VenueApp {
         router.add(middleware: FileMiddleware(configuration.webRoot ?? publicFolder, searchForIndexHtml: true, logger: logger))
         VenueAPI(
             database: database, presence: Presence(), trustedIssuers: configuration.trustedIssuers,
-            incoming: configuration.incoming, throttle: LoginThrottle(), face: face, logger: logger
+            incoming: configuration.incoming, throttle: LoginThrottle(), face: face,
+            https: configuration.https.map { (port: $0.port, authorityPEM: $0.tls.authorityPEM) }, logger: logger
         ).addRoutes(to: router)
         return router
     }
@@ -61,15 +78,26 @@ public enum VenueApp {
     public static func buildApplication(
         database: VenueDatabase, configuration: VenueConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let face = FaceService(database: database, modelsFolder: configuration.faceModels, logger: logger)
         let router = buildRouter(database: database, configuration: configuration, face: face, logger: logger)
+        var services: [any Service] = [TimeUpService(database: database, logger: logger), face]
+        if let https = configuration.https {
+            // The same routes over HTTPS, run as a service of the HTTP application so both stop together.
+            services.append(
+                Application(
+                    router: router,
+                    server: try .tls(.http1(), tlsConfiguration: try https.tls.serverConfiguration()),
+                    configuration: .init(
+                        address: .hostname(configuration.host, port: https.port), serverName: "kaodian-venue", backlog: 4096),
+                    logger: logger))
+        }
         return Application(
             router: router,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "kaodian-venue",
                 backlog: 4096),
-            services: [TimeUpService(database: database, logger: logger), face],
+            services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

@@ -49,6 +49,7 @@ struct DemoSetup {
 struct Banner {
     let host: String
     let port: Int
+    let httpsPort: Int?
     let demo: Bool
     let database: VenueDatabase
     /// The one-time password of the first admin account, created on a venue that had none.
@@ -66,6 +67,12 @@ struct Banner {
             "  venue admin 考点管理:          \(base)/admin/",
         ]
         if hosts.count > 1 { lines.append("  also reachable at: " + hosts.dropFirst().map { "http://\($0):\(port)/" }.joined(separator: " ")) }
+        if let httpsPort {
+            lines += [
+                "  HTTPS (camera on tablets and terminals 平板和终端使用摄像头须用 HTTPS): https://\(hosts[0]):\(httpsPort)/",
+                "    install the venue certificate on each device once 每台设备安装一次考点证书: \(base)/venue-ca.crt",
+            ]
+        }
         if let firstAdminPassword {
             lines += [
                 "first run 首次启动: admin account 管理员账号 admin, one-time password 一次性密码 \(firstAdminPassword)",
@@ -85,20 +92,20 @@ struct Banner {
         }
         say(lines.joined(separator: "\n"))
     }
+}
 
-    /// IPv4 addresses of the machine's network interfaces, loopback last.
-    func lanAddresses() -> [String] {
-        var result: [String] = []
-        var pointer: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&pointer) == 0, let first = pointer else { return [] }
-        defer { freeifaddrs(pointer) }
-        for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
-            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == UInt16(AF_INET) else { continue }
-            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-            if getnameinfo(address, socklen_t(MemoryLayout<sockaddr_in>.size), &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
-                result.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-            }
+/// IPv4 addresses of the machine's network interfaces, loopback last.
+func lanAddresses() -> [String] {
+    var result: [String] = []
+    var pointer: UnsafeMutablePointer<ifaddrs>?
+    guard getifaddrs(&pointer) == 0, let first = pointer else { return [] }
+    defer { freeifaddrs(pointer) }
+    for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+        guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == UInt16(AF_INET) else { continue }
+        var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        if getnameinfo(address, socklen_t(MemoryLayout<sockaddr_in>.size), &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
+            result.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        return result.filter { !$0.hasPrefix("127.") } + result.filter { $0.hasPrefix("127.") }
     }
+    return result.filter { !$0.hasPrefix("127.") } + result.filter { $0.hasPrefix("127.") }
 }

@@ -30,6 +30,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var data: DataDirectoryOption
     @Option(help: "Address to listen on; 0.0.0.0 serves the whole LAN.") var host = "0.0.0.0"
     @Option(help: "TCP port.") var port = 8080
+    @Option(help: "HTTPS port (the same pages; browsers on other devices open the camera only over HTTPS); 0 turns it off.")
+    var httpsPort = 8443
     @Flag(help: "Import a demo exam (signed by a demo issuer key kept in the data folder) if none is there yet.")
     var demo = false
     @Option(help: "With --demo: seconds from now until the demo sitting starts.") var demoStartIn = 300
@@ -48,7 +50,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "kaodian.venue")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let configuration = VenueConfiguration(
+        var configuration = VenueConfiguration(
             dataDirectory: data.url, host: host, port: port, webRoot: webRoot,
             faceModels: faceModels.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? VenueConfiguration.defaultFaceModels)
         let database = try VenueDatabase.open(folder: data.url, logger: logger)
@@ -59,6 +61,13 @@ struct Serve: AsyncParsableCommand {
                 faceChecks: try FaceChecks.demo(selfCheckIn: demoSelfCheckIn, rechecks: demoRechecks)
             ).prepare()
         }
+        if httpsPort > 0 {
+            // Made after the demo import, so that the certificate carries the venue's name.
+            let names = (host == "0.0.0.0" ? lanAddresses() : [host]) + [ProcessInfo.processInfo.hostName]
+            let tls = try VenueTLS.loadOrCreate(
+                folder: configuration.tlsFolder, venueName: try await database.venue()?.name ?? "Kaodian venue", names: names)
+            configuration.https = .init(port: httpsPort, tls: tls)
+        }
         let firstPassword = try await database.ensureAdminAccount()
         if let firstPassword {
             let file = data.url.appendingPathComponent("initial-admin-password.txt")
@@ -68,8 +77,11 @@ struct Serve: AsyncParsableCommand {
                 logger.warning("could not write \(file.path); the first admin password is only in the start-up banner")
             }
         }
-        let app = VenueApp.buildApplication(database: database, configuration: configuration, logger: logger) { port in
-            await Banner(host: host, port: port, demo: demo, database: database, firstAdminPassword: firstPassword).show()
+        let httpsPort = configuration.https?.port
+        let app = try VenueApp.buildApplication(database: database, configuration: configuration, logger: logger) { port in
+            await Banner(
+                host: host, port: port, httpsPort: httpsPort, demo: demo, database: database, firstAdminPassword: firstPassword
+            ).show()
         }
         try await app.runService()
     }

@@ -65,8 +65,8 @@ struct RoleMatrixTests {
     @Test func everySecuredRouteAdmitsExactlyTheDocumentedRoles() async throws {
         let operations = try documentedSecurity()
         let public_ = operations.filter { $0.roles == nil }.map(\.description).sorted()
-        // The only operations anyone may call: readiness and the two logins.
-        #expect(public_ == ["GET /healthz", "POST /api/candidate/login", "POST /api/staff/login"])
+        // The only operations anyone may call: readiness, the venue's certificate authority and the two logins.
+        #expect(public_ == ["GET /healthz", "GET /venue-ca.crt", "POST /api/candidate/login", "POST /api/staff/login"])
 
         try await withVenue(startsAt: Date().addingTimeInterval(-60)) { client, _, _ in
             let admin = try await staffToken(client, username: "admin", password: "kaodian-admin")

@@ -57,6 +57,8 @@ class VenueProcess:
         if os.environ.get("KAODIAN_WEB_ROOT"):
             # Serve the pages from the source folder instead of the binary's bundle (page edits without a rebuild).
             args += ["--web-root", os.environ["KAODIAN_WEB_ROOT"]]
+        if not any(a.startswith("--https-port") for a in self.extra_args):
+            args += ["--https-port=0"]  # no HTTPS unless a test asks for it (a fixed port would clash)
         args += self.extra_args
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)

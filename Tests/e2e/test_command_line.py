@@ -93,3 +93,43 @@ def test_a_venue_without_face_models_runs_with_face_verification_off(tmp_path):
         assert r.status_code == 503 and r.json()["error"]["code"] == "face_engine_unavailable", r.text
     finally:
         venue.stop()
+
+
+def test_the_venue_serves_https_with_its_own_certificate_authority(tmp_path):
+    """Given a venue started with an HTTPS port, when a device fetches the venue's certificate authority over HTTP
+    (/venue-ca.crt) and trusts it, then the same pages and API answer over HTTPS with a certificate for 127.0.0.1
+    and localhost that verifies; /healthz tells pages where HTTPS is. After a restart the authority is the same (devices
+    need not install it again)."""
+    import requests
+
+    from conftest import VenueProcess, free_port
+
+    https_port = free_port()
+    venue = VenueProcess(tmp_path / "data", free_port(), log_name="venue-https", extra_args=(f"--https-port={https_port}",))
+    venue.start()
+    try:
+        assert requests.get(venue.base + "/healthz", timeout=5).json() == {"status": "ok", "httpsPort": https_port}
+        ca = requests.get(venue.base + "/venue-ca.crt", timeout=5)
+        assert ca.status_code == 200 and ca.text.startswith("-----BEGIN CERTIFICATE-----")
+        ca_file = tmp_path / "venue-ca.crt"
+        ca_file.write_text(ca.text)
+        for host in ("127.0.0.1", "localhost"):
+            secure = requests.get(f"https://{host}:{https_port}/healthz", verify=str(ca_file), timeout=5)
+            assert secure.json()["status"] == "ok"
+        page = requests.get(f"https://127.0.0.1:{https_port}/terminal/", verify=str(ca_file), timeout=5)
+        assert page.status_code == 200 and "<html" in page.text
+        login = requests.post(f"https://127.0.0.1:{https_port}/api/staff/login", verify=str(ca_file), timeout=10,
+                              json={"username": "invigilator1", "password": "kaodian-demo"})
+        assert login.status_code == 200 and login.json()["token"]
+        # Without the venue's authority the certificate is not trusted.
+        try:
+            requests.get(f"https://127.0.0.1:{https_port}/healthz", timeout=5)
+            assert False, "an unknown authority was trusted"
+        except requests.exceptions.SSLError:
+            pass
+        venue.stop()
+        venue.start()
+        assert requests.get(venue.base + "/venue-ca.crt", timeout=5).text == ca.text
+        assert requests.get(f"https://127.0.0.1:{https_port}/healthz", verify=str(ca_file), timeout=5).status_code == 200
+    finally:
+        venue.stop()
