@@ -18,7 +18,9 @@ func withVenue<T: Sendable>(
     _ body: @Sendable (any TestClientProtocol, VenueDatabase, URL) async throws -> T
 ) async throws -> T {
     let (database, folder, _) = try await Fixtures.venueWithDemo(startsAt: startsAt)
-    let configuration = VenueConfiguration(dataDirectory: folder, host: "127.0.0.1", port: 0)
+    // Without face models: loading the engines for every test costs time and memory; the face tests load them.
+    let configuration = VenueConfiguration(
+        dataDirectory: folder, host: "127.0.0.1", port: 0, faceModels: folder.appendingPathComponent("no-face-models"))
     let router = VenueApp.buildRouter(database: database, configuration: configuration, logger: Logger(label: "test"))
     return try await Application(router: router).test(.router) { client in try await body(client, database, folder) }
 }
