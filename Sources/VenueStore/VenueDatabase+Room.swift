@@ -219,6 +219,9 @@ extension VenueDatabase {
             let incidents = try Self.incidents(db, sittingID: sitting.id, roomID: room.id)
             let faces = try Self.latestCheckInVerifications(db, sittingID: sitting.id, roomID: room.id)
             let started = clock.start(now: now) != nil
+            // With self check-in, a candidate logged in but not yet checked in waits: the paper stays closed.
+            let selfCheckIn =
+                try JSONDecoder.package.decode(Sitting.self, from: Data(sitting.body.utf8)).faceChecks?.selfCheckIn == true
             var counts = RoomView.Counts()
             let roster = rows.map { row -> RosterEntry in
                 let attemptID: String? = row["attemptId"]
@@ -227,7 +230,7 @@ extension VenueDatabase {
                 let status: String =
                     switch (attemptStatus, checkStatus) {
                     case ("submitted"?, _): "submitted"
-                    case (_?, _): started ? "answering" : "waiting"
+                    case (_?, let check): started && (!selfCheckIn || check == "checkedIn") ? "answering" : "waiting"
                     case (nil, "absent"?): "absent"
                     case (nil, "checkedIn"?): "checkedIn"
                     default: "notArrived"

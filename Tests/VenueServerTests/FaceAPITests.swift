@@ -51,6 +51,13 @@ func secondPhoto(ofCandidate index: Int) throws -> Data {
     return try Data(contentsOf: folder.appendingPathComponent(name))
 }
 
+/// Sends a camera picture as the browser does: the JPEG bytes as the body.
+func postPicture(_ client: some TestClientProtocol, _ uri: String, token: String, _ picture: Data) async throws -> TestResponse {
+    try await client.execute(
+        uri: uri, method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "image/jpeg"],
+        body: ByteBuffer(bytes: picture))
+}
+
 struct FaceCheckBody: Decodable {
     var verification: FaceVerificationView
     var checkedIn: Bool
@@ -63,9 +70,7 @@ struct FaceAPITests {
     func faceCheck(_ client: some TestClientProtocol, _ token: String, _ admission: String, _ picture: Data) async throws
         -> TestResponse
     {
-        try await client.execute(
-            uri: "\(room)/candidates/\(admission)/face-check", method: .post,
-            headers: [.authorization: "Bearer \(token)", .contentType: "image/jpeg"], body: ByteBuffer(bytes: picture))
+        try await postPicture(client, "\(room)/candidates/\(admission)/face-check", token: token, picture)
     }
 
     @Test func theRightCandidateIsCheckedInAndTheWrongOneNeedsAnOverrideWithAReason() async throws {
@@ -168,10 +173,9 @@ struct FaceAPITests {
             #expect(tooBig.status == .contentTooLarge)
             #expect(try await database.faceVerifications(FaceVerificationFilter()).isEmpty)
             // A candidate of another room is not this invigilator's to check.
-            let other = try await client.execute(
-                uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R02/candidates/\(admission)/face-check", method: .post,
-                headers: [.authorization: "Bearer \(invigilator)", .contentType: "image/jpeg"],
-                body: ByteBuffer(bytes: try secondPhoto(ofCandidate: 0)))
+            let other = try await postPicture(
+                client, "/api/console/sittings/S-DEMO-THEORY/rooms/R02/candidates/\(admission)/face-check", token: invigilator,
+                try secondPhoto(ofCandidate: 0))
             #expect(other.status == .forbidden)
         }
     }
@@ -196,9 +200,7 @@ struct TerminalFaceTests {
     func terminalCheck(_ client: some TestClientProtocol, _ token: String, _ query: String, _ picture: Data) async throws
         -> TestResponse
     {
-        try await client.execute(
-            uri: "/api/attempt/face-check?\(query)", method: .post,
-            headers: [.authorization: "Bearer \(token)", .contentType: "image/jpeg"], body: ByteBuffer(bytes: picture))
+        try await postPicture(client, "/api/attempt/face-check?\(query)", token: token, picture)
     }
 
     func errorCode(_ response: TestResponse) throws -> String { try decode(ErrorEnvelope.self, response).error.code }
@@ -224,6 +226,8 @@ struct TerminalFaceTests {
             let invigilator = try await staffToken(client)
             var view = try decode(RoomView.self, try await client.execute(uri: room, method: .get, headers: bearer(invigilator)))
             #expect(view.faceAlerts.map(\.purpose) == ["selfCheckIn"] && view.faceAlerts.first?.seat == "01")
+            // Logged in but not checked in: the console shows the candidate waiting, not answering.
+            #expect(view.roster.first { $0.admissionNumber == Fixtures.candidate(0).admissionNumber }?.status == "waiting")
 
             let right = try decode(
                 TerminalFaceBody.self, try await terminalCheck(client, first, "purpose=selfCheckIn", try secondPhoto(ofCandidate: 0)))
@@ -233,7 +237,7 @@ struct TerminalFaceTests {
             #expect(try again.status == .conflict && errorCode(again) == "already_checked_in")
             view = try decode(RoomView.self, try await client.execute(uri: room, method: .get, headers: bearer(invigilator)))
             let row = try #require(view.roster.first { $0.admissionNumber == Fixtures.candidate(0).admissionNumber })
-            #expect(row.checkIn?.method == "selfFace" && row.checkIn?.by == "terminal:t1")
+            #expect(row.checkIn?.method == "selfFace" && row.checkIn?.by == "terminal:t1" && row.status == "answering")
             #expect(view.faceAlerts.isEmpty, "an alert of a candidate now checked in is no longer shown")
             let checkIns = try await database.auditLog(AuditFilter(action: AuditAction.candidateCheckedIn.rawValue))
             #expect(checkIns.count == 1 && checkIns.first?.detail?["method"] == "selfFace" && checkIns.first?.actor == Fixtures.candidate(0).admissionNumber)
@@ -325,9 +329,7 @@ struct TerminalFaceTests {
         try await withFaceVenue { client, database, _, _ in
             let invigilator = try await staffToken(client)
             func signIn(_ picture: Data) async throws -> TestResponse {
-                try await client.execute(
-                    uri: "/api/staff/face-sign-in", method: .post,
-                    headers: [.authorization: "Bearer \(invigilator)", .contentType: "image/jpeg"], body: ByteBuffer(bytes: picture))
+                try await postPicture(client, "/api/staff/face-sign-in", token: invigilator, picture)
             }
             // With four candidates, the next photos are the admin's (index 4) and invigilator1's (index 5).
             let own = try decode(FaceCheckBody.self, try await signIn(try secondPhoto(ofCandidate: 5)))
@@ -374,10 +376,7 @@ struct TerminalFaceTests {
                 uri: "/api/staff/password", method: .post, headers: bearer(examiner),
                 body: json(["currentPassword": "first-pass-123", "newPassword": "second-pass-456"]))
             let examinerToken = try await staffToken(client, username: "examiner1", password: "second-pass-456")
-            let noPhoto = try await client.execute(
-                uri: "/api/staff/face-sign-in", method: .post,
-                headers: [.authorization: "Bearer \(examinerToken)", .contentType: "image/jpeg"],
-                body: ByteBuffer(bytes: try secondPhoto(ofCandidate: 5)))
+            let noPhoto = try await postPicture(client, "/api/staff/face-sign-in", token: examinerToken, try secondPhoto(ofCandidate: 5))
             #expect(try noPhoto.status == .unprocessableContent && decode(ErrorEnvelope.self, noPhoto).error.code == "face_not_enrolled")
         }
     }

@@ -1,22 +1,24 @@
 // Venue admin: face verification. Enrolment (is the engine there, how many registered photos have a template,
 // which photos cannot be used and why) and the record of verifications with filters and a CSV export.
-// Route: #face?sittingId=…&roomId=…&personId=…&decision=…
+// Route: #face?sittingId=…&roomId=…&personId=…&decision=…&purpose=…&personKind=…
 //
 // data-testid hooks:
 //   enrolment: face-enrolment (data-available, data-people, data-enrolled, data-pending, data-problems),
 //     face-unavailable, face-enrolment-refresh, face-model, face-threshold, face-people, face-enrolled, face-pending,
 //     face-problems, face-problem-{id} (data-code, data-kind), face-enrolment-error
 //   verifications: face-filter, face-filter-sitting, face-filter-room, face-filter-person, face-filter-decision,
+//     face-filter-purpose (checkIn|selfCheckIn|recheck|staffSignIn), face-filter-kind (candidate|staff),
 //     face-search, face-clear, face-csv (href carries the filters), face-count (data-n), face-table,
-//     face-row-{id} (data-decision, data-person, data-overridden, data-similarity), face-thumb-{id},
+//     face-row-{id} (data-decision, data-person, data-overridden, data-similarity, data-purpose, data-kind),
+//     face-purpose-{id}, face-kind-{id}, face-thumb-{id},
 //     face-override-{id}, face-error
 
 import { h, replaceChildren, formatDateTime } from '../assets/dom.js';
 import { t, setBilingualText } from '../assets/i18n.js';
 import { field } from '../assets/ui.js';
-import { CaptureImages, DECISIONS, formatSimilarity, verificationTable } from '../assets/face.js';
+import { CaptureImages, DECISIONS, PERSON_KINDS, PURPOSES, formatSimilarity, verificationTable } from '../assets/face.js';
 
-const FILTERS = ['sittingId', 'roomId', 'personId', 'decision'];
+const FILTERS = ['sittingId', 'roomId', 'personId', 'decision', 'purpose', 'personKind'];
 const LIMIT = 500;
 const PROBLEM_CODES = [
   'face_not_found', 'face_several', 'face_too_small', 'face_too_dark', 'face_too_bright', 'face_too_blurred',
@@ -116,11 +118,17 @@ async function showVerifications(ctx, card, filters) {
   const decision = h('select', { class: 'input', id: 'face-filter-decision', testid: 'face-filter-decision' },
     h('option', { value: '', i18n: 'common.all' }),
     DECISIONS.map((d) => h('option', { value: d, selected: filters.decision === d, i18n: `face.decision.${d}` })));
+  const purpose = h('select', { class: 'input', id: 'face-filter-purpose', testid: 'face-filter-purpose' },
+    h('option', { value: '', i18n: 'common.all' }),
+    PURPOSES.map((p) => h('option', { value: p, selected: filters.purpose === p, i18n: `face.purposeFull.${p}` })));
+  const personKind = h('select', { class: 'input', id: 'face-filter-kind', testid: 'face-filter-kind' },
+    h('option', { value: '', i18n: 'common.all' }),
+    PERSON_KINDS.map((k) => h('option', { value: k, selected: filters.personKind === k, i18n: `face.admin.kind.${k}` })));
   const csv = h('a', { class: 'btn', testid: 'face-csv', i18n: 'face.admin.csv', download: 'face-verifications.csv' });
   const form = h('form', { class: 'audit-filter', testid: 'face-filter', novalidate: true },
     h('div', { class: 'filter-grid' },
       field('admin.audit.sitting', sitting), field('admin.audit.room', room), field('admin.audit.admission', person),
-      field('face.col.decision', decision)),
+      field('face.col.decision', decision), field('face.col.purpose', purpose), field('face.col.kind', personKind)),
     h('div', { class: 'row' },
       h('button', { type: 'submit', class: 'btn btn-primary', testid: 'face-search', i18n: 'common.search' }),
       h('button', { type: 'button', class: 'btn', testid: 'face-clear', i18n: 'common.clear', on: { click: () => { window.location.hash = '#face'; } } }),
@@ -137,6 +145,8 @@ async function showVerifications(ctx, card, filters) {
     put('roomId', room.value);
     put('personId', person.value.trim());
     put('decision', decision.value);
+    put('purpose', purpose.value);
+    put('personKind', personKind.value);
     const hash = next.toString() ? `#face?${next}` : '#face';
     if (window.location.hash === hash) showVerifications(ctx, card, Object.fromEntries(FILTERS.map((k) => [k, next.get(k) || ''])));
     else window.location.hash = hash;
@@ -160,5 +170,5 @@ async function showVerifications(ctx, card, filters) {
     replaceChildren(body, count, h('p', { class: 'muted', i18n: 'face.admin.none' }));
     return;
   }
-  replaceChildren(body, count, verificationTable(rows, { images, showPlace: true, prefix: 'face' }));
+  replaceChildren(body, count, verificationTable(rows, { images, showPlace: true, showKind: true, prefix: 'face' }));
 }

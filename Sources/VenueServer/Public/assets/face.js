@@ -14,6 +14,10 @@ import { t, onLangChange } from './i18n.js';
 import { openDialog } from './ui.js';
 
 export const DECISIONS = ['match', 'mismatch', 'unusable'];
+/** What a verification was for: the invigilator's desk check-in, the terminal's self check-in, a random re-check
+ * during the exam, a staff member's sign-in. */
+export const PURPOSES = ['checkIn', 'selfCheckIn', 'recheck', 'staffSignIn'];
+export const PERSON_KINDS = ['candidate', 'staff'];
 const DECISION_BADGE = { match: 'badge-ok', mismatch: 'badge-danger', unusable: 'badge-warn' };
 const BOX_COLOUR = { match: '#1e7b3c', mismatch: '#c01c28', unusable: '#a45c00' };
 const enc = encodeURIComponent;
@@ -165,10 +169,11 @@ export function openCapture(view, images) {
 
 /**
  * The list of verifications as a table (cards on a phone). options: images (CaptureImages), seats (Map
- * admission → seat, for a room), showPlace (sitting and room columns), prefix (test ids).
+ * admission → seat, for a room), showPlace (sitting and room columns), showKind (candidate or staff), prefix
+ * (test ids). The purpose (desk check-in, self check-in, re-check, staff sign-in) shows under the time.
  */
-export function verificationTable(list, { images, seats = null, showPlace = false, prefix = 'face' }) {
-  const columns = ['picture', 'time', 'candidate', showPlace ? 'place' : null, 'decision', 'similarity', 'by', 'override'].filter(Boolean);
+export function verificationTable(list, { images, seats = null, showPlace = false, showKind = false, prefix = 'face' }) {
+  const columns = ['picture', 'time', showKind ? 'kind' : null, 'candidate', showPlace ? 'place' : null, 'decision', 'similarity', 'by', 'override'].filter(Boolean);
   const cell = (key, { cls = null, testid = null } = {}, ...children) => h('td', {
     class: [`fcol-${key}`, cls], testid, dataset: { label: t(`face.col.${key}`), labelKey: `face.col.${key}` },
   }, ...children);
@@ -176,18 +181,27 @@ export function verificationTable(list, { images, seats = null, showPlace = fals
     h('thead', {}, h('tr', {}, columns.map((key) => h('th', { class: key === 'similarity' ? 'num' : null, i18n: `face.col.${key}` })))),
     h('tbody', {}, list.map((v) => h('tr', {
       testid: `${prefix}-row-${v.id}`,
-      dataset: { decision: v.decision, person: v.personId, overridden: v.override ? 'true' : 'false', similarity: v.similarity ?? '' },
+      dataset: {
+        decision: v.decision, person: v.personId, overridden: v.override ? 'true' : 'false', similarity: v.similarity ?? '',
+        purpose: v.purpose || '', kind: v.personKind || '',
+      },
     },
     cell('picture', {}, h('button', {
       type: 'button', class: 'photo-button face-thumb-button', testid: `${prefix}-thumb-${v.id}`, dataset: { loaded: 'false' },
       i18nTitle: 'face.openPicture', on: { click: () => openCapture(v, images) },
     }, images.thumb(v.id, v.name || v.personId))),
-    cell('time', { cls: 'nowrap' }, showPlace ? formatDateTime(v.at) : formatTime(v.at)),
+    cell('time', { cls: 'nowrap' }, showPlace ? formatDateTime(v.at) : formatTime(v.at),
+      PURPOSES.includes(v.purpose) ? [h('br'), h('span', { class: 'muted small', testid: `${prefix}-purpose-${v.id}`, i18n: `face.purpose.${v.purpose}` })] : null),
+    showKind ? cell('kind', { cls: 'nowrap' }, PERSON_KINDS.includes(v.personKind)
+      ? h('span', { class: 'badge', testid: `${prefix}-kind-${v.id}`, i18n: `face.admin.kind.${v.personKind}` }) : v.personKind || '—') : null,
     cell('candidate', {},
       seats && seats.get(v.personId) ? h('span', { class: 'seat-no' }, `${seats.get(v.personId)} `) : null,
       h('span', { class: 'cand-name' }, v.name || ''), ' ', h('span', { class: 'mono small' }, v.personId)),
     showPlace ? cell('place', { cls: 'small' }, [v.sittingId, v.roomId].filter(Boolean).join(' / ') || '—') : null,
     cell('decision', {}, decisionBadge(v.decision),
+      v.problem ? [' ', h('span', {
+        class: 'badge badge-warn', i18n: v.problem === 'camera_unavailable' ? 'face.problemWord.camera_unavailable' : null,
+      }, v.problem === 'camera_unavailable' ? null : v.problem)] : null,
       v.flags && v.flags.length ? h('span', { class: 'muted small face-flags' }, flagWords(v.flags)) : null),
     cell('similarity', { cls: 'num mono' }, formatSimilarity(v.similarity)),
     cell('by', { cls: 'mono small' }, v.by || '—'),

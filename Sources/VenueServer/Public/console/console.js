@@ -8,7 +8,7 @@
  *   login: staff-username, staff-password, staff-login (data-retry-after while rate-limited), staff-login-error,
  *   password-view, password-current, password-new, password-repeat, password-submit, password-error,
  *   lang-switch, logout, console-message (data-kind ok|error, data-seq)
- *   sittings page: sittings, sitting-{sittingId}, sitting-phase-{sittingId} (data-phase), sitting-clock-{sittingId},
+ *   sittings page: staff-face-signin (the staff face sign-in dialog, see staffface.js), sittings, sitting-{sittingId}, sitting-phase-{sittingId} (data-phase), sitting-clock-{sittingId},
  *     sitting-counts-{sittingId}, start-{sittingId} (admins: every room), open-room-{sittingId}-{roomId}, no-sittings
  *   room page (room.js): room-view (data-phase), room-title, room-phase (data-phase waiting|running|paused|over),
  *     room-clock, room-counts, count-{candidates|notArrived|checkedIn|waiting|answering|submitted|absent} (data-n),
@@ -23,7 +23,10 @@
  *     documents, doc-roster, doc-seating, doc-signin, doc-record,
  *     roster-row-{a} also carries data-checkin-method (manual|face|faceOverride), face-{a} (the latest face check:
  *     data-decision, data-similarity, data-overridden), face-verifications (data-count), face-verifications-refresh,
- *     face-table, face-row-{id}, face-thumb-{id}, face-override-{id}, face-capture-dialog, face-capture-canvas
+ *     face-table, face-row-{id}, face-thumb-{id}, face-override-{id}, face-capture-dialog, face-capture-canvas,
+ *     face-alerts (data-count; failed self check-ins and random re-checks), face-alerts-count,
+ *     face-alert-{id} (data-decision, data-purpose, data-person, data-problem), face-alert-thumb-{id} (data-loaded),
+ *     face-alert-problem-{id}, checkin-method-{a} (data-method selfFace: checked in by face at the terminal)
  *   dialogs: console-dialog, dialog-minutes, dialog-reason, dialog-note, dialog-category, dialog-check, dialog-photo,
  *     dialog-name, dialog-admission, dialog-status, dialog-confirm, dialog-cancel, dialog-error, manual-check-in;
  *     face check-in hooks: see facecheck.js
@@ -36,6 +39,7 @@ import { ServerClock } from '../assets/clock.js';
 import { StaffSession, staffLoginForm, showStaffUser, changePasswordForm } from '../assets/staff.js';
 import { openDialog, showMessage } from '../assets/ui.js';
 import { RoomScreen } from './room.js';
+import { openStaffFaceSignIn } from './staffface.js';
 
 const REFRESH_MS = 10000;
 
@@ -88,6 +92,22 @@ function showPasswordChange() {
     showMessage(tBoth('pw.done'), 'ok', 'console-message');
     route();
   })));
+}
+
+/** True (and back to the login form) when an error says the staff session is gone. */
+function staffAuthLost(error) {
+  if (!(error instanceof ApiError)) return false;
+  if (error.status === 401) {
+    document.querySelector('dialog[open]')?.close();
+    authLost();
+    return true;
+  }
+  if (error.code === 'password_change_required') {
+    document.querySelector('dialog[open]')?.close();
+    showPasswordChange();
+    return true;
+  }
+  return false;
 }
 
 function authLost() {
@@ -168,6 +188,10 @@ function tickClocks() {
 function renderSittings() {
   const parts = [h('div', { class: 'row console-head' },
     h('h1', { i18n: 'console.sittings' }), h('span', { class: 'spacer' }),
+    h('button', {
+      type: 'button', class: 'btn btn-small', testid: 'staff-face-signin', i18n: 'staffFace.button',
+      on: { click: () => openStaffFaceSignIn({ session, handleAuth: staffAuthLost }) },
+    }),
     h('button', { type: 'button', class: 'btn btn-small', i18n: 'common.refresh', on: { click: refreshSittings } }))];
   if (state.error) {
     const error = h('p', { class: 'notice notice-error', role: 'alert', testid: 'console-error' });

@@ -2,8 +2,9 @@
 // request and sent to …/candidates/{a}/face-check, the result (decision, similarity against the threshold, the
 // face box on the still), and for a failed check a retake or an override with a required reason.
 //
-// The camera needs a secure context (https, or the page opened as http://127.0.0.1 / localhost): on a plain-http
-// LAN address the browser has no navigator.mediaDevices, so the dialog says so and manual check-in stays.
+// The camera (assets/camera.js) needs a secure context (https, or the page opened as http://127.0.0.1 / localhost):
+// on a plain-http LAN address the browser has no navigator.mediaDevices, so the dialog says so and manual check-in
+// stays.
 // The camera is stopped when the dialog closes, and as soon as the candidate is checked in.
 //
 // data-testid hooks: face-panel, face-camera (data-state starting|live|checking|result|unavailable|stopped,
@@ -17,27 +18,11 @@ import { ApiError, FormError, errorTexts } from '../assets/api.js';
 import { h, replaceChildren } from '../assets/dom.js';
 import { t, tBoth, setBilingualText, applyI18n } from '../assets/i18n.js';
 import { decisionBadge, drawCapture, flagWords, formatSimilarity } from '../assets/face.js';
+import { cameraProblem, canvasToJPEG, offerSecurePage, openCamera, stopVideo } from '../assets/camera.js';
 
 const enc = encodeURIComponent;
 /** Errors after which another picture cannot help: the check-in has to be done by eye. */
 const HOPELESS = new Set(['face_not_enrolled', 'face_engine_unavailable']);
-
-/** Why the camera could not start, from a getUserMedia failure. */
-function cameraProblem(error) {
-  switch (error && error.name) {
-    case 'NotAllowedError':
-    case 'SecurityError':
-      return 'denied';
-    case 'NotFoundError':
-    case 'OverconstrainedError':
-      return 'noCamera';
-    case 'NotReadableError':
-    case 'AbortError':
-      return 'busy';
-    default:
-      return 'failed';
-  }
-}
 
 export class FaceCheck {
   /**
@@ -107,6 +92,7 @@ export class FaceCheck {
       this.cameraStatus.dataset.i18n = statusKey;
       this.cameraStatus.textContent = t(statusKey);
     }
+    if (state === 'unavailable' && reason === 'insecure') offerSecurePage(this.cameraStatus);
     this.captureButton.hidden = !live;
     this.captureButton.disabled = this.busy;
     this.retryButton.hidden = !(state === 'unavailable' && (reason === 'denied' || reason === 'noCamera' || reason === 'busy' || reason === 'failed'));
@@ -116,62 +102,27 @@ export class FaceCheck {
   async start() {
     if (this.closed) return;
     this.hideError();
-    if (!window.isSecureContext) {
-      this.setState('unavailable', 'insecure');
-      return;
-    }
-    if (!navigator.mediaDevices || typeof navigator.mediaDevices.getUserMedia !== 'function') {
-      this.setState('unavailable', 'unsupported');
-      return;
-    }
     this.setState('starting');
     let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: 'user' }, audio: false,
-      });
+      stream = await openCamera(this.video, { cancelled: () => this.closed });
     } catch (error) {
-      if (!this.closed) this.setState('unavailable', cameraProblem(error));
-      return;
-    }
-    if (this.closed) {
-      stream.getTracks().forEach((track) => track.stop());
-      return;
-    }
-    this.stopTracks();
-    this.stream = stream;
-    this.video.srcObject = stream;
-    try {
-      await this.video.play();
-      await this.firstFrame();
-    } catch {
       if (!this.closed) {
         this.stopTracks();
-        this.setState('unavailable', 'failed');
+        this.setState('unavailable', cameraProblem(error));
       }
       return;
     }
-    if (!this.closed) this.setState('live');
-  }
-
-  /** Resolves once the video has a picture to take (some cameras need a moment after play()). */
-  firstFrame() {
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const check = () => {
-        if (this.closed) return resolve();
-        if (this.video.videoWidth > 0 && this.video.readyState >= 2) return resolve();
-        if (Date.now() - started > 15000) return reject(new Error('no frame'));
-        return setTimeout(check, 100);
-      };
-      check();
-    });
+    if (!stream) return; // the dialog closed meanwhile; the camera is off again
+    if (this.stream && this.stream !== stream) this.stream.getTracks().forEach((track) => track.stop());
+    this.stream = stream;
+    this.setState('live');
   }
 
   stopTracks() {
+    stopVideo(this.video);
     if (this.stream) this.stream.getTracks().forEach((track) => track.stop());
     this.stream = null;
-    this.video.srcObject = null;
   }
 
   /** The dialog closed. */
@@ -207,8 +158,8 @@ export class FaceCheck {
     this.retakeButton.hidden = true;
     this.overrideButton.hidden = true;
     try {
-      const blob = await new Promise((resolve, reject) => {
-        this.still.toBlob((b) => (b ? resolve(b) : reject(new FormError(tBoth('face.captureFailed')))), 'image/jpeg', 0.92);
+      const blob = await canvasToJPEG(this.still).catch(() => {
+        throw new FormError(tBoth('face.captureFailed'));
       });
       const answer = await this.session.call(`${this.base}/candidates/${enc(this.entry.admissionNumber)}/face-check`, {
         method: 'POST', raw: blob, contentType: 'image/jpeg', timeoutMs: 60000,

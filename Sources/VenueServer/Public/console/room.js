@@ -1,4 +1,5 @@
-// The invigilator's room screen: clock and room controls, pending terminal moves, the live roster (a table on a
+// The invigilator's room screen: clock and room controls, pending terminal moves, the face alerts (failed self
+// check-ins at the terminals and failed random re-checks, from the room view), the live roster (a table on a
 // tablet or PC, cards on a phone) with the per-candidate actions, the room's face verifications, its incidents and
 // the printable documents. Check-in is by face (facecheck.js: camera, picture, verdict, override) or by eye.
 //
@@ -11,7 +12,7 @@ import { h, replaceChildren, formatHMS, formatDateTime, formatTime } from '../as
 import { t, tBoth, setBilingualText } from '../assets/i18n.js';
 import { ServerClock } from '../assets/clock.js';
 import { openDialog, field, showMessage } from '../assets/ui.js';
-import { CaptureImages, formatSimilarity, verificationTable } from '../assets/face.js';
+import { CaptureImages, decisionBadge, formatSimilarity, openCapture, verificationTable } from '../assets/face.js';
 import { FaceCheck } from './facecheck.js';
 
 export const INCIDENT_CATEGORIES = ['cheating', 'disturbance', 'deviceFailure', 'identityMismatch', 'lateArrival', 'illness', 'other'];
@@ -61,6 +62,7 @@ export class RoomScreen {
     this.facesKey = null; // the roster's latest face checks: when they change, the list is loaded again
     this.facesLoading = null;
     this.captures = new CaptureImages(() => this.session.token);
+    this.alertCaptures = new CaptureImages(() => this.session.token); // the face alerts' thumbnails
   }
 
   // MARK: life cycle
@@ -85,6 +87,7 @@ export class RoomScreen {
   stop() {
     this.stopped = true;
     this.captures.clear();
+    this.alertCaptures.clear();
     this.closeStream();
     Object.values(this.timers).forEach((timer) => {
       clearTimeout(timer);
@@ -230,6 +233,7 @@ export class RoomScreen {
     this.shape = shape;
     this.renderCounts();
     this.renderMoves();
+    this.renderAlerts();
     this.renderRoster();
     this.renderIncidents();
     this.watchFaces();
@@ -253,6 +257,12 @@ export class RoomScreen {
     const updated = h('span', { class: 'muted small', testid: 'room-updated' });
     const head = h('section', { class: 'card room-head' });
     const moves = h('section', { class: 'card moves-card', testid: 'moves-section', hidden: true });
+    const alertsCount = h('span', { class: 'badge badge-danger face-alerts-count', testid: 'face-alerts-count' }, '0');
+    const alertsList = h('div', { class: 'face-alerts-list' });
+    const alerts = h('section', { class: 'card face-alerts-card', testid: 'face-alerts', hidden: true, dataset: { count: 0 } },
+      h('h2', { class: 'section-title' }, h('span', { i18n: 'face.alerts.title' }), ' ', alertsCount),
+      h('p', { class: 'muted small', i18n: 'face.alerts.hint' }),
+      alertsList);
     const tbody = h('tbody', {});
     const table = h('table', { class: 'data roster', testid: 'roster-table' },
       h('thead', {}, h('tr', {}, COLUMNS.map((key) => h('th', {
@@ -267,6 +277,7 @@ export class RoomScreen {
         h('span', { class: 'spacer' }), updated, live),
       head,
       moves,
+      alerts,
       h('section', { class: 'card roster-card' },
         h('h2', { class: 'section-title', i18n: 'console.roster' }),
         h('div', { class: 'table-wrap roster-wrap' }, table)),
@@ -283,11 +294,65 @@ export class RoomScreen {
           h('button', { type: 'button', class: 'btn btn-small', testid: 'room-incident', i18n: 'console.room.incident', on: { click: () => this.incidentDialog(null) } })),
         incidents),
       this.documentsCard());
-    Object.assign(this.ui, { root, live, updated, head, moves, tbody, incidents, faces, incidentKey: null, movesKey: null });
+    Object.assign(this.ui, {
+      root, live, updated, head, moves, alerts, alertsCount, alertsList, tbody, incidents, faces, incidentKey: null, movesKey: null, alertsSig: null,
+    });
     replaceChildren(this.container, root);
     this.setMode(this.mode);
     this.renderHead();
     this.renderFaces();
+  }
+
+  // MARK: face alerts
+
+  /**
+   * Failed self check-ins and random re-checks of the room's candidates (newest first), from the room view: who,
+   * which check, the verdict or the problem (a camera that could not be opened), when, and the picture.
+   */
+  renderAlerts() {
+    const alerts = this.view.faceAlerts || [];
+    const sig = JSON.stringify(alerts.map((a) => [a.id, a.decision, a.problem, a.hasPicture, a.seat, a.name]));
+    if (sig === this.ui.alertsSig) return;
+    this.ui.alertsSig = sig;
+    const box = this.ui.alerts;
+    box.hidden = alerts.length === 0;
+    box.dataset.count = String(alerts.length);
+    this.ui.alertsCount.textContent = String(alerts.length);
+    this.ui.alertsCount.dataset.n = String(alerts.length);
+    this.ui.alertsCount.title = t('face.alerts.countTitle', { n: alerts.length });
+    this.alertCaptures.keepOnly(new Set(alerts.filter((a) => a.hasPicture).map((a) => a.id)));
+    if (!alerts.length) {
+      replaceChildren(this.ui.alertsList, h('p', { class: 'muted', i18n: 'face.alerts.none' }));
+      return;
+    }
+    const seats = new Map((this.view.roster || []).map((e) => [e.admissionNumber, e.seat]));
+    replaceChildren(this.ui.alertsList, h('ul', { class: 'face-alerts' }, alerts.map((alert) => {
+      const seat = alert.seat || seats.get(alert.personId);
+      const picture = alert.hasPicture
+        ? h('button', {
+          type: 'button', class: 'photo-button face-thumb-button', testid: `face-alert-thumb-${alert.id}`, dataset: { loaded: 'false' },
+          i18nTitle: 'face.openPicture', on: { click: () => openCapture(alert, this.alertCaptures) },
+        }, this.alertCaptures.thumb(alert.id, alert.name || alert.personId))
+        : h('span', { class: 'face-alert-nopic', 'aria-hidden': 'true' }, '⊘');
+      return h('li', {
+        class: 'face-alert', testid: `face-alert-${alert.id}`,
+        dataset: { decision: alert.decision, purpose: alert.purpose, person: alert.personId, problem: alert.problem || '' },
+      },
+      picture,
+      h('div', { class: 'face-alert-text' },
+        h('p', { class: 'face-alert-who' },
+          seat ? h('span', { class: 'seat-no' }, seat) : null, ' ',
+          h('strong', { class: 'cand-name' }, alert.name || ''), ' ',
+          h('span', { class: 'mono small' }, alert.personId)),
+        h('p', { class: 'row face-alert-what' },
+          h('span', { class: 'badge', i18n: `face.purpose.${alert.purpose}` }),
+          decisionBadge(alert.decision),
+          alert.problem ? h('span', {
+            class: 'badge badge-warn', testid: `face-alert-problem-${alert.id}`,
+            i18n: alert.problem === 'camera_unavailable' ? 'face.problemWord.camera_unavailable' : null,
+          }, alert.problem === 'camera_unavailable' ? null : alert.problem) : null,
+          h('span', { class: 'muted small nowrap' }, formatTime(alert.at)))));
+    })));
   }
 
   // MARK: face verifications
@@ -508,6 +573,9 @@ export class RoomScreen {
         entry.checkIn && entry.status !== 'checkedIn'
           ? h('span', { class: 'badge badge-primary checked-chip', i18n: 'console.status.checkedIn', title: t('console.checkedInAt', { time: formatTime(entry.checkIn.at), by: entry.checkIn.by }) })
           : null,
+        entry.checkIn && entry.checkIn.method === 'selfFace'
+          ? h('span', { class: 'badge badge-ok face-chip', testid: `checkin-method-${a}`, dataset: { method: 'selfFace' }, i18n: 'console.checkInMethod.selfFace' })
+          : null,
         entry.face ? faceChip(entry) : null);
       const total = entry.questionCount || 0;
       replaceChildren(cells.answered, h('span', { testid: `answered-${a}`, dataset: { answered: entry.answered ?? 0, total } },
@@ -712,7 +780,8 @@ export class RoomScreen {
       entry.organisation ? kv('term.organisation', entry.organisation) : null,
       kv('term.seat', entry.seat),
       kv('console.col.status', h('span', { i18n: `console.status.${entry.status}` }), 'dialog-status'),
-      entry.checkIn ? kv('console.status.checkedIn', t('console.checkedInAt', { time: formatTime(entry.checkIn.at), by: entry.checkIn.by })) : null,
+      entry.checkIn ? kv('console.status.checkedIn', `${t('console.checkedInAt', { time: formatTime(entry.checkIn.at), by: entry.checkIn.by })}${
+        entry.checkIn.method && entry.checkIn.method !== 'manual' ? ` · ${t(`console.checkInMethod.${entry.checkIn.method}`)}` : ''}`) : null,
       entry.face ? kv('face.latest', `${t(`face.decision.${entry.face.decision}`)} ${formatSimilarity(entry.face.similarity)}${entry.face.overridden ? ` · ${t('face.overridden')}` : ''}`) : null);
     let dialog = null;
     const manual = h('div', { class: 'face-manual', testid: 'manual-check-in' },

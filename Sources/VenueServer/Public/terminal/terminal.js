@@ -42,6 +42,9 @@
  *                                     pendingApproval); login-notice gets data-code="move_rejected" when refused
  *   paused-overlay, paused-remaining, paused-queued   the invigilator paused the room (inputs read-only, clock frozen)
  *   submitted-view has data-submitted-by (candidate | timeUp | invigilator); invigilator: "监考员已收卷"
+ *   face checks (facecheck.js): selfcheck-card on the waiting screen while the sitting asks for self check-in and
+ *   the candidate is not checked in yet (selfcheck-start, selfcheck-capture, selfcheck-result, selfcheck-tries,
+ *   selfcheck-help); recheck-overlay during the exam when a heartbeat says a random re-check is due
  *
  * localStorage: kd.lang, kd.terminalId, kd.candidate ({token, attemptId, sessionKey, admissionNumber, pending?}),
  *   kd.outbox.{attemptId} (unacknowledged answer changes), kd.events.{attemptId} (unsent events),
@@ -54,6 +57,7 @@ import { t, tBoth, applyI18n, onLangChange, setBilingualText } from '../assets/i
 import { ServerClock } from '../assets/clock.js';
 import { Outbox } from './outbox.js';
 import { renderPaper, isAnswered } from './paper.js';
+import { SelfCheckCard, Recheck } from './facecheck.js';
 
 const SESSION_KEY = 'kd.candidate';
 const TERMINAL_KEY = 'kd.terminalId';
@@ -87,6 +91,8 @@ const state = {
   photoURL: null,
   endsAtWhenRefused: null,
   loadingPaper: false,
+  selfCheck: null, // the self check-in card on the waiting screen (owns the camera while open)
+  recheck: null, // the random re-check overlay of the exam (created when the first one is due)
 };
 
 function terminalId() {
@@ -319,6 +325,7 @@ async function heartbeat() {
     if (wasOffline || (state.answersBox && state.answersBox.failures > 0)) kickAll();
     if (state.eventsBox && state.eventsBox.count > 0 && state.eventsBox.failures > 0) state.eventsBox.kick();
     await onServerState(result.status);
+    if (result.faceCheckDue) startRecheck();
   } catch (error) {
     if (error.retryable) state.heartbeatOffline = true;
   }
@@ -336,6 +343,11 @@ async function onServerState(status) {
   if (status === 'submitted') {
     await refreshAttemptAndShowSubmitted();
     return;
+  }
+  if (state.view === 'waiting' && needsSelfCheck()) {
+    // Checked in at the desk meanwhile? The attempt says so.
+    await refreshFace();
+    if (needsSelfCheck() || state.view !== 'waiting') return;
   }
   if (state.view === 'waiting' && clock.phase !== 'waiting') {
     await enterExam();
@@ -404,7 +416,8 @@ function tick() {
       else if (until > 0) el.textContent = formatHMS(until);
       else el.textContent = '00:00:00';
       if (state.ui.countdownHint) {
-        const key = until !== null && until <= 0 ? 'term.startingSoon' : 'term.waitingHint';
+        let key = until !== null && until <= 0 ? 'term.startingSoon' : 'term.waitingHint';
+        if (key === 'term.startingSoon' && needsSelfCheck()) key = 'term.selfCheck.needed';
         if (state.ui.countdownHint.dataset.i18n !== key) {
           state.ui.countdownHint.dataset.i18n = key;
           state.ui.countdownHint.textContent = t(key);
@@ -500,6 +513,8 @@ function updateFullscreenButtons() {
 }
 
 function show(view, ...children) {
+  if (view !== 'waiting') closeSelfCheck();
+  if (view !== 'exam' && state.recheck) state.recheck.cancel();
   state.view = view;
   state.ui = {};
   replaceChildren(root, ...children);
@@ -770,7 +785,7 @@ async function start() {
     await enterSubmitted(attempt);
     return;
   }
-  if (attempt.clock.phase === 'waiting') {
+  if (attempt.clock.phase === 'waiting' || needsSelfCheck()) {
     enterWaiting();
     return;
   }
@@ -807,15 +822,64 @@ async function loadPhoto(img) {
   }
 }
 
+// MARK: face checks
+
+/** True while the sitting asks for a face check-in on this terminal and the candidate is not checked in yet. */
+function needsSelfCheck() {
+  const face = state.attempt && state.attempt.face;
+  return Boolean(face && face.selfCheckIn && !face.checkedIn);
+}
+
+/** Asks the venue where the check-in stands (the invigilator may have checked the candidate in at the desk). */
+async function refreshFace() {
+  try {
+    const attempt = await call('/api/attempt');
+    state.attempt = attempt;
+  } catch {
+    return; // the heartbeat keeps trying
+  }
+  if (!needsSelfCheck() && state.selfCheck && !state.selfCheck.finished) state.selfCheck.done({ byDesk: true });
+}
+
+/** The card says the candidate is checked in: start the exam when it is running. */
+function selfCheckedIn() {
+  if (state.attempt && state.attempt.face) state.attempt.face.checkedIn = true;
+  tick();
+  if (state.view !== 'waiting') return;
+  // A moment to read "passed", then the paper (or the countdown goes on until the start).
+  setTimeout(() => {
+    if (state.view === 'waiting' && clock.phase !== 'waiting' && !state.stopped) enterExam();
+  }, 1200);
+}
+
+function closeSelfCheck() {
+  if (state.selfCheck) state.selfCheck.stop();
+  state.selfCheck = null;
+}
+
+/** A random re-check is due: one picture, in a small overlay that leaves the paper usable. */
+function startRecheck() {
+  if (state.view !== 'exam' || state.stopped || state.locked) return;
+  if (!state.recheck) state.recheck = new Recheck({ call });
+  state.recheck.run();
+}
+
 function enterWaiting() {
+  closeSelfCheck();
   const attempt = state.attempt;
   const sitting = attempt.sitting;
+  if (needsSelfCheck()) {
+    state.selfCheck = new SelfCheckCard({
+      call, face: attempt.face, onCheckedIn: selfCheckedIn, onNotDue: () => { refreshFace(); },
+    });
+  }
   const countdown = h('p', { class: 'countdown', testid: 'countdown', 'aria-live': 'off' }, '--:--:--');
   const hint = h('p', { class: 'muted', i18n: 'term.waitingHint' });
   show('waiting', h('div', { class: 'waiting-screen', testid: 'waiting-view' },
     topbar(fullscreenButton()),
     h('main', { class: 'page' },
       state.movedIn ? h('p', { class: 'notice notice-ok', testid: 'moved-in-notice', i18n: 'term.movedIn' }) : null,
+      state.selfCheck ? state.selfCheck.el : null,
       h('div', { class: 'waiting-grid' },
         candidateCard(attempt),
         h('section', { class: 'card countdown-card' },
@@ -851,6 +915,14 @@ async function enterExam() {
     if (error.code === 'sitting_not_started') {
       if (state.view !== 'waiting') enterWaiting();
       else scheduleHeartbeat(1500);
+      return;
+    }
+    if (error.code === 'face_check_in_required') {
+      // The sitting asks for a face check-in first: the waiting screen with its card, not an error.
+      await refreshFace();
+      if (state.attempt) state.attempt.face = { selfCheckIn: true, ...(state.attempt.face || {}), checkedIn: false };
+      if (state.view !== 'waiting' || !state.selfCheck || state.selfCheck.finished) enterWaiting();
+      else scheduleHeartbeat(5000);
       return;
     }
     if (state.view === 'waiting') {
