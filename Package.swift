@@ -47,6 +47,16 @@ let package = Package(
         .target(name: "CFaceEngine", dependencies: ["COpenCV"]),
         // The Swift face engine: a pool of OpenCV engines, enrolment templates, verification, quality flags.
         .target(name: "FaceEngine", dependencies: ["CFaceEngine"], swiftSettings: strict),
+        // libavformat, libavcodec and libavutil from Debian's FFmpeg 5.1 -dev packages, with wrappers for the macros Swift cannot import.
+        .systemLibrary(
+            name: "CLibAV", path: "Sources/CLibAV", pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev"])]),
+        // IP cameras over RTSP: URL checks, the probe (codec, size, frame rate, bitrate), error codes with zh/en messages.
+        .target(
+            name: "CameraKit",
+            dependencies: ["CLibAV", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // The venue database: migrations, records, import, autosave with group commit, answer log.
         .target(
             name: "VenueStore",
@@ -87,6 +97,7 @@ let package = Package(
                 "DemoContent",
                 "ExamCore",
                 "FaceEngine",
+                "CameraKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -113,6 +124,7 @@ let package = Package(
         ),
         .testTarget(name: "ExamCoreTests", dependencies: ["ExamCore"], swiftSettings: strict),
         .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine"], swiftSettings: strict),
+        .testTarget(name: "CameraKitTests", dependencies: ["CameraKit"], swiftSettings: strict),
         .testTarget(name: "VenuePackageTests", dependencies: ["VenuePackage", "DemoContent", "ExamCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "VenueStoreTests",

@@ -8,6 +8,10 @@ APT_PACKAGES=(
   build-essential pkg-config libsqlite3-dev zlib1g-dev   # Swift build: GRDB (SQLite), ZIPFoundation (zlib)
   libopencv-dev opencv-data                              # face engine (OpenCV 4.6: dnn, objdetect)
   ffmpeg                                                 # tests: photos turned into fake webcam video
+  libavformat-dev libavcodec-dev libavutil-dev           # camera probe and recorder (CLibAV: libavformat from Swift)
+  python3-gi gir1.2-gst-rtsp-server-1.0                  # tests: RTSP test cameras (scripts/rtsp-camera.py, /usr/bin/python3)
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good    # … videotestsrc, rtph264pay, jpegenc, rtpjpegpay, qtdemux
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly     # … h264parse, x264enc
   chromium chromium-driver fonts-wqy-zenhei              # real-browser tests (with a Chinese font for screenshots)
   poppler-utils                                          # reading printed documents (PDF) in tests
   python3 python3-venv python3-pip curl ca-certificates  # test tools
