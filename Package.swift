@@ -77,6 +77,7 @@ let package = Package(
                 "VenuePackage",
                 "VenueStore",
                 "FaceEngine",
+                "CameraKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -124,7 +125,7 @@ let package = Package(
         ),
         .testTarget(name: "ExamCoreTests", dependencies: ["ExamCore"], swiftSettings: strict),
         .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine"], swiftSettings: strict),
-        .testTarget(name: "CameraKitTests", dependencies: ["CameraKit"], swiftSettings: strict),
+        .testTarget(name: "CameraKitTests", dependencies: ["CameraKit", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "VenuePackageTests", dependencies: ["VenuePackage", "DemoContent", "ExamCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "VenueStoreTests",

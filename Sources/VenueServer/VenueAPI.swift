@@ -87,6 +87,11 @@ struct VenueAPI: Sendable {
         api.get("admin/face/enrolment", use: faceEnrolment)
         api.get("admin/face/verifications", use: faceVerificationList)
         api.get("admin/face/verifications.csv", use: faceVerificationCSV)
+        api.get("admin/cameras", use: cameraList)
+        api.post("admin/cameras", use: createCamera)
+        api.post("admin/cameras/:cameraId", use: updateCamera)
+        api.delete("admin/cameras/:cameraId", use: deleteCamera)
+        api.post("admin/cameras/:cameraId/test", use: testCamera)
     }
 
     struct HealthAnswer: ResponseEncodable {

@@ -25,6 +25,10 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case incidentRecorded = "incident.recorded"
     case faceOverridden = "face.overridden"
     case staffFaceSignIn = "staff.faceSignIn"
+    case cameraCreated = "camera.created"
+    case cameraUpdated = "camera.updated"
+    case cameraDeleted = "camera.deleted"
+    case cameraTested = "camera.tested"
 }
 
 /// One entry of the audit log: who did what, when, to what, and why.

@@ -357,6 +357,23 @@ enum VenueMigrations {
                     CREATE INDEX face_verification_person ON face_verification(personKind, personId, sittingId, purpose);
                     """)
         }
+        migrator.registerMigration("v5: room cameras") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE camera (
+                        id TEXT PRIMARY KEY,
+                        roomId TEXT NOT NULL REFERENCES room(id),
+                        name TEXT NOT NULL,
+                        urlSealed BLOB NOT NULL,
+                        urlMasked TEXT NOT NULL,
+                        enabled INTEGER NOT NULL,
+                        lastTest TEXT,
+                        createdAt INTEGER NOT NULL,
+                        updatedAt INTEGER NOT NULL
+                    );
+                    CREATE UNIQUE INDEX camera_room_name ON camera(roomId, name);
+                    """)
+        }
         return migrator
     }
 }

@@ -408,6 +408,22 @@ struct CheckInRecord: Codable, FetchableRecord, PersistableRecord {
     var note: String?
 }
 
+struct CameraRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "camera"
+    var id: String
+    var roomId: String
+    var name: String
+    /// The RTSP URL with its credentials, sealed with the venue's data key.
+    var urlSealed: Data
+    /// The URL with the password replaced by ***, the only form ever shown.
+    var urlMasked: String
+    var enabled: Bool
+    /// The last "test" (`CameraTest` as JSON).
+    var lastTest: String?
+    var createdAt: Int64
+    var updatedAt: Int64
+}
+
 struct IncidentRecord: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "incident"
     var id: String

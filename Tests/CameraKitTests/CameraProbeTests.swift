@@ -1,5 +1,6 @@
 import CameraKit
 import Foundation
+import TestSupport
 import Testing
 
 /// Probes real RTSP cameras (scripts/rtsp-camera.py, GStreamer) on loopback. Serialized: each camera encodes

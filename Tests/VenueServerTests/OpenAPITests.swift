@@ -47,4 +47,26 @@ struct OpenAPITests {
         #expect(routes.subtracting(documented).isEmpty, "routes missing from docs/openapi.yaml: \(routes.subtracting(documented).sorted())")
         #expect(documented.subtracting(routes).isEmpty, "documented but not served: \(documented.subtracting(routes).sorted())")
     }
+
+    /// Every audit action is in the API description's filter and has a name on the admin's audit page.
+    @Test func everyAuditActionIsDocumentedAndNamedOnThePage() throws {
+        let root = Fixtures.repositoryRoot
+        let actions = Set(AuditAction.allCases.map(\.rawValue))
+        let yaml = try String(contentsOf: root.appendingPathComponent("docs/openapi.yaml"), encoding: .utf8)
+        let line = try #require(yaml.split(separator: "\n").first { $0.contains("enum: [staff.login,") })
+        let documented = Set(line.split(separator: "[")[1].split(separator: "]")[0].split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        })
+        #expect(documented == actions)
+        let page = try String(
+            contentsOf: root.appendingPathComponent("Sources/VenueServer/Public/admin/accounts.js"), encoding: .utf8)
+        let list = try #require(page.components(separatedBy: "export const AUDIT_ACTIONS = [").dropFirst().first)
+            .components(separatedBy: "];")[0]
+        let listed = Set(list.split(separator: "'").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) })
+        #expect(listed == actions)
+        let texts = try String(contentsOf: root.appendingPathComponent("Sources/VenueServer/Public/assets/i18n.js"), encoding: .utf8)
+        for action in actions {
+            #expect(texts.components(separatedBy: "'audit.\(action)':").count == 3, "audit.\(action) needs a zh and an en text")
+        }
+    }
 }

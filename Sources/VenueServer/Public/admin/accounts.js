@@ -20,13 +20,14 @@ export const AUDIT_ACTIONS = [
   'staff.login', 'staff.loginFailed', 'staff.passwordChanged', 'staff.created', 'staff.updated', 'package.imported',
   'sitting.started', 'room.started', 'room.paused', 'room.resumed', 'room.ended', 'time.extended', 'candidate.checkedIn',
   'candidate.markedAbsent', 'candidate.forceSubmitted', 'move.approved', 'move.rejected', 'incident.recorded',
-  'face.overridden',
+  'face.overridden', 'staff.faceSignIn', 'camera.created', 'camera.updated', 'camera.deleted', 'camera.tested',
 ];
 const DOCUMENTS = ['roster', 'seating', 'signin', 'record'];
 const enc = encodeURIComponent;
 
 /** Every room of every sitting the admin sees: [{id, name}] without repeats. */
-function roomsOf(sittings) {
+/** The rooms of all sittings, once each, by id. */
+export function roomsOf(sittings) {
   const rooms = new Map();
   for (const sitting of sittings) for (const room of sitting.rooms) if (!rooms.has(room.id)) rooms.set(room.id, room);
   return [...rooms.values()].sort((a, b) => a.id.localeCompare(b.id));

@@ -7,7 +7,8 @@
  * A one-time password must be changed first (password-view, as in the console).
  *
  * data-testid hooks: staff-username, staff-password, staff-login, staff-login-error, lang-switch, logout,
- *   tab-import, tab-packages, tab-results, tab-staff, tab-audit, tab-documents, tab-face (more hooks: accounts.js, face.js),
+ *   tab-import, tab-packages, tab-results, tab-staff, tab-audit, tab-documents, tab-face, tab-cameras (more hooks:
+ *   accounts.js, face.js, cameras.js),
  *   password-view, password-current, password-new, password-repeat, password-submit, password-error,
  *   import-file, import-submit, import-result, import-summary, import-problems, import-problem (data-code),
  *   packages-table, package-row-{packageID}, packages-error,
@@ -24,6 +25,7 @@ import { StaffSession, staffLoginForm, showStaffUser, changePasswordForm } from 
 import { showMessage } from '../assets/ui.js';
 import { showStaff, showAudit, showDocuments } from './accounts.js';
 import { showFace } from './face.js';
+import { showCameras } from './cameras.js';
 
 const app = document.getElementById('app');
 const session = new StaffSession('kd.admin', ['admin']);
@@ -99,7 +101,8 @@ function tabs(active) {
     'aria-current': active === key ? 'page' : null,
   });
   return h('nav', { class: 'tabs' }, tab('import', '#import'), tab('packages', '#packages'), tab('results', '#results'),
-    tab('staff', '#staff'), tab('audit', '#audit'), tab('documents', '#documents'), tab('face', '#face'));
+    tab('staff', '#staff'), tab('audit', '#audit'), tab('documents', '#documents'), tab('face', '#face'),
+    tab('cameras', '#cameras'));
 }
 
 function route() {
@@ -119,6 +122,7 @@ function route() {
   else if (page === 'audit') showAudit(ctx, query);
   else if (page === 'documents') showDocuments(ctx);
   else if (page === 'face') showFace(ctx, query);
+  else if (page === 'cameras') showCameras(ctx);
   else if (page === 'packages') showPackages();
   else if (page === 'results') showResults(arg || null);
   else if (page === 'review' && arg) showReview(arg);

@@ -16,6 +16,7 @@
 import { h, replaceChildren, formatDateTime } from '../assets/dom.js';
 import { t, setBilingualText } from '../assets/i18n.js';
 import { field } from '../assets/ui.js';
+import { roomsOf } from './accounts.js';
 import { CaptureImages, DECISIONS, PERSON_KINDS, PURPOSES, formatSimilarity, verificationTable } from '../assets/face.js';
 
 const FILTERS = ['sittingId', 'roomId', 'personId', 'decision', 'purpose', 'personKind'];
@@ -25,12 +26,6 @@ const PROBLEM_CODES = [
   'image_empty', 'image_too_large', 'image_too_many_pixels', 'image_not_decodable', 'image_truncated',
 ];
 let images = null; // the captured pictures on show (freed when the page is shown again)
-
-function roomsOf(sittings) {
-  const rooms = new Map();
-  for (const sitting of sittings) for (const room of sitting.rooms) if (!rooms.has(room.id)) rooms.set(room.id, room);
-  return [...rooms.values()].sort((a, b) => a.id.localeCompare(b.id));
-}
 
 /** ctx: {app, call(path, options), token(), tabs(key), errorBox(error, testid), sittings()}; query: URLSearchParams. */
 export async function showFace(ctx, query) {

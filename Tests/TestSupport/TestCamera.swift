@@ -3,19 +3,19 @@ import Foundation
 /// scripts/rtsp-camera.py as a real subprocess: a GStreamer RTSP server on 127.0.0.1 with one or more mounts.
 ///
 /// `withTestCamera` always stops it, also when the body throws or an expectation fails.
-struct TestCamera {
-    let process: Process
+public struct TestCamera: Sendable {
+    public let process: Process
     /// `rtsp://127.0.0.1:PORT/MOUNT` for each mount, in the order asked.
-    let urls: [String]
+    public let urls: [String]
 
-    var port: Int { Int(urls[0].split(separator: ":")[2].split(separator: "/")[0]) ?? 0 }
-    var pid: Int32 { process.processIdentifier }
+    public var port: Int { Int(urls[0].split(separator: ":")[2].split(separator: "/")[0]) ?? 0 }
+    public var pid: Int32 { process.processIdentifier }
 
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// Starts the camera on a free port (`--port 0`; the ready lines name the port it got) and waits for it.
-    static func start(_ arguments: [String], mounts: Int = 1) async throws -> TestCamera {
+    public static func start(_ arguments: [String], mounts: Int = 1) async throws -> TestCamera {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [repository.appendingPathComponent("scripts/rtsp-camera.py").path, "--port", "0"] + arguments
@@ -55,7 +55,7 @@ struct TestCamera {
     }
 
     /// SIGCONT (in case a test froze it), SIGTERM, and SIGKILL if it has not gone within 5 s.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         kill(pid, SIGCONT)
         kill(pid, SIGTERM)
@@ -66,12 +66,12 @@ struct TestCamera {
     }
 }
 
-enum TestCameraError: Error {
+public enum TestCameraError: Error {
     case notReady([String])
 }
 
 /// Runs `body` with a camera started from `arguments`, and stops the camera whatever happens.
-func withTestCamera<T>(
+public func withTestCamera<T>(
     _ arguments: [String], mounts: Int = 1, _ body: (TestCamera) async throws -> T
 ) async throws -> T {
     let camera = try await TestCamera.start(arguments, mounts: mounts)
@@ -80,7 +80,7 @@ func withTestCamera<T>(
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on (bound, read and closed again).
-func unusedPort() -> Int {
+public func unusedPort() -> Int {
     let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(socketDescriptor) }
     var address = sockaddr_in()

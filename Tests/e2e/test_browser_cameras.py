@@ -1,0 +1,80 @@
+"""The venue admin registers a room camera and tests it, in real Chromium against a real RTSP camera.
+
+Given a venue and an RTSP camera on loopback (GStreamer, 320×240 at 15 fps, H.264, with a user name and password),
+when the admin adds the camera to room R01 on the 考场摄像头 page with the URL and its password,
+then the list shows the URL with the password masked (and the page never receives the password);
+when the admin presses 测试, the result reads H264 · 320×240 · 15.00 fps with a measured bitrate;
+when the admin changes the URL to a wrong password and tests again, the result says the camera refused the
+credentials (camera_unauthorised); after switching it off and removing it the list is empty, and every step is in
+the audit log. On a phone-width window the page still works.
+
+Screenshots go to test-output/browser/<test name>/.
+"""
+import requests
+
+from browser_helpers import (Shots, attr, choose, click, find_all, make_driver, staff_login, text, type_into, wait_until,
+                             wait_visible)
+from conftest import OUTPUT
+from test_camera_probe import cameras  # noqa: F401  (fixture)
+
+PASSWORD = "Cam-Pass-2046"
+
+
+def test_the_admin_adds_tests_and_removes_a_room_camera(venue, cameras, tmp_path, request):  # noqa: F811
+    shots = Shots(OUTPUT / "browser" / request.node.name)
+    camera = cameras("--size", "320x240", "--fps", "15", "--bitrate-kbps", "400", "--user", "cam", "--password", PASSWORD)
+    secret_url = camera.urls[0].replace("rtsp://", f"rtsp://cam:{PASSWORD}@")
+    driver = make_driver(tmp_path / "profile", width=390, height=844)
+    try:
+        staff_login(driver, venue.base, "admin", "kaodian-admin", page="/admin/")
+        wait_visible(driver, "tab-cameras")
+        click(driver, "tab-cameras")
+        wait_visible(driver, "cameras-none")
+        click(driver, "cameras-add")
+        wait_visible(driver, "admin-dialog")
+        choose(driver, "camera-form-room", "R01")
+        type_into(driver, "camera-form-name", "前门")
+        type_into(driver, "camera-form-url", secret_url)
+        shots.take(driver, "01-add")
+        click(driver, "dialog-confirm")
+        wait_visible(driver, "cameras-table")
+        rows = find_all(driver, '[data-testid^="camera-row-"]')
+        assert len(rows) == 1
+        camera_id = rows[0].get_attribute("data-testid").removeprefix("camera-row-")
+        assert text(driver, f"camera-url-{camera_id}") == camera.urls[0].replace("rtsp://", "rtsp://cam:***@")
+        assert PASSWORD not in driver.page_source
+        assert attr(driver, f"camera-row-{camera_id}", "data-room") == "R01"
+
+        click(driver, f"camera-test-{camera_id}")
+        wait_until(driver, lambda d: attr(d, f"camera-row-{camera_id}", "data-test") == "ok", "the test did not pass", timeout=40)
+        result = text(driver, f"camera-result-{camera_id}")
+        assert "H264" in result and "320×240" in result and "15.00 fps" in result, result
+        shots.take(driver, "02-tested")
+
+        click(driver, f"camera-edit-{camera_id}")
+        wait_visible(driver, "admin-dialog")
+        type_into(driver, "camera-form-url", camera.urls[0].replace("rtsp://", "rtsp://cam:wrong-one@"))
+        click(driver, "dialog-confirm")
+        wait_until(driver, lambda d: attr(d, f"camera-row-{camera_id}", "data-test") == "none", "the old result stayed")
+        click(driver, f"camera-test-{camera_id}")
+        wait_until(driver, lambda d: attr(d, f"camera-row-{camera_id}", "data-test") == "failed", "the wrong password passed", timeout=40)
+        assert attr(driver, f"camera-result-{camera_id}", "data-code") == "camera_unauthorised"
+        assert "wrong-one" not in driver.page_source
+        shots.take(driver, "03-unauthorised")
+
+        click(driver, f"camera-toggle-{camera_id}")
+        wait_until(driver, lambda d: attr(d, f"camera-row-{camera_id}", "data-enabled") == "false", "not switched off")
+        click(driver, f"camera-delete-{camera_id}")
+        wait_visible(driver, "admin-dialog")
+        click(driver, "dialog-confirm")
+        wait_visible(driver, "cameras-none")
+
+        token = requests.post(venue.base + "/api/staff/login", json={"username": "admin", "password": "kaodian-admin"},
+                              timeout=10).json()["token"]
+        log = requests.get(venue.base + "/api/admin/audit", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        actions = sorted(e["action"] for e in log if e["action"].startswith("camera."))
+        assert actions == ["camera.created", "camera.deleted", "camera.tested", "camera.tested", "camera.updated",
+                           "camera.updated"], actions
+        assert not any(PASSWORD in str(e.get("detail")) for e in log)
+    finally:
+        driver.quit()
