@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A real RTSP camera for tests: GStreamer's RTSP server on 127.0.0.1 playing H.264 (or MJPEG).
+"""A real RTSP camera for tests: GStreamer's RTSP server on 127.0.0.1 playing H.264 (or H.265, or MJPEG).
 
 Run it with Debian's /usr/bin/python3 (it needs `gi` with GstRtspServer: scripts/setup.sh installs
 python3-gi gir1.2-gst-rtsp-server-1.0 and the GStreamer plugins). Each --mount serves either a generated test
@@ -54,6 +54,10 @@ def launch_line(args) -> str:
     if args.codec == "mjpeg":
         return f"( {source} ! video/x-raw,format=I420 ! jpegenc quality=80 ! rtpjpegpay name=pay0 pt=26 )"
     key_interval = args.key_int or max(1, round(float(args.fps) * 2))
+    if args.codec == "h265":
+        return (f"( {source} ! x265enc tune=zerolatency speed-preset=ultrafast bitrate={args.bitrate_kbps} "
+                f"key-int-max={key_interval} ! video/x-h265,profile=main ! h265parse config-interval=-1 "
+                f"! rtph265pay name=pay0 pt=96 config-interval=1 )")
     return (f"( {source} ! x264enc tune=zerolatency speed-preset=ultrafast bitrate={args.bitrate_kbps} "
             f"vbv-buf-capacity=1000 key-int-max={key_interval} "
             f"! video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1 "
@@ -69,9 +73,10 @@ def main() -> int:
     parser.add_argument("--mount", action="append", help="mount point such as /cam1 (repeatable; default /cam1)")
     parser.add_argument("--size", type=parse_size, default=(1280, 720), help="WIDTHxHEIGHT (default 1280x720)")
     parser.add_argument("--fps", type=parse_fps, default=Fraction(25), help="frames per second (default 25)")
-    parser.add_argument("--bitrate-kbps", type=int, default=2000, help="H.264 target bitrate (default 2000)")
+    parser.add_argument("--bitrate-kbps", type=int, default=2000, help="H.264/H.265 target bitrate (default 2000)")
     parser.add_argument("--key-int", type=int, default=0, help="frames between key frames (default 2 s worth)")
-    parser.add_argument("--codec", choices=["h264", "mjpeg"], default="h264", help="video codec (default h264)")
+    parser.add_argument("--codec", choices=["h264", "h265", "mjpeg"], default="h264",
+                        help="video codec (default h264)")
     parser.add_argument("--pattern", default="snow",
                         help="videotestsrc pattern (default snow: noise, so the encoder spends the whole bitrate)")
     parser.add_argument("--clip", help="play this MP4 (H.264) once per client instead of a generated picture")

@@ -11,6 +11,9 @@
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/log.h>
+#include <libavutil/mathematics.h>
+#include <libavutil/mem.h>
+#include <libavutil/sha.h>
 
 static inline int clibav_error_again(void) { return AVERROR(EAGAIN); }
 static inline int clibav_error_eof(void) { return AVERROR_EOF; }
@@ -36,5 +39,10 @@ static inline int clibav_errno_io(void) { return EIO; }
 static inline int64_t clibav_nopts_value(void) { return AV_NOPTS_VALUE; }
 static inline int clibav_time_base(void) { return AV_TIME_BASE; }
 static inline int clibav_error_max_string_size(void) { return AV_ERROR_MAX_STRING_SIZE; }
+
+/// The `hvc1` sample-entry tag (MKTAG('h','v','c','1')): H.265 in MP4 tagged so that browsers that can play it do.
+static inline uint32_t clibav_tag_hvc1(void) { return MKTAG('h', 'v', 'c', '1'); }
+/// AV_PKT_FLAG_KEY as an int, for `packet.flags & clibav_packet_flag_key()`.
+static inline int clibav_packet_flag_key(void) { return AV_PKT_FLAG_KEY; }
 
 #endif

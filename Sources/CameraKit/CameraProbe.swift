@@ -219,34 +219,17 @@ struct ProbeSession: Sendable {
 
     /// A host name that does not resolve is `notFound` (libav reports it only as a generic I/O error).
     private func resolveHost() throws(CameraError) {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(url.host, nil, &hints, &list)
-        if let list { freeaddrinfo(list) }
-        if status != 0 {
+        guard hostResolves(url.host) else {
             logger.debug("camera host does not resolve", metadata: ["camera": "\(url.masked)"])
             throw .notFound
         }
     }
 
     private func cameraError(_ code: Int32) -> CameraError {
-        if interrupt.isCancelled { return .failed("cancelled") }
-        if interrupt.hasExpired { return .timeout }
-        switch code {
-        case clibav_error_posix(clibav_errno_connection_refused()): return .refused
-        case clibav_error_posix(clibav_errno_timed_out()),
-             clibav_error_posix(clibav_errno_host_unreachable()),
-             clibav_error_posix(clibav_errno_network_unreachable()): return .timeout
-        case clibav_error_http_unauthorized(), clibav_error_http_forbidden(): return .unauthorised
-        case clibav_error_http_not_found(): return .notFound
-        case clibav_error_stream_not_found(): return .noVideo
-        default:
-            var text = [CChar](repeating: 0, count: Int(clibav_error_max_string_size()))
-            av_strerror(code, &text, text.count)
-            let message = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            logger.debug("libav error", metadata: ["camera": "\(url.masked)", "code": "\(code)", "error": "\(message)"])
-            return .failed(url.redacting(maskCredentials(in: message)))
+        let error = CameraError.fromLibAV(code, interrupt: interrupt, url: url)
+        if case .failed(let text) = error {
+            logger.debug("libav error", metadata: ["camera": "\(url.masked)", "code": "\(code)", "error": "\(text)"])
         }
+        return error
     }
 }

@@ -38,6 +38,7 @@ extension VenueAPI {
         let view = try await database.createCamera(
             by: admin,
             CameraInput(roomID: body.roomId, name: body.name, url: url.string, maskedURL: url.masked, enabled: body.enabled ?? true))
+        recorder.camerasChanged()
         var response = try JSONResponse(view).response(from: request, context: context)
         response.status = .created
         return response
@@ -48,15 +49,17 @@ extension VenueAPI {
         let id = try context.parameters.require("cameraId")
         let body = try await request.decode(as: CameraUpdate.self, context: context)
         let url = try body.url.map { try CameraURL($0.trimmingCharacters(in: .whitespaces)) }
-        return JSONResponse(
-            try await database.updateCamera(
-                by: admin, id: id,
-                CameraChange(roomID: body.roomId, name: body.name, url: url.map { ($0.string, $0.masked) }, enabled: body.enabled)))
+        let view = try await database.updateCamera(
+            by: admin, id: id,
+            CameraChange(roomID: body.roomId, name: body.name, url: url.map { ($0.string, $0.masked) }, enabled: body.enabled))
+        recorder.camerasChanged()
+        return JSONResponse(view)
     }
 
     @Sendable func deleteCamera(_ request: Request, context: VenueRequestContext) async throws -> Response {
         let admin = try await staff(request, roles: [.admin])
         try await database.deleteCamera(by: admin, id: try context.parameters.require("cameraId"))
+        recorder.camerasChanged()
         return Response(status: .noContent)
     }
 
@@ -76,5 +79,51 @@ extension VenueAPI {
             test = CameraTest(at: Date().millis, ok: false, code: error.code, message: error.message)
         }
         return JSONResponse(try await database.recordCameraTest(by: admin, id: id, test))
+    }
+
+    struct RecordingModeRequest: Decodable {
+        /// `auto` (follow the timetable), `on` or `off`.
+        var mode: String
+    }
+
+    /// Starts or stops a camera's recording by hand, or gives it back to the timetable (audited).
+    @Sendable func setRecordingMode(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<CameraView> {
+        let admin = try await staff(request, roles: [.admin])
+        let body = try await request.decode(as: RecordingModeRequest.self, context: context)
+        let view = try await database.setRecordingMode(by: admin, cameraID: try context.parameters.require("cameraId"), mode: body.mode)
+        recorder.camerasChanged()
+        return JSONResponse(view)
+    }
+
+    struct CameraRecordingView: Codable, Sendable {
+        var camera: CameraView
+        var recording: CameraRecordingState
+        var disk: CameraDiskUse
+    }
+
+    /// Every camera with what its recorder is doing and what its recording holds on disk.
+    @Sendable func recordingStatus(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<[CameraRecordingView]> {
+        _ = try await staff(request, roles: [.admin])
+        let disk = try await database.recordingDiskUse()
+        var views: [CameraRecordingView] = []
+        for camera in try await database.cameras() {
+            views.append(
+                CameraRecordingView(
+                    camera: camera, recording: await recorder.state(of: camera.id),
+                    disk: disk[camera.id] ?? CameraDiskUse(segments: 0, bytes: 0, lastSegmentEndedAt: nil)))
+        }
+        return JSONResponse(views)
+    }
+
+    /// A room's segments and gaps between `from` and `to` (milliseconds; default: the last 24 hours).
+    @Sendable func roomRecordings(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<RecordingTimeline> {
+        _ = try await staff(request, roles: [.admin])
+        let query = request.uri.queryParameters
+        let now = Date()
+        let to = query["to"].flatMap { Int64($0) }.map(Date.init(millis:)) ?? now
+        let from = query["from"].flatMap { Int64($0) }.map(Date.init(millis:)) ?? to.addingTimeInterval(-86400)
+        guard from < to else { throw StoreError.invalidRequest("from 须早于 to / from must be before to") }
+        return JSONResponse(
+            try await database.recordingTimeline(roomID: try context.parameters.require("roomId"), from: from, to: to))
     }
 }

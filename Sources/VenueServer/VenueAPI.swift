@@ -19,6 +19,8 @@ struct VenueAPI: Sendable {
     let throttle: LoginThrottle
     /// Face verification: the engine (if its models loaded) and enrolment.
     let face: FaceService
+    /// The room cameras' recorders.
+    let recorder: RecorderService
     /// The HTTPS port and the certificate authority devices install to trust it, when the venue serves HTTPS.
     let https: (port: Int, authorityPEM: String)?
     let logger: Logger
@@ -92,6 +94,9 @@ struct VenueAPI: Sendable {
         api.post("admin/cameras/:cameraId", use: updateCamera)
         api.delete("admin/cameras/:cameraId", use: deleteCamera)
         api.post("admin/cameras/:cameraId/test", use: testCamera)
+        api.post("admin/cameras/:cameraId/recording", use: setRecordingMode)
+        api.get("admin/recording", use: recordingStatus)
+        api.get("admin/rooms/:roomId/recordings", use: roomRecordings)
     }
 
     struct HealthAnswer: ResponseEncodable {

@@ -17,6 +17,8 @@ public struct VenueConfiguration: Sendable {
     public var faceModels: URL
     /// HTTPS beside HTTP, so that browsers on the LAN may open the camera; nil serves HTTP only.
     public var https: HTTPS?
+    /// The room cameras' recordings.
+    public var recording: RecordingSettings
 
     public struct HTTPS: Sendable {
         public var port: Int
@@ -32,6 +34,7 @@ public struct VenueConfiguration: Sendable {
         faceModels: URL = VenueConfiguration.defaultFaceModels, https: HTTPS? = nil
     ) {
         self.https = https
+        self.recording = RecordingSettings(folder: dataDirectory.appendingPathComponent("recordings", isDirectory: true))
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
@@ -58,9 +61,11 @@ public enum VenueApp {
     }
 
     public static func buildRouter(
-        database: VenueDatabase, configuration: VenueConfiguration, face: FaceService? = nil, logger: Logger
+        database: VenueDatabase, configuration: VenueConfiguration, face: FaceService? = nil, recorder: RecorderService? = nil,
+        logger: Logger
     ) -> Router<VenueRequestContext> {
         let face = face ?? FaceService(database: database, modelsFolder: configuration.faceModels, logger: logger)
+        let recorder = recorder ?? RecorderService(database: database, settings: configuration.recording, logger: logger)
         try? FileManager.default.createDirectory(at: configuration.incoming, withIntermediateDirectories: true)
         try? FileManager.default.createDirectory(at: configuration.trustedIssuers, withIntermediateDirectories: true)
         let router = Router(context: VenueRequestContext.self)
@@ -69,7 +74,7 @@ public enum VenueApp {
         router.add(middleware: FileMiddleware(configuration.webRoot ?? publicFolder, searchForIndexHtml: true, logger: logger))
         VenueAPI(
             database: database, presence: Presence(), trustedIssuers: configuration.trustedIssuers,
-            incoming: configuration.incoming, throttle: LoginThrottle(), face: face,
+            incoming: configuration.incoming, throttle: LoginThrottle(), face: face, recorder: recorder,
             https: configuration.https.map { (port: $0.port, authorityPEM: $0.tls.authorityPEM) }, logger: logger
         ).addRoutes(to: router)
         return router
@@ -80,8 +85,9 @@ public enum VenueApp {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let face = FaceService(database: database, modelsFolder: configuration.faceModels, logger: logger)
-        let router = buildRouter(database: database, configuration: configuration, face: face, logger: logger)
-        var services: [any Service] = [TimeUpService(database: database, logger: logger), face]
+        let recorder = RecorderService(database: database, settings: configuration.recording, logger: logger)
+        let router = buildRouter(database: database, configuration: configuration, face: face, recorder: recorder, logger: logger)
+        var services: [any Service] = [TimeUpService(database: database, logger: logger), face, recorder]
         if let https = configuration.https {
             // The same routes over HTTPS, run as a service of the HTTP application so both stop together.
             services.append(

@@ -374,6 +374,42 @@ enum VenueMigrations {
                     CREATE UNIQUE INDEX camera_room_name ON camera(roomId, name);
                     """)
         }
+        migrator.registerMigration("v6: recordings") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE camera ADD COLUMN recordingMode TEXT NOT NULL DEFAULT 'auto'
+                        CHECK (recordingMode IN ('auto', 'on', 'off'));
+                    CREATE TABLE recording_segment (
+                        cameraId TEXT NOT NULL,
+                        roomId TEXT NOT NULL,
+                        session TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        fileName TEXT NOT NULL,
+                        startedAt INTEGER NOT NULL,
+                        endedAt INTEGER NOT NULL,
+                        duration REAL NOT NULL,
+                        bytes INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        codec TEXT NOT NULL,
+                        width INTEGER NOT NULL,
+                        height INTEGER NOT NULL,
+                        recovered INTEGER NOT NULL DEFAULT 0,
+                        uploadedAt INTEGER,
+                        PRIMARY KEY (cameraId, session, sequence)
+                    );
+                    CREATE INDEX recording_segment_room ON recording_segment(roomId, startedAt);
+                    CREATE TABLE recording_gap (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        cameraId TEXT NOT NULL,
+                        roomId TEXT NOT NULL,
+                        fromAt INTEGER NOT NULL,
+                        toAt INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        CHECK (toAt >= fromAt)
+                    );
+                    CREATE INDEX recording_gap_room ON recording_gap(roomId, fromAt);
+                    """)
+        }
         return migrator
     }
 }

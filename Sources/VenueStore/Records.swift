@@ -422,6 +422,8 @@ struct CameraRecord: Codable, FetchableRecord, PersistableRecord {
     var lastTest: String?
     var createdAt: Int64
     var updatedAt: Int64
+    /// `auto` (follow the timetable), `on` or `off` (set by hand).
+    var recordingMode: String = "auto"
 }
 
 struct IncidentRecord: Codable, FetchableRecord, PersistableRecord {

@@ -11,6 +11,8 @@ public struct CameraView: Codable, Sendable {
     /// `rtsp://user:***@host/path`
     public var url: String
     public var enabled: Bool
+    /// `auto` (record during the room's sittings), `on` or `off` (set by hand).
+    public var recordingMode: String
     public var lastTest: CameraTest?
     public var createdAt: Int64
     public var updatedAt: Int64
@@ -199,7 +201,7 @@ extension VenueDatabase {
             let lastTest: String? = row["lastTest"]
             return CameraView(
                 id: row["id"], roomId: row["roomId"], roomName: row["roomName"], name: row["name"], url: row["urlMasked"],
-                enabled: row["enabled"],
+                enabled: row["enabled"], recordingMode: row["recordingMode"],
                 lastTest: try lastTest.map { try JSONDecoder().decode(CameraTest.self, from: Data($0.utf8)) },
                 createdAt: row["createdAt"], updatedAt: row["updatedAt"])
         }

@@ -46,6 +46,7 @@ struct Serve: AsyncParsableCommand {
     var webRoot: String?
     @Option(help: "Folder with the face models and face.json (default: $KAODIAN_FACE_MODELS or ./models).")
     var faceModels: String?
+    @Option(help: "Length of a camera recording segment in seconds (cut at a keyframe).") var segmentSeconds = 60.0
 
     func run() async throws {
         var logger = Logger(label: "kaodian.venue")
@@ -53,6 +54,10 @@ struct Serve: AsyncParsableCommand {
         var configuration = VenueConfiguration(
             dataDirectory: data.url, host: host, port: port, webRoot: webRoot,
             faceModels: faceModels.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? VenueConfiguration.defaultFaceModels)
+        guard segmentSeconds >= 1, segmentSeconds <= 600 else {
+            throw ValidationError("--segment-seconds must be between 1 and 600")
+        }
+        configuration.recording.segmentSeconds = segmentSeconds
         let database = try VenueDatabase.open(folder: data.url, logger: logger)
         if demo {
             try await DemoSetup(

@@ -75,12 +75,18 @@ def scroll_to(driver, element):
 
 
 def click(driver, testid: str):
-    """Clicks like a person: the element is scrolled to the middle of the screen (clear of the sticky bar) first."""
-    element = wait_visible(driver, testid) if not testid.startswith("option-") else find(driver, testid)
-    scroll_to(driver, element)
-    WebDriverWait(driver, WAIT).until(EC.element_to_be_clickable((By.CSS_SELECTOR, css_id(testid))))
-    element.click()
-    return element
+    """Clicks like a person: the element is scrolled to the middle of the screen (clear of the sticky bar) first.
+    A page that re-renders itself (a list refreshing) may replace the element in between: then it is found again."""
+    for attempt in range(3):
+        try:
+            element = wait_visible(driver, testid) if not testid.startswith("option-") else find(driver, testid)
+            scroll_to(driver, element)
+            WebDriverWait(driver, WAIT).until(EC.element_to_be_clickable((By.CSS_SELECTOR, css_id(testid))))
+            element.click()
+            return element
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
 
 
 def type_into(driver, testid: str, text: str, clear: bool = False):

@@ -4,6 +4,8 @@ Given a venue and an RTSP camera on loopback (GStreamer, 320×240 at 15 fps, H.2
 when the admin adds the camera to room R01 on the 考场摄像头 page with the URL and its password,
 then the list shows the URL with the password masked (and the page never receives the password);
 when the admin presses 测试, the result reads H264 · 320×240 · 15.00 fps with a measured bitrate;
+when the admin sets it to record by hand (手动开始), the list shows it recording and, a little later, stored segments
+(the venue cuts 2-second segments here); set back to 手动停止 it stops;
 when the admin changes the URL to a wrong password and tests again, the result says the camera refused the
 credentials (camera_unauthorised); after switching it off and removing it the list is empty, and every step is in
 the audit log. On a phone-width window the page still works.
@@ -14,14 +16,16 @@ import requests
 
 from browser_helpers import (Shots, attr, choose, click, find_all, make_driver, staff_login, text, type_into, wait_until,
                              wait_visible)
-from conftest import OUTPUT
+from conftest import OUTPUT, VenueProcess, free_port
 from test_camera_probe import cameras  # noqa: F401  (fixture)
 
 PASSWORD = "Cam-Pass-2046"
 
 
-def test_the_admin_adds_tests_and_removes_a_room_camera(venue, cameras, tmp_path, request):  # noqa: F811
+def test_the_admin_adds_tests_records_and_removes_a_room_camera(cameras, tmp_path, request):  # noqa: F811
     shots = Shots(OUTPUT / "browser" / request.node.name)
+    venue = VenueProcess(tmp_path / "data", free_port(), log_name="venue-cameras", extra_args=("--segment-seconds", "2"))
+    venue.start()
     camera = cameras("--size", "320x240", "--fps", "15", "--bitrate-kbps", "400", "--user", "cam", "--password", PASSWORD)
     secret_url = camera.urls[0].replace("rtsp://", f"rtsp://cam:{PASSWORD}@")
     driver = make_driver(tmp_path / "profile", width=390, height=844)
@@ -51,6 +55,20 @@ def test_the_admin_adds_tests_and_removes_a_room_camera(venue, cameras, tmp_path
         assert "H264" in result and "320×240" in result and "15.00 fps" in result, result
         shots.take(driver, "02-tested")
 
+        choose(driver, f"camera-mode-{camera_id}", "on")
+        wait_until(driver, lambda d: attr(d, f"camera-row-{camera_id}", "data-recording") == "recording",
+                   "the camera did not start recording", timeout=40)
+        wait_until(driver, lambda d: int(attr(d, f"camera-disk-{camera_id}", "data-segments")) >= 2,
+                   "no segments were stored", timeout=60)
+        shots.take(driver, "03-recording")
+        choose(driver, f"camera-mode-{camera_id}", "off")
+        wait_until(driver, lambda d: attr(d, f"camera-row-{camera_id}", "data-recording") == "idle",
+                   "the recording did not stop", timeout=40)
+        timeline = requests.get(f"{venue.base}/api/admin/rooms/R01/recordings", timeout=10,
+                                headers={"Authorization": f"Bearer {admin_token(venue)}"}).json()
+        files = [tmp_path / "data" / "recordings" / camera_id / segment["fileName"] for segment in timeline["segments"]]
+        assert len(files) >= 2 and all(f.exists() for f in files), files
+
         click(driver, f"camera-edit-{camera_id}")
         wait_visible(driver, "admin-dialog")
         type_into(driver, "camera-form-url", camera.urls[0].replace("rtsp://", "rtsp://cam:wrong-one@"))
@@ -60,7 +78,7 @@ def test_the_admin_adds_tests_and_removes_a_room_camera(venue, cameras, tmp_path
         wait_until(driver, lambda d: attr(d, f"camera-row-{camera_id}", "data-test") == "failed", "the wrong password passed", timeout=40)
         assert attr(driver, f"camera-result-{camera_id}", "data-code") == "camera_unauthorised"
         assert "wrong-one" not in driver.page_source
-        shots.take(driver, "03-unauthorised")
+        shots.take(driver, "04-unauthorised")
 
         click(driver, f"camera-toggle-{camera_id}")
         wait_until(driver, lambda d: attr(d, f"camera-row-{camera_id}", "data-enabled") == "false", "not switched off")
@@ -69,12 +87,17 @@ def test_the_admin_adds_tests_and_removes_a_room_camera(venue, cameras, tmp_path
         click(driver, "dialog-confirm")
         wait_visible(driver, "cameras-none")
 
-        token = requests.post(venue.base + "/api/staff/login", json={"username": "admin", "password": "kaodian-admin"},
-                              timeout=10).json()["token"]
-        log = requests.get(venue.base + "/api/admin/audit", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        log = requests.get(venue.base + "/api/admin/audit", headers={"Authorization": f"Bearer {admin_token(venue)}"},
+                           timeout=10).json()
         actions = sorted(e["action"] for e in log if e["action"].startswith("camera."))
         assert actions == ["camera.created", "camera.deleted", "camera.tested", "camera.tested", "camera.updated",
-                           "camera.updated"], actions
+                           "camera.updated", "camera.updated", "camera.updated"], actions
         assert not any(PASSWORD in str(e.get("detail")) for e in log)
     finally:
         driver.quit()
+        venue.stop()
+
+
+def admin_token(venue) -> str:
+    return requests.post(venue.base + "/api/staff/login", json={"username": "admin", "password": "kaodian-admin"},
+                         timeout=10).json()["token"]

@@ -2,20 +2,26 @@
 // and shows codec, picture size, frame rate and measured bitrate, or the exact reason it failed. The URL's password
 // is kept sealed on the venue and never comes back: the page shows the URL as rtsp://user:***@host/…, and a change
 // without a new URL keeps the old one.
+// The same list shows each camera's recording: recording (since when, which stream), reconnecting (since when, the
+// last error, the next try) or idle; the segments and bytes it holds; and whether it follows the timetable (自动),
+// or was switched on or off by hand. The list refreshes itself every 5 s while it is shown.
 // Route: #cameras
 //
-// data-testid hooks: cameras-add, cameras-table, camera-row-{id} (data-room, data-enabled, data-test: ok|failed|none),
+// data-testid hooks: cameras-add, cameras-refresh, cameras-table, camera-row-{id} (data-room, data-enabled,
+//   data-test: ok|failed|none, data-recording: recording|reconnecting|idle), camera-recording-{id}, camera-disk-{id},
+//   camera-mode-{id} (select auto|on|off),
 //   camera-url-{id}, camera-test-{id} (button; data-busy while testing), camera-result-{id} (data-code when failed),
 //   camera-edit-{id}, camera-toggle-{id}, camera-delete-{id}, cameras-error;
 //   dialog (admin-dialog): camera-form-room, camera-form-name, camera-form-url, camera-form-enabled
 
-import { FormError } from '../assets/api.js';
-import { h, replaceChildren, formatDateTime } from '../assets/dom.js';
+import { FormError, errorTexts } from '../assets/api.js';
+import { h, replaceChildren, formatBytes, formatDateTime } from '../assets/dom.js';
 import { t, tBoth, setBilingualText } from '../assets/i18n.js';
 import { openDialog, field, showMessage } from '../assets/ui.js';
 import { roomsOf } from './accounts.js';
 
 const enc = encodeURIComponent;
+let refreshTimer = null;
 
 /** 1.85 Mb/s, 640 kb/s. */
 function formatBitrate(bits) {
@@ -40,31 +46,73 @@ function testResult(camera) {
     h('br'), h('span', { class: 'muted' }, formatDateTime(test.at)));
 }
 
+/** What the camera's recorder is doing, as a cell. */
+function recordingCell(camera, recording) {
+  const since = recording.since ? formatDateTime(recording.since) : '';
+  if (recording.state === 'recording') {
+    return h('span', { class: 'small', testid: `camera-recording-${camera.id}` },
+      h('span', { class: 'badge badge-ok', i18n: 'admin.cameras.rec.recording' }), ' ',
+      recording.codec ? `${recording.codec.toUpperCase()} ${recording.width}×${recording.height}` : '',
+      h('br'), h('span', { class: 'muted', i18n: 'admin.cameras.rec.since', params: { time: since } }));
+  }
+  if (recording.state === 'reconnecting') {
+    const why = h('span');
+    if (recording.error) setBilingualText(why, recording.error);
+    return h('span', { class: 'small', testid: `camera-recording-${camera.id}`, dataset: { code: recording.errorCode || '' } },
+      h('span', { class: 'badge badge-danger', i18n: 'admin.cameras.rec.reconnecting' }), ' ', why,
+      h('br'), h('span', { class: 'muted', i18n: 'admin.cameras.rec.since', params: { time: since } }));
+  }
+  return h('span', { class: 'small muted', testid: `camera-recording-${camera.id}`, i18n: 'admin.cameras.rec.idle' });
+}
+
 /** ctx: {app, call(path, options), tabs(key), errorBox(error, testid), sittings()}. */
-export async function showCameras(ctx) {
-  const body = h('div', {}, h('p', { class: 'muted', i18n: 'common.loading' }));
+export async function showCameras(ctx, { quiet = false } = {}) {
+  clearTimeout(refreshTimer);
+  const existing = quiet ? ctx.app.querySelector('[data-testid="cameras-body"]') : null;
+  const body = existing || h('div', { testid: 'cameras-body' }, h('p', { class: 'muted', i18n: 'common.loading' }));
   const add = h('button', { type: 'button', class: 'btn btn-primary', testid: 'cameras-add', i18n: 'admin.cameras.add' });
-  replaceChildren(ctx.app, ctx.tabs('cameras'), h('section', { class: 'card' },
-    h('div', { class: 'row section-head' }, h('h1', { i18n: 'admin.tab.cameras' }), h('span', { class: 'spacer' }), add),
-    h('p', { class: 'muted small', i18n: 'admin.cameras.hint' }),
-    body));
-  let cameras;
+  const refresh = h('button', { type: 'button', class: 'btn', testid: 'cameras-refresh', i18n: 'common.refresh' });
+  if (!existing) {
+    replaceChildren(ctx.app, ctx.tabs('cameras'), h('section', { class: 'card' },
+      h('div', { class: 'row section-head' }, h('h1', { i18n: 'admin.tab.cameras' }), h('span', { class: 'spacer' }), refresh, add),
+      h('p', { class: 'muted small', i18n: 'admin.cameras.hint' }),
+      body));
+  }
+  let list;
   let rooms = [];
   try {
-    [cameras, rooms] = await Promise.all([ctx.call('/api/admin/cameras'), ctx.sittings().then(roomsOf).catch(() => [])]);
+    [list, rooms] = await Promise.all([ctx.call('/api/admin/recording'), ctx.sittings().then(roomsOf).catch(() => [])]);
   } catch (error) {
     replaceChildren(body, ctx.errorBox(error, 'cameras-error'));
     return;
   }
   const reload = () => showCameras(ctx);
-  add.addEventListener('click', () => cameraDialog(ctx, null, rooms, reload));
-  if (!cameras.length) {
+  if (!existing) {
+    add.addEventListener('click', () => cameraDialog(ctx, null, rooms, reload));
+    refresh.addEventListener('click', reload);
+  }
+  // While the list is on screen (and no dialog or test is open), it follows the recorders.
+  refreshTimer = setTimeout(() => {
+    if (window.location.hash.startsWith('#cameras') && !document.querySelector('dialog[open]')
+      && !document.querySelector('[data-testid^="camera-test-"][data-busy]') && body.isConnected) showCameras(ctx, { quiet: true });
+  }, 5000);
+  if (!list.length) {
     replaceChildren(body, h('p', { class: 'muted', testid: 'cameras-none', i18n: 'admin.cameras.none' }));
     return;
   }
-  const head = ['room', 'name', 'url', 'status', 'test'].map((c) => h('th', { i18n: `admin.cameras.${c}` }));
+  const head = ['room', 'name', 'url', 'status', 'recording', 'disk', 'mode', 'test'].map((c) => h('th', { i18n: `admin.cameras.${c}` }));
   head.push(h('th', { i18n: 'console.col.actions' }));
-  const rows = cameras.map((camera) => {
+  const rows = list.map(({ camera, recording, disk }) => {
+    const mode = h('select', { class: 'input', testid: `camera-mode-${camera.id}` },
+      ['auto', 'on', 'off'].map((m) => h('option', { value: m, selected: camera.recordingMode === m, i18n: `admin.cameras.mode.${m}` })));
+    mode.addEventListener('change', async () => {
+      try {
+        await ctx.call(`/api/admin/cameras/${enc(camera.id)}/recording`, { method: 'POST', body: { mode: mode.value } });
+      } catch (error) {
+        showMessage(errorTexts(error), 'error', 'admin-message');
+      }
+      reload();
+    });
     const result = h('td', { 'data-label-key': 'admin.cameras.test' }, testResult(camera));
     const testButton = h('button', { type: 'button', class: 'btn btn-small', testid: `camera-test-${camera.id}`, i18n: 'admin.cameras.runTest' });
     testButton.addEventListener('click', async () => {
@@ -84,12 +132,19 @@ export async function showCameras(ctx) {
     });
     const row = h('tr', {
       testid: `camera-row-${camera.id}`, class: camera.enabled ? null : 'is-disabled',
-      dataset: { room: camera.roomId, enabled: String(camera.enabled), test: camera.lastTest ? (camera.lastTest.ok ? 'ok' : 'failed') : 'none' },
+      dataset: {
+        room: camera.roomId, enabled: String(camera.enabled), test: camera.lastTest ? (camera.lastTest.ok ? 'ok' : 'failed') : 'none',
+        recording: recording.state,
+      },
     },
     h('td', { class: 'nowrap' }, `${camera.roomName || camera.roomId}（${camera.roomId}）`),
     h('td', {}, camera.name),
     h('td', { class: 'mono small break', testid: `camera-url-${camera.id}` }, camera.url),
     h('td', {}, h('span', { class: ['badge', camera.enabled ? 'badge-ok' : 'badge-danger'], i18n: camera.enabled ? 'admin.cameras.enabled' : 'admin.cameras.disabled' })),
+    h('td', {}, recordingCell(camera, recording)),
+    h('td', { class: 'small nowrap', testid: `camera-disk-${camera.id}`, dataset: { segments: String(disk.segments) } },
+      t('admin.cameras.segments', { n: disk.segments }), h('br'), formatBytes(disk.bytes)),
+    h('td', {}, mode),
     result,
     h('td', {}, h('div', { class: 'row-actions' },
       testButton,
@@ -105,6 +160,9 @@ export async function showCameras(ctx) {
       h('button', { type: 'button', class: 'btn btn-small btn-danger-outline', testid: `camera-delete-${camera.id}`, i18n: 'admin.cameras.delete', on: { click: () => deleteDialog(ctx, camera, reload) } }))));
     return row;
   });
+  // On a phone each camera is a card: every cell says what it is.
+  const labels = [...head.map((th) => th.textContent)];
+  for (const row of rows) [...row.children].forEach((td, i) => { td.dataset.label = labels[i] || ''; });
   replaceChildren(body, h('div', { class: 'table-wrap' }, h('table', { class: 'data cameras-table', testid: 'cameras-table' },
     h('thead', {}, h('tr', {}, head)), h('tbody', {}, rows))));
 }

@@ -1,0 +1,220 @@
+import CameraKit
+import ExamCore
+import Foundation
+import Logging
+import ServiceLifecycle
+import VenueStore
+
+/// How the venue records its room cameras.
+public struct RecordingSettings: Sendable {
+    /// Where segments go: `DATA/recordings/<camera id>/`.
+    public var folder: URL
+    /// Target length of a segment file, cut at a keyframe.
+    public var segmentSeconds: Double = 60
+    /// Recording starts this long before a sitting in the room starts ...
+    public var lead: TimeInterval = 10 * 60
+    /// ... and stops this long after it ends.
+    public var tail: TimeInterval = 5 * 60
+    /// How often the timetable is looked at (camera changes are looked at at once).
+    public var checkEvery: Duration = .seconds(10)
+
+    public init(folder: URL) {
+        self.folder = folder
+    }
+}
+
+/// What a camera's recorder is doing now, for the status page.
+public struct CameraRecordingState: Codable, Sendable, Equatable {
+    /// `recording`, `reconnecting` or `idle`.
+    public var state: String
+    public var since: Int64?
+    public var session: String?
+    public var codec: String?
+    public var width: Int?
+    public var height: Int?
+    /// With `reconnecting`: the camera error code and its message, and when the next try is.
+    public var errorCode: String?
+    public var error: Message?
+    public var retryAt: Int64?
+    public var lastSegment: String?
+
+    static let idle = CameraRecordingState(state: "idle")
+}
+
+/// The recording state of every camera, written by the recorders' events and read by the API.
+actor RecordingStatusBoard {
+    private var states: [String: CameraRecordingState] = [:]
+
+    func state(_ cameraID: String) -> CameraRecordingState { states[cameraID] ?? .idle }
+
+    func update(_ cameraID: String, _ change: (inout CameraRecordingState) -> Void) {
+        var state = states[cameraID] ?? .idle
+        change(&state)
+        states[cameraID] = state
+    }
+
+    func setIdle(_ cameraID: String) {
+        let last = states[cameraID]?.lastSegment
+        states[cameraID] = .idle
+        states[cameraID]?.lastSegment = last
+    }
+}
+
+/// Runs one `CameraRecorder` per camera that should be recording: enabled cameras whose room has a sitting
+/// (from `lead` before it to `tail` after it), and cameras the admin switched on by hand. Segments and gaps the
+/// recorders report become database rows; after a crash, the segments left open are closed at start-up.
+public final class RecorderService: Service, Sendable {
+    let database: VenueDatabase
+    let settings: RecordingSettings
+    let logger: Logger
+    let board = RecordingStatusBoard()
+    private let kicks: AsyncStream<Void>
+    private let kickContinuation: AsyncStream<Void>.Continuation
+
+    public init(database: VenueDatabase, settings: RecordingSettings, logger: Logger) {
+        self.database = database
+        self.settings = settings
+        self.logger = logger
+        (kicks, kickContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Looks at the cameras again now (after the admin changed one).
+    public func camerasChanged() { kickContinuation.yield() }
+
+    public func state(of cameraID: String) async -> CameraRecordingState { await board.state(cameraID) }
+
+    private struct Running {
+        var camera: CameraToRecord
+        var recorder: Task<Void, Never>
+        var events: Task<Void, Never>
+    }
+
+    public func run() async throws {
+        await recoverUnfinished()
+        var running: [String: Running] = [:]
+        // The timetable is looked at every `checkEvery`; a kick (camera changed) or shutdown wakes the loop early.
+        let ticker = Task { [kickContinuation, settings] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: settings.checkEvery)
+                kickContinuation.yield()
+            }
+        }
+        await withGracefulShutdownHandler {
+            for await _ in kicks {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                let wanted: [CameraToRecord]
+                do {
+                    wanted = try await database.camerasToRecord(lead: settings.lead, tail: settings.tail)
+                } catch {
+                    logger.error("recording: cannot read the cameras: \(error)")
+                    continue
+                }
+                let wantedByID = Dictionary(wanted.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                for (id, entry) in running where wantedByID[id] != entry.camera {
+                    await stop(entry)
+                    running[id] = nil
+                }
+                for camera in wanted where running[camera.id] == nil {
+                    running[camera.id] = await start(camera)
+                }
+            }
+        } onGracefulShutdown: {
+            self.kickContinuation.finish()
+        }
+        ticker.cancel()
+        for entry in running.values { await stop(entry) }
+    }
+
+    private func start(_ camera: CameraToRecord) async -> Running? {
+        let url: String
+        do {
+            url = try await database.cameraURL(id: camera.id)
+        } catch {
+            logger.error("recording: camera \(camera.id): \(error)")
+            return nil
+        }
+        let (events, sink) = AsyncStream.makeStream(of: RecorderEvent.self)
+        let recorder = CameraRecorder(
+            configuration: RecorderConfiguration(
+                url: url, folder: settings.folder.appendingPathComponent(camera.id, isDirectory: true),
+                segmentSeconds: settings.segmentSeconds),
+            logger: logger, onEvent: { sink.yield($0) })
+        logger.info("recording starts", metadata: ["camera": "\(camera.id)", "room": "\(camera.roomID)"])
+        // The events are handled to the last one even while the recorder is being stopped, so the segment it
+        // closes on the way out is stored too: this task is not cancelled, it ends when the stream finishes.
+        let handler = Task { [database, board, logger] in
+            for await event in events {
+                await Self.handle(event, camera: camera, database: database, board: board, logger: logger)
+            }
+        }
+        let task = Task {
+            await recorder.run()
+            sink.finish()
+        }
+        return Running(camera: camera, recorder: task, events: handler)
+    }
+
+    private func stop(_ entry: Running) async {
+        entry.recorder.cancel()
+        await entry.recorder.value
+        await entry.events.value
+        await board.setIdle(entry.camera.id)
+        logger.info("recording stops", metadata: ["camera": "\(entry.camera.id)"])
+    }
+
+    private static func handle(
+        _ event: RecorderEvent, camera: CameraToRecord, database: VenueDatabase, board: RecordingStatusBoard, logger: Logger
+    ) async {
+        do {
+            switch event {
+            case .recording(let session, let codec, let width, let height):
+                await board.update(camera.id) { state in
+                    state = CameraRecordingState(
+                        state: "recording", since: Date().millis, session: session, codec: codec, width: width, height: height,
+                        lastSegment: state.lastSegment)
+                }
+            case .segmentClosed(let segment):
+                try await database.recordSegment(cameraID: camera.id, roomID: camera.roomID, SegmentInput(segment))
+                await board.update(camera.id) { $0.lastSegment = segment.fileName }
+            case .gap(let from, let to, let reason):
+                try await database.recordGap(cameraID: camera.id, roomID: camera.roomID, from: from, to: to, reason: reason)
+            case .reconnecting(let since, let error, let retryIn):
+                await board.update(camera.id) { state in
+                    state.state = "reconnecting"
+                    if state.since == nil || state.errorCode == nil { state.since = since.millis }
+                    state.errorCode = error.code
+                    state.error = error.message
+                    state.retryAt = Date().addingTimeInterval(Double(retryIn.components.seconds)).millis
+                }
+            }
+        } catch {
+            logger.error("recording: camera \(camera.id): cannot store \(event): \(error)")
+        }
+    }
+
+    /// Segments a crash left open become closed, playable segments with their rows.
+    private func recoverUnfinished() async {
+        let cameras = (try? await database.cameras()) ?? []
+        for camera in cameras {
+            let folder = settings.folder.appendingPathComponent(camera.id, isDirectory: true)
+            guard FileManager.default.fileExists(atPath: folder.path) else { continue }
+            do {
+                for segment in try CameraRecorder.recoverUnfinished(in: folder) {
+                    try await database.recordSegment(cameraID: camera.id, roomID: camera.roomId, SegmentInput(segment))
+                    logger.notice("recording: recovered \(segment.fileName) of camera \(camera.id) after an unclean stop")
+                }
+            } catch {
+                logger.error("recording: recovering camera \(camera.id): \(error)")
+            }
+        }
+    }
+}
+
+extension SegmentInput {
+    init(_ segment: RecordedSegment) {
+        self.init(
+            session: segment.session, sequence: segment.sequence, fileName: segment.fileName, startedAt: segment.startedAt,
+            endedAt: segment.endedAt, duration: segment.duration, bytes: segment.bytes, sha256: segment.sha256,
+            codec: segment.codec, width: segment.width, height: segment.height, recovered: segment.recovered)
+    }
+}

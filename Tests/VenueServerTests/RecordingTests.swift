@@ -1,0 +1,167 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import TestSupport
+import Testing
+
+@testable import VenueServer
+@testable import VenueStore
+
+struct RecordingBody: Decodable {
+    struct State: Decodable {
+        var state: String
+        var session: String?
+        var errorCode: String?
+    }
+    struct Disk: Decodable {
+        var segments: Int
+        var bytes: Int64
+    }
+    var camera: CameraBody
+    var recording: State
+    var disk: Disk
+}
+
+/// A venue whose recorder service runs (short segments, the timetable looked at often) and an admin token.
+func withRecordingVenue(
+    startsAt: Date = Date().addingTimeInterval(3600),
+    _ body: @Sendable (any TestClientProtocol, VenueDatabase, URL, String) async throws -> Void
+) async throws {
+    let (database, folder, _) = try await Fixtures.venueWithDemo(startsAt: startsAt)
+    var configuration = VenueConfiguration(
+        dataDirectory: folder, host: "127.0.0.1", port: 0, faceModels: folder.appendingPathComponent("no-face-models"))
+    configuration.recording.segmentSeconds = 2
+    configuration.recording.checkEvery = .milliseconds(300)
+    let recorder = RecorderService(database: database, settings: configuration.recording, logger: Logger(label: "test"))
+    let router = VenueApp.buildRouter(database: database, configuration: configuration, recorder: recorder, logger: Logger(label: "test"))
+    let recordings = configuration.recording.folder
+    let service = Task { try await recorder.run() }
+    do {
+        try await Application(router: router).test(.router) { client in
+            let admin = try await staffToken(client, username: "admin", password: "kaodian-admin")
+            try await body(client, database, recordings, admin)
+        }
+    } catch {
+        service.cancel()
+        _ = await service.result
+        throw error
+    }
+    service.cancel()
+    _ = await service.result
+}
+
+func recordingStatus(_ client: some TestClientProtocol, _ admin: String) async throws -> [RecordingBody] {
+    try decode([RecordingBody].self, try await client.execute(uri: "/api/admin/recording", method: .get, headers: bearer(admin)))
+}
+
+/// Polls `condition` every 200 ms until it holds or `seconds` pass.
+func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    return try await condition()
+}
+
+@Suite("Recording the room cameras", .serialized)
+struct RecordingTests {
+    @Test func aCameraSwitchedOnByHandIsRecordedAndAFrozenCameraLeavesAGapWithItsReason() async throws {
+        try await withTestCamera(["--size", "320x240", "--fps", "15", "--bitrate-kbps", "300", "--key-int", "15"]) { camera in
+            try await withRecordingVenue { client, database, recordings, admin in
+                let created = try decode(
+                    CameraBody.self,
+                    try await client.execute(
+                        uri: "/api/admin/cameras", method: .post, headers: bearer(admin),
+                        body: json(["roomId": "R01", "name": "前门", "url": camera.urls[0]])))
+                // The sitting is an hour away and the camera follows the timetable: nothing records.
+                try await Task.sleep(for: .seconds(1))
+                #expect(try await recordingStatus(client, admin).first?.recording.state == "idle")
+
+                let on = try await client.execute(
+                    uri: "/api/admin/cameras/\(created.id)/recording", method: .post, headers: bearer(admin), body: json(["mode": "on"]))
+                #expect(on.status == .ok)
+                #expect(try await eventually(20) { try await recordingStatus(client, admin).first?.recording.state == "recording" })
+                let firstSession = try await recordingStatus(client, admin).first?.recording.session
+                #expect(try await eventually(30) { try await recordingStatus(client, admin).first?.disk.segments ?? 0 >= 2 })
+
+                // The camera freezes: the recorder notices, says why, and records again by itself when it is back.
+                kill(camera.pid, SIGSTOP)
+                let noticed = try await eventually(30) {
+                    try await recordingStatus(client, admin).first?.recording.state == "reconnecting"
+                }
+                #expect(noticed)
+                #expect(try await recordingStatus(client, admin).first?.recording.errorCode == "camera_timeout")
+                kill(camera.pid, SIGCONT)
+                #expect(try await eventually(60) {
+                    let state = try await recordingStatus(client, admin).first?.recording
+                    return state?.state == "recording" && state?.session != firstSession
+                })
+                #expect(try await eventually(20) {
+                    try await database.recordingTimeline(roomID: "R01", from: Date().addingTimeInterval(-600), to: Date())
+                        .gaps.contains { $0.reason == "camera_timeout" && $0.cameraId == created.id }
+                })
+
+                let off = try await client.execute(
+                    uri: "/api/admin/cameras/\(created.id)/recording", method: .post, headers: bearer(admin), body: json(["mode": "off"]))
+                #expect(off.status == .ok)
+                #expect(try await eventually(20) { try await recordingStatus(client, admin).first?.recording.state == "idle" })
+
+                // Every segment row names a closed file whose hash it holds; sequences follow each other per session.
+                let timeline = try decode(
+                    RecordingTimeline.self,
+                    try await client.execute(uri: "/api/admin/rooms/R01/recordings", method: .get, headers: bearer(admin)))
+                #expect(timeline.segments.count >= 3)
+                for segment in timeline.segments {
+                    let file = recordings.appendingPathComponent(created.id).appendingPathComponent(segment.fileName)
+                    let data = try Data(contentsOf: file)
+                    #expect(data.count == segment.bytes)
+                    #expect(SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() == segment.sha256)
+                    #expect(segment.codec == "h264" && segment.width == 320 && segment.height == 240)
+                    #expect(segment.duration > 0 && segment.duration < 6, "segment \(segment.fileName): \(segment.duration) s")
+                }
+                for (_, segments) in Dictionary(grouping: timeline.segments, by: \.session) {
+                    let sequences = segments.map(\.sequence).sorted()
+                    #expect(sequences == Array(sequences[0]..<(sequences[0] + sequences.count)))
+                }
+                let parts = try FileManager.default.contentsOfDirectory(atPath: recordings.appendingPathComponent(created.id).path)
+                    .filter { $0.hasSuffix(".part") }
+                #expect(parts.isEmpty)
+                let modes = try await database.auditLog(AuditFilter(action: AuditAction.cameraUpdated.rawValue)).compactMap {
+                    $0.detail?["recordingMode"]
+                }
+                #expect(modes.sorted() == ["off", "on"])
+            }
+        }
+    }
+
+    @Test func aCameraFollowingTheTimetableRecordsWhileItsRoomHasASitting() async throws {
+        try await withTestCamera(["--size", "320x240", "--fps", "15", "--bitrate-kbps", "300", "--key-int", "15"]) { camera in
+            // The sitting started a minute ago: room R01's camera records; R02's camera, disabled, does not.
+            try await withRecordingVenue(startsAt: Date().addingTimeInterval(-60)) { client, _, _, admin in
+                for (room, enabled) in [("R01", true), ("R02", false)] {
+                    let response = try await client.execute(
+                        uri: "/api/admin/cameras", method: .post, headers: bearer(admin),
+                        body: json(NewCameraBody(roomId: room, name: "cam-\(room)", url: camera.urls[0], enabled: enabled)))
+                    #expect(response.status == .created)
+                }
+                #expect(try await eventually(20) {
+                    let states = try await recordingStatus(client, admin)
+                    return states.first { $0.camera.roomId == "R01" }?.recording.state == "recording"
+                })
+                #expect(try await recordingStatus(client, admin).first { $0.camera.roomId == "R02" }?.recording.state == "idle")
+            }
+        }
+    }
+}
+
+struct NewCameraBody: Encodable {
+    var roomId: String
+    var name: String
+    var url: String
+    var enabled: Bool
+}
