@@ -126,4 +126,43 @@ extension VenueAPI {
         return JSONResponse(
             try await database.recordingTimeline(roomID: try context.parameters.require("roomId"), from: from, to: to))
     }
+
+    /// One recorded segment file (fragmented MP4), whole or a byte range (`Range: bytes=a-b`) for seeking.
+    @Sendable func recordingFile(_ request: Request, context: VenueRequestContext) async throws -> Response {
+        _ = try await staff(request, roles: [.admin])
+        let cameraID = try context.parameters.require("cameraId")
+        let segment = try await database.segment(cameraID: cameraID, fileName: try context.parameters.require("fileName"))
+        let path = recorder.settings.folder.appendingPathComponent(cameraID).appendingPathComponent(segment.fileName).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.notFound("录像文件 \(segment.fileName) / the recording file \(segment.fileName)")
+        }
+        var headers: HTTPFields = [
+            .contentType: "video/mp4", .acceptRanges: "bytes", .cacheControl: "private, max-age=3600",
+            .contentDisposition: "inline; filename=\"\(segment.fileName)\"",
+        ]
+        let fileIO = FileIO()
+        if let range = request.headers[.range].flatMap({ Self.byteRange($0, size: segment.bytes) }) {
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(segment.bytes)"
+            headers[.contentLength] = String(range.count)
+            return Response(
+                status: .partialContent, headers: headers, body: try await fileIO.loadFile(path: path, range: range, context: context))
+        }
+        headers[.contentLength] = String(segment.bytes)
+        return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: path, context: context))
+    }
+
+    /// `bytes=a-b`, `bytes=a-` or `bytes=-n` within a file of `size` bytes; nil for anything else (the whole file).
+    static func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
+        guard size > 0, header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let parts = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        let first = Int(parts[0].trimmingCharacters(in: .whitespaces))
+        let last = Int(parts[1].trimmingCharacters(in: .whitespaces))
+        switch (first, last) {
+        case (let first?, let last?) where first <= last && first < size: return first...min(last, size - 1)
+        case (let first?, nil) where first < size: return first...(size - 1)
+        case (nil, let count?) where count > 0: return max(0, size - count)...(size - 1)
+        default: return nil
+        }
+    }
 }

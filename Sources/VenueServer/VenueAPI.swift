@@ -97,6 +97,7 @@ struct VenueAPI: Sendable {
         api.post("admin/cameras/:cameraId/recording", use: setRecordingMode)
         api.get("admin/recording", use: recordingStatus)
         api.get("admin/rooms/:roomId/recordings", use: roomRecordings)
+        api.get("admin/recordings/:cameraId/:fileName", use: recordingFile)
     }
 
     struct HealthAnswer: ResponseEncodable {

@@ -119,7 +119,7 @@ struct PageHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         var response = try await next(request, context)
         if response.headers[.contentSecurityPolicy] == nil, !request.uri.path.hasPrefix("/api/") {
             response.headers[.contentSecurityPolicy] =
-                "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'"
+                "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'"
             response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
             response.headers[.cacheControl] = "no-cache"
         }

@@ -204,6 +204,17 @@ extension VenueDatabase {
         }
     }
 
+    /// One segment of a camera by its file name (only names the recorder stored can be asked for).
+    public func segment(cameraID: String, fileName: String) async throws -> SegmentView {
+        let segment = try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM recording_segment WHERE cameraId = ? AND fileName = ?", arguments: [cameraID, fileName]
+            ).map(Self.segmentView)
+        }
+        guard let segment else { throw StoreError.notFound("录像 \(fileName) / the recording \(fileName)") }
+        return segment
+    }
+
     static func segmentView(_ row: Row) -> SegmentView {
         SegmentView(
             cameraId: row["cameraId"], session: row["session"], sequence: row["sequence"], fileName: row["fileName"],

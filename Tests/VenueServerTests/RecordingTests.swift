@@ -128,6 +128,22 @@ struct RecordingTests {
                     let sequences = segments.map(\.sequence).sorted()
                     #expect(sequences == Array(sequences[0]..<(sequences[0] + sequences.count)))
                 }
+                // The segments are served as recorded, whole or by byte range (for seeking in the player).
+                let first = try #require(timeline.segments.first)
+                let file = try Data(contentsOf: recordings.appendingPathComponent(created.id).appendingPathComponent(first.fileName))
+                let whole = try await client.execute(
+                    uri: "/api/admin/recordings/\(created.id)/\(first.fileName)", method: .get, headers: bearer(admin))
+                #expect(whole.status == .ok && whole.headers[.contentType] == "video/mp4" && Data(whole.body.readableBytesView) == file)
+                var ranged = bearer(admin)
+                ranged[.range] = "bytes=100-199"
+                let part = try await client.execute(
+                    uri: "/api/admin/recordings/\(created.id)/\(first.fileName)", method: .get, headers: ranged)
+                #expect(part.status == .partialContent && Data(part.body.readableBytesView) == file[100...199])
+                #expect(part.headers[.contentRange] == "bytes 100-199/\(file.count)")
+                #expect(
+                    try await client.execute(
+                        uri: "/api/admin/recordings/\(created.id)/venue.sqlite", method: .get, headers: bearer(admin)
+                    ).status == .notFound)
                 let parts = try FileManager.default.contentsOfDirectory(atPath: recordings.appendingPathComponent(created.id).path)
                     .filter { $0.hasSuffix(".part") }
                 #expect(parts.isEmpty)

@@ -6,6 +6,8 @@ then the list shows the URL with the password masked (and the page never receive
 when the admin presses 测试, the result reads H264 · 320×240 · 15.00 fps with a measured bitrate;
 when the admin sets it to record by hand (手动开始), the list shows it recording and, a little later, stored segments
 (the venue cuts 2-second segments here); set back to 手动停止 it stops;
+on the 录像回放 tab the room's timeline for today shows those segments, and a segment plays in the page (the video
+element decodes frames);
 when the admin changes the URL to a wrong password and tests again, the result says the camera refused the
 credentials (camera_unauthorised); after switching it off and removing it the list is empty, and every step is in
 the audit log. On a phone-width window the page still works.
@@ -14,7 +16,7 @@ Screenshots go to test-output/browser/<test name>/.
 """
 import requests
 
-from browser_helpers import (Shots, attr, choose, click, find_all, make_driver, staff_login, text, type_into, wait_until,
+from browser_helpers import (Shots, attr, choose, click, console_problems, find_all, make_driver, staff_login, text, type_into, wait_until,
                              wait_visible)
 from conftest import OUTPUT, VenueProcess, free_port
 from test_camera_probe import cameras  # noqa: F401  (fixture)
@@ -68,6 +70,22 @@ def test_the_admin_adds_tests_records_and_removes_a_room_camera(cameras, tmp_pat
                                 headers={"Authorization": f"Bearer {admin_token(venue)}"}).json()
         files = [tmp_path / "data" / "recordings" / camera_id / segment["fileName"] for segment in timeline["segments"]]
         assert len(files) >= 2 and all(f.exists() for f in files), files
+
+        click(driver, "tab-playback")
+        wait_visible(driver, f"playback-timeline-{camera_id}")
+        assert int(attr(driver, f"playback-timeline-{camera_id}", "data-segments")) == len(files)
+        first = sorted(timeline["segments"], key=lambda s: s["startedAt"])[0]["fileName"]
+        click(driver, f"playback-play-{camera_id}-{first}")
+        wait_until(driver, lambda d: attr(d, "playback-video", "data-file") == first, "the segment was not loaded", timeout=30)
+        wait_until(driver, lambda d: d.execute_script(
+            "const v = document.querySelector('[data-testid=playback-video]');"
+            " return v.getVideoPlaybackQuality().totalVideoFrames > 5 && v.videoWidth === 320"),
+            "the segment does not play", timeout=30)
+        shots.take(driver, "03b-playback")
+        problems = console_problems(driver, [])
+        assert not problems, problems
+        click(driver, "tab-cameras")
+        wait_visible(driver, "cameras-table")
 
         click(driver, f"camera-edit-{camera_id}")
         wait_visible(driver, "admin-dialog")

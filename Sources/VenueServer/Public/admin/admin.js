@@ -7,8 +7,8 @@
  * A one-time password must be changed first (password-view, as in the console).
  *
  * data-testid hooks: staff-username, staff-password, staff-login, staff-login-error, lang-switch, logout,
- *   tab-import, tab-packages, tab-results, tab-staff, tab-audit, tab-documents, tab-face, tab-cameras (more hooks:
- *   accounts.js, face.js, cameras.js),
+ *   tab-import, tab-packages, tab-results, tab-staff, tab-audit, tab-documents, tab-face, tab-cameras, tab-playback
+ *   (more hooks: accounts.js, face.js, cameras.js, playback.js),
  *   password-view, password-current, password-new, password-repeat, password-submit, password-error,
  *   import-file, import-submit, import-result, import-summary, import-problems, import-problem (data-code),
  *   packages-table, package-row-{packageID}, packages-error,
@@ -26,6 +26,7 @@ import { showMessage } from '../assets/ui.js';
 import { showStaff, showAudit, showDocuments } from './accounts.js';
 import { showFace } from './face.js';
 import { showCameras } from './cameras.js';
+import { showPlayback } from './playback.js';
 
 const app = document.getElementById('app');
 const session = new StaffSession('kd.admin', ['admin']);
@@ -102,7 +103,7 @@ function tabs(active) {
   });
   return h('nav', { class: 'tabs' }, tab('import', '#import'), tab('packages', '#packages'), tab('results', '#results'),
     tab('staff', '#staff'), tab('audit', '#audit'), tab('documents', '#documents'), tab('face', '#face'),
-    tab('cameras', '#cameras'));
+    tab('cameras', '#cameras'), tab('playback', '#playback'));
 }
 
 function route() {
@@ -123,6 +124,7 @@ function route() {
   else if (page === 'documents') showDocuments(ctx);
   else if (page === 'face') showFace(ctx, query);
   else if (page === 'cameras') showCameras(ctx);
+  else if (page === 'playback') showPlayback(ctx, query);
   else if (page === 'packages') showPackages();
   else if (page === 'results') showResults(arg || null);
   else if (page === 'review' && arg) showReview(arg);
