@@ -17,6 +17,12 @@ public struct RecordingSettings: Sendable {
     public var tail: TimeInterval = 5 * 60
     /// How often the timetable is looked at (camera changes are looked at at once).
     public var checkEvery: Duration = .seconds(10)
+    /// A room whose sitting has been running this long with no camera recording raises an alert.
+    public var notRecordedAfter: TimeInterval = 60
+    /// A camera of a room with a running sitting that has been reconnecting this long raises an alert.
+    public var cameraDownAfter: TimeInterval = 60
+    /// Free space on the recordings' disk below this raises an alert.
+    public var freeSpaceFloor: Int64 = 2 * 1024 * 1024 * 1024
 
     public init(folder: URL) {
         self.folder = folder
@@ -117,12 +123,75 @@ public final class RecorderService: Service, Sendable {
                 for camera in wanted where running[camera.id] == nil {
                     running[camera.id] = await start(camera)
                 }
+                await raiseAlerts()
             }
         } onGracefulShutdown: {
             self.kickContinuation.finish()
         }
         ticker.cancel()
         for entry in running.values { await stop(entry) }
+    }
+
+    /// Opens, keeps or clears the recording alerts from what the timetable and the recorders say now.
+    private func raiseAlerts(now: Date = Date()) async {
+        do {
+            var alerts: [RecordingAlertInput] = []
+            let cameras = try await database.cameras().filter(\.enabled)
+            var states: [String: CameraRecordingState] = [:]
+            for camera in cameras { states[camera.id] = await board.state(camera.id) }
+            for sitting in try await database.runningSittings(now: now) {
+                let roomCameras = cameras.filter { $0.roomId == sitting.roomID }
+                let room = "\(sitting.roomName)（\(sitting.roomID)）"
+                if now.timeIntervalSince(sitting.startedAt) >= settings.notRecordedAfter,
+                    !roomCameras.contains(where: { states[$0.id]?.state == "recording" })
+                {
+                    alerts.append(
+                        RecordingAlertInput(
+                            kind: "room_not_recorded", subject: "\(sitting.sittingID)|\(sitting.roomID)", roomID: sitting.roomID,
+                            sittingID: sitting.sittingID,
+                            message: roomCameras.isEmpty
+                                ? Message(zh: "\(room)正在考试，但没有登记摄像头，未录像", en: "\(room) is sitting an exam but has no camera registered: nothing is recorded")
+                                : Message(zh: "\(room)正在考试，但没有摄像头在录像", en: "\(room) is sitting an exam but no camera is recording")))
+                }
+                for camera in roomCameras {
+                    guard let state = states[camera.id], state.state == "reconnecting", let since = state.since,
+                        now.timeIntervalSince(Date(millis: since)) >= settings.cameraDownAfter
+                    else { continue }
+                    let why = state.error ?? Message(zh: "无响应", en: "no answer")
+                    alerts.append(
+                        RecordingAlertInput(
+                            kind: "camera_down", subject: camera.id, roomID: camera.roomId, cameraID: camera.id,
+                            sittingID: sitting.sittingID,
+                            message: Message(
+                                zh: "\(room)的摄像头“\(camera.name)”自 \(Self.clockTime(since)) 起中断：\(why.zh)",
+                                en: "camera \(camera.name) of \(room) has been down since \(Self.clockTime(since)): \(why.en)")))
+                }
+            }
+            if let free = Self.freeSpace(settings.folder), free < settings.freeSpaceFloor {
+                alerts.append(
+                    RecordingAlertInput(
+                        kind: "disk_low", subject: "recordings",
+                        message: Message(
+                            zh: "录像磁盘剩余 \(Self.gigabytes(free))，低于 \(Self.gigabytes(settings.freeSpaceFloor))",
+                            en: "the recordings' disk has \(Self.gigabytes(free)) free, below \(Self.gigabytes(settings.freeSpaceFloor))")))
+            }
+            try await database.reconcileRecordingAlerts(alerts, now: now)
+        } catch {
+            logger.error("recording alerts: \(error)")
+        }
+    }
+
+    static func freeSpace(_ folder: URL) -> Int64? {
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return (try? FileManager.default.attributesOfFileSystem(forPath: folder.path))?[.systemFreeSize] as? Int64
+    }
+
+    static func gigabytes(_ bytes: Int64) -> String { String(format: "%.1f GB", Double(bytes) / 1_073_741_824) }
+
+    static func clockTime(_ millis: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter.string(from: Date(millis: millis))
     }
 
     private func start(_ camera: CameraToRecord) async -> Running? {

@@ -165,4 +165,10 @@ extension VenueAPI {
         default: return nil
         }
     }
+
+    /// The recording alerts: open ones first, then the cleared ones, newest first.
+    @Sendable func recordingAlerts(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<[RecordingAlertView]> {
+        _ = try await staff(request, roles: [.admin])
+        return JSONResponse(try await database.recordingAlerts())
+    }
 }

@@ -96,6 +96,7 @@ struct VenueAPI: Sendable {
         api.post("admin/cameras/:cameraId/test", use: testCamera)
         api.post("admin/cameras/:cameraId/recording", use: setRecordingMode)
         api.get("admin/recording", use: recordingStatus)
+        api.get("admin/recording/alerts", use: recordingAlerts)
         api.get("admin/rooms/:roomId/recordings", use: roomRecordings)
         api.get("admin/recordings/:cameraId/:fileName", use: recordingFile)
     }

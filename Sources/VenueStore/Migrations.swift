@@ -410,6 +410,25 @@ enum VenueMigrations {
                     CREATE INDEX recording_gap_room ON recording_gap(roomId, fromAt);
                     """)
         }
+        migrator.registerMigration("v7: recording alerts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE recording_alert (
+                        id TEXT PRIMARY KEY,
+                        kind TEXT NOT NULL CHECK (kind IN ('room_not_recorded', 'camera_down', 'disk_low')),
+                        subject TEXT NOT NULL,
+                        roomId TEXT,
+                        cameraId TEXT,
+                        sittingId TEXT,
+                        detail TEXT NOT NULL,
+                        raisedAt INTEGER NOT NULL,
+                        clearedAt INTEGER,
+                        syncedAt INTEGER
+                    );
+                    CREATE UNIQUE INDEX recording_alert_open ON recording_alert(kind, subject) WHERE clearedAt IS NULL;
+                    CREATE INDEX recording_alert_room ON recording_alert(roomId, raisedAt);
+                    """)
+        }
         return migrator
     }
 }

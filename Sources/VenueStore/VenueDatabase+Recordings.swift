@@ -223,3 +223,134 @@ extension VenueDatabase {
             uploadedAt: row["uploadedAt"])
     }
 }
+
+/// Something about the recording an admin or invigilator must act on: a room with a sitting but no camera recording
+/// (`room_not_recorded`), a camera down during a sitting (`camera_down`), or the recordings' disk nearing its floor
+/// (`disk_low`). An alert stays open until its cause is gone; all are kept for the sync to the central office.
+public struct RecordingAlertView: Codable, Sendable, Equatable {
+    public var id: String
+    public var kind: String
+    public var roomId: String?
+    public var cameraId: String?
+    public var sittingId: String?
+    public var message: Message
+    public var raisedAt: Int64
+    public var clearedAt: Int64?
+}
+
+/// An alert to raise; `subject` names what it is about (a room and sitting, a camera, the disk), so that one stays
+/// open per subject.
+public struct RecordingAlertInput: Sendable, Equatable {
+    public var kind: String
+    public var subject: String
+    public var roomID: String?
+    public var cameraID: String?
+    public var sittingID: String?
+    public var message: Message
+
+    public init(kind: String, subject: String, roomID: String? = nil, cameraID: String? = nil, sittingID: String? = nil, message: Message) {
+        self.kind = kind
+        self.subject = subject
+        self.roomID = roomID
+        self.cameraID = cameraID
+        self.sittingID = sittingID
+        self.message = message
+    }
+}
+
+/// A room whose sitting is under way, for the recording alerts.
+public struct RunningSitting: Sendable, Equatable {
+    public var sittingID: String
+    public var sittingName: String
+    public var roomID: String
+    public var roomName: String
+    public var startedAt: Date
+}
+
+extension VenueDatabase {
+    /// Makes the open alerts exactly `wanted`: new ones are raised, open ones no longer wanted are cleared.
+    public func reconcileRecordingAlerts(_ wanted: [RecordingAlertInput], now: Date = Date()) async throws {
+        try await groupCommit.write { db in
+            let open = try Row.fetchAll(db, sql: "SELECT id, kind, subject FROM recording_alert WHERE clearedAt IS NULL")
+            let wantedKeys = Set(wanted.map { "\($0.kind)|\($0.subject)" })
+            var openKeys = Set<String>()
+            for row in open {
+                let key = "\(row["kind"] as String)|\(row["subject"] as String)"
+                openKeys.insert(key)
+                if !wantedKeys.contains(key) {
+                    try db.execute(
+                        sql: "UPDATE recording_alert SET clearedAt = ? WHERE id = ?", arguments: [now.millis, row["id"] as String])
+                }
+            }
+            for alert in wanted where !openKeys.contains("\(alert.kind)|\(alert.subject)") {
+                try db.execute(
+                    sql: """
+                        INSERT INTO recording_alert (id, kind, subject, roomId, cameraId, sittingId, detail, raisedAt)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        UUID().uuidString.lowercased(), alert.kind, alert.subject, alert.roomID, alert.cameraID, alert.sittingID,
+                        String(decoding: try JSONEncoder().encode(alert.message), as: UTF8.self), now.millis,
+                    ])
+            }
+        }
+    }
+
+    /// Open alerts first (oldest first), then the cleared ones, newest first.
+    public func recordingAlerts(roomID: String? = nil, openOnly: Bool = false, limit: Int = 200) async throws -> [RecordingAlertView] {
+        try await pool.read { db in try Self.recordingAlerts(db, roomID: roomID, openOnly: openOnly, limit: limit) }
+    }
+
+    static func recordingAlerts(_ db: Database, roomID: String?, openOnly: Bool, limit: Int) throws -> [RecordingAlertView] {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let roomID {
+            // The disk concerns every room.
+            conditions.append("(roomId = ? OR kind = 'disk_low')")
+            arguments.append(roomID)
+        }
+        if openOnly { conditions.append("clearedAt IS NULL") }
+        arguments.append(max(1, min(limit, 10_000)))
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM recording_alert \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+                ORDER BY clearedAt IS NOT NULL, CASE WHEN clearedAt IS NULL THEN raisedAt ELSE -raisedAt END LIMIT ?
+                """, arguments: StatementArguments(arguments)
+        ).map { row in
+            let detail: String = row["detail"]
+            return RecordingAlertView(
+                id: row["id"], kind: row["kind"], roomId: row["roomId"], cameraId: row["cameraId"], sittingId: row["sittingId"],
+                message: try JSONDecoder().decode(Message.self, from: Data(detail.utf8)), raisedAt: row["raisedAt"],
+                clearedAt: row["clearedAt"])
+        }
+    }
+
+    /// The rooms whose sitting has started and not ended at `now` (the room's own start, pauses and end count).
+    public func runningSittings(now: Date = Date()) async throws -> [RunningSitting] {
+        try await pool.read { db in
+            var running: [RunningSitting] = []
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sr.sittingId, sr.roomId, r.name AS roomName FROM sitting_room sr JOIN room r ON r.id = sr.roomId
+                    ORDER BY sr.roomId
+                    """)
+            {
+                let sittingID: String = row["sittingId"]
+                let roomID: String = row["roomId"]
+                guard let sitting = try SittingRecord.fetchOne(db, key: sittingID) else { continue }
+                let clock = Self.clock(sitting: sitting, room: try db.roomClock(sittingID: sittingID, roomID: roomID))
+                switch clock.phase(now: now) {
+                case .running(let startedAt, _), .paused(let startedAt, _, _):
+                    running.append(
+                        RunningSitting(
+                            sittingID: sittingID, sittingName: sitting.name, roomID: roomID, roomName: row["roomName"],
+                            startedAt: startedAt))
+                default: break
+                }
+            }
+            return running
+        }
+    }
+}

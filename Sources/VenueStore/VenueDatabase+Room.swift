@@ -103,6 +103,8 @@ public struct RoomView: Codable, Sendable {
     public var pendingMoves: [MoveView]
     /// Failed face checks at the room's terminals (self check-in, re-checks during the exam), newest first.
     public var faceAlerts: [FaceVerificationView]
+    /// Recording alerts of the room still open (not recorded, a camera down), oldest first.
+    public var recordingAlerts: [RecordingAlertView]
     public var counts: Counts
 }
 
@@ -285,7 +287,8 @@ extension VenueDatabase {
             return RoomView(
                 sittingId: sitting.id, sittingName: sitting.name, roomId: room.id, roomName: room.name,
                 clock: ClockView(clock.phase(now: now), now: now), roster: roster, incidents: incidents, pendingMoves: moves,
-                faceAlerts: try Self.faceAlerts(db, sittingID: sitting.id, roomID: room.id), counts: counts)
+                faceAlerts: try Self.faceAlerts(db, sittingID: sitting.id, roomID: room.id),
+                recordingAlerts: try Self.recordingAlerts(db, roomID: room.id, openOnly: true, limit: 50), counts: counts)
         }
     }
 

@@ -47,6 +47,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder with the face models and face.json (default: $KAODIAN_FACE_MODELS or ./models).")
     var faceModels: String?
     @Option(help: "Length of a camera recording segment in seconds (cut at a keyframe).") var segmentSeconds = 60.0
+    @Option(help: "Seconds a room may sit an exam unrecorded, or a camera be down, before an alert is raised.")
+    var recordingAlertsAfter = 60.0
+    @Option(help: "Free space (GB) on the recordings' disk below which an alert is raised.") var recordingFreeFloorGb = 2.0
 
     func run() async throws {
         var logger = Logger(label: "kaodian.venue")
@@ -58,6 +61,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--segment-seconds must be between 1 and 600")
         }
         configuration.recording.segmentSeconds = segmentSeconds
+        configuration.recording.notRecordedAfter = max(0, recordingAlertsAfter)
+        configuration.recording.cameraDownAfter = max(0, recordingAlertsAfter)
+        configuration.recording.freeSpaceFloor = Int64(max(0, recordingFreeFloorGb) * 1_073_741_824)
         let database = try VenueDatabase.open(folder: data.url, logger: logger)
         if demo {
             try await DemoSetup(

@@ -28,7 +28,7 @@ struct RecordingBody: Decodable {
 
 /// A venue whose recorder service runs (short segments, the timetable looked at often) and an admin token.
 func withRecordingVenue(
-    startsAt: Date = Date().addingTimeInterval(3600),
+    startsAt: Date = Date().addingTimeInterval(3600), alertsAfter: TimeInterval = 60, freeSpaceFloor: Int64 = 0,
     _ body: @Sendable (any TestClientProtocol, VenueDatabase, URL, String) async throws -> Void
 ) async throws {
     let (database, folder, _) = try await Fixtures.venueWithDemo(startsAt: startsAt)
@@ -36,6 +36,9 @@ func withRecordingVenue(
         dataDirectory: folder, host: "127.0.0.1", port: 0, faceModels: folder.appendingPathComponent("no-face-models"))
     configuration.recording.segmentSeconds = 2
     configuration.recording.checkEvery = .milliseconds(300)
+    configuration.recording.notRecordedAfter = alertsAfter
+    configuration.recording.cameraDownAfter = alertsAfter
+    configuration.recording.freeSpaceFloor = freeSpaceFloor
     let recorder = RecorderService(database: database, settings: configuration.recording, logger: Logger(label: "test"))
     let router = VenueApp.buildRouter(database: database, configuration: configuration, recorder: recorder, logger: Logger(label: "test"))
     let recordings = configuration.recording.folder
@@ -171,6 +174,69 @@ struct RecordingTests {
                 })
                 #expect(try await recordingStatus(client, admin).first { $0.camera.roomId == "R02" }?.recording.state == "idle")
             }
+        }
+    }
+}
+
+struct AlertBody: Decodable {
+    var id: String
+    var kind: String
+    var roomId: String?
+    var cameraId: String?
+    var message: [String: String]
+    var clearedAt: Int64?
+}
+
+@Suite("Recording alerts", .serialized)
+struct RecordingAlertTests {
+    @Test func aRoomSittingAnExamWithoutRecordingAndACameraDownRaiseAlertsThatClearWhenRecordingRuns() async throws {
+        try await withTestCamera(["--size", "320x240", "--fps", "15", "--bitrate-kbps", "300", "--key-int", "15"]) { camera in
+            try await withRecordingVenue(startsAt: Date().addingTimeInterval(-120), alertsAfter: 1) { client, _, _, admin in
+                func alerts() async throws -> [AlertBody] {
+                    try decode([AlertBody].self, try await client.execute(uri: "/api/admin/recording/alerts", method: .get, headers: bearer(admin)))
+                }
+                // Both rooms are sitting the exam and have no camera: both are not recorded.
+                #expect(try await eventually(10) { try await alerts().filter { $0.kind == "room_not_recorded" && $0.clearedAt == nil }.count == 2 })
+                // R01 gets a camera that does not answer: still not recorded, and the camera is down.
+                let created = try decode(
+                    CameraBody.self,
+                    try await client.execute(
+                        uri: "/api/admin/cameras", method: .post, headers: bearer(admin),
+                        body: json(["roomId": "R01", "name": "前门", "url": "rtsp://127.0.0.1:\(unusedPort())/cam1"])))
+                #expect(try await eventually(20) { try await alerts().contains { $0.kind == "camera_down" && $0.cameraId == created.id && $0.clearedAt == nil } })
+                let down = try #require(try await alerts().first { $0.kind == "camera_down" })
+                #expect(down.message["zh"]?.contains("前门") == true && down.message["en"]?.contains("refused") == true)
+                // The invigilator of R01 sees the room's alerts on the console; R02's are not there.
+                let invigilator = try await staffToken(client)
+                let room = try decode(
+                    RoomView.self,
+                    try await client.execute(uri: "/api/console/sittings/S-DEMO-THEORY/rooms/R01", method: .get, headers: bearer(invigilator)))
+                #expect(Set(room.recordingAlerts.map(\.kind)) == ["room_not_recorded", "camera_down"])
+                #expect(room.recordingAlerts.allSatisfy { $0.roomId == "R01" })
+
+                // The camera's URL is put right: it records, and R01's alerts are cleared (kept, with when).
+                let fixed = try await client.execute(
+                    uri: "/api/admin/cameras/\(created.id)", method: .post, headers: bearer(admin), body: json(["url": camera.urls[0]]))
+                #expect(fixed.status == .ok)
+                #expect(try await eventually(30) {
+                    try await alerts().filter { $0.roomId == "R01" && $0.clearedAt == nil }.isEmpty
+                })
+                let all = try await alerts()
+                #expect(all.filter { $0.roomId == "R01" && $0.clearedAt != nil }.count == 2)
+                #expect(all.contains { $0.roomId == "R02" && $0.kind == "room_not_recorded" && $0.clearedAt == nil })
+                #expect(all.first?.clearedAt == nil, "open alerts come first")
+            }
+        }
+    }
+
+    @Test func aDiskBelowItsFloorRaisesAnAlert() async throws {
+        try await withRecordingVenue(freeSpaceFloor: Int64.max) { client, _, _, admin in
+            let raised = try await eventually(10) {
+                let alerts = try decode(
+                    [AlertBody].self, try await client.execute(uri: "/api/admin/recording/alerts", method: .get, headers: bearer(admin)))
+                return alerts.contains { $0.kind == "disk_low" && $0.clearedAt == nil && $0.message["zh"]?.contains("录像磁盘") == true }
+            }
+            #expect(raised)
         }
     }
 }

@@ -119,3 +119,30 @@ def test_the_admin_adds_tests_records_and_removes_a_room_camera(cameras, tmp_pat
 def admin_token(venue) -> str:
     return requests.post(venue.base + "/api/staff/login", json={"username": "admin", "password": "kaodian-admin"},
                          timeout=10).json()["token"]
+
+
+def test_a_room_sitting_an_exam_without_recording_shows_an_alert_on_the_console_and_the_admin_page(tmp_path, request):
+    """Given a sitting that started two minutes ago and rooms without cameras (alerts after 1 s here), the invigilator's
+    room screen shows that the room is not recorded, and the admin's camera page lists the open alerts."""
+    shots = Shots(OUTPUT / "browser" / request.node.name)
+    venue = VenueProcess(tmp_path / "data", free_port(), demo_start_in=-120, log_name="venue-recording-alerts",
+                         extra_args=("--recording-alerts-after", "1"))
+    venue.start()
+    console = make_driver(tmp_path / "profile-console", width=390, height=844)
+    admin = make_driver(tmp_path / "profile-admin")
+    try:
+        staff_login(console, venue.base, "invigilator1", "kaodian-demo")
+        click(console, "open-room-S-DEMO-THEORY-R01")
+        wait_visible(console, "room-recording-alerts", timeout=40)
+        alerts = find_all(console, '[data-testid^="room-recording-alert-"]')
+        assert [a.get_attribute("data-kind") for a in alerts] == ["room_not_recorded"]
+        assert "未录像" in text(console, "room-recording-alerts")
+        shots.take(console, "01-console-alert")
+        staff_login(admin, venue.base, "admin", "kaodian-admin", page="/admin/")
+        click(admin, "tab-cameras")
+        wait_until(admin, lambda d: attr(d, "recording-alerts", "data-count") == "2", "the admin page does not list both rooms")
+        shots.take(admin, "02-admin-alerts")
+    finally:
+        console.quit()
+        admin.quit()
+        venue.stop()

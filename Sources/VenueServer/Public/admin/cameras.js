@@ -80,12 +80,24 @@ export async function showCameras(ctx, { quiet = false } = {}) {
   }
   let list;
   let rooms = [];
+  let alerts = [];
   try {
-    [list, rooms] = await Promise.all([ctx.call('/api/admin/recording'), ctx.sittings().then(roomsOf).catch(() => [])]);
+    [list, rooms, alerts] = await Promise.all([
+      ctx.call('/api/admin/recording'), ctx.sittings().then(roomsOf).catch(() => []), ctx.call('/api/admin/recording/alerts'),
+    ]);
   } catch (error) {
     replaceChildren(body, ctx.errorBox(error, 'cameras-error'));
     return;
   }
+  const open = alerts.filter((a) => !a.clearedAt);
+  const alertBox = h('div', { class: ['notice', open.length ? 'notice-danger' : 'notice-ok'], testid: 'recording-alerts', dataset: { count: String(open.length) } },
+    open.length
+      ? [h('strong', { i18n: 'admin.cameras.alerts' }), h('ul', {}, open.map((alert) => {
+        const text = h('span');
+        setBilingualText(text, alert.message);
+        return h('li', { testid: `recording-alert-${alert.id}`, dataset: { kind: alert.kind } }, formatDateTime(alert.raisedAt), ' ', text);
+      }))]
+      : h('span', { i18n: 'admin.cameras.alertsNone' }));
   const reload = () => showCameras(ctx);
   if (!existing) {
     add.addEventListener('click', () => cameraDialog(ctx, null, rooms, reload));
@@ -97,7 +109,7 @@ export async function showCameras(ctx, { quiet = false } = {}) {
       && !document.querySelector('[data-testid^="camera-test-"][data-busy]') && body.isConnected) showCameras(ctx, { quiet: true });
   }, 5000);
   if (!list.length) {
-    replaceChildren(body, h('p', { class: 'muted', testid: 'cameras-none', i18n: 'admin.cameras.none' }));
+    replaceChildren(body, alertBox, h('p', { class: 'muted', testid: 'cameras-none', i18n: 'admin.cameras.none' }));
     return;
   }
   const head = ['room', 'name', 'url', 'status', 'recording', 'disk', 'mode', 'test'].map((c) => h('th', { i18n: `admin.cameras.${c}` }));
@@ -163,7 +175,7 @@ export async function showCameras(ctx, { quiet = false } = {}) {
   // On a phone each camera is a card: every cell says what it is.
   const labels = [...head.map((th) => th.textContent)];
   for (const row of rows) [...row.children].forEach((td, i) => { td.dataset.label = labels[i] || ''; });
-  replaceChildren(body, h('div', { class: 'table-wrap' }, h('table', { class: 'data cameras-table', testid: 'cameras-table' },
+  replaceChildren(body, alertBox, h('div', { class: 'table-wrap' }, h('table', { class: 'data cameras-table', testid: 'cameras-table' },
     h('thead', {}, h('tr', {}, head)), h('tbody', {}, rows))));
 }
 

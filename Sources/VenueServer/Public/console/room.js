@@ -234,6 +234,7 @@ export class RoomScreen {
     this.renderCounts();
     this.renderMoves();
     this.renderAlerts();
+    this.renderRecordingAlerts();
     this.renderRoster();
     this.renderIncidents();
     this.watchFaces();
@@ -257,6 +258,7 @@ export class RoomScreen {
     const updated = h('span', { class: 'muted small', testid: 'room-updated' });
     const head = h('section', { class: 'card room-head' });
     const moves = h('section', { class: 'card moves-card', testid: 'moves-section', hidden: true });
+    const recording = h('section', { class: 'notice notice-danger recording-alerts', testid: 'room-recording-alerts', role: 'alert', hidden: true });
     const alertsCount = h('span', { class: 'badge badge-danger face-alerts-count', testid: 'face-alerts-count' }, '0');
     const alertsList = h('div', { class: 'face-alerts-list' });
     const alerts = h('section', { class: 'card face-alerts-card', testid: 'face-alerts', hidden: true, dataset: { count: 0 } },
@@ -276,6 +278,7 @@ export class RoomScreen {
         h('a', { class: 'btn btn-small', href: '#', testid: 'back-to-sittings', i18n: 'console.allSittings' }),
         h('span', { class: 'spacer' }), updated, live),
       head,
+      recording,
       moves,
       alerts,
       h('section', { class: 'card roster-card' },
@@ -296,11 +299,33 @@ export class RoomScreen {
       this.documentsCard());
     Object.assign(this.ui, {
       root, live, updated, head, moves, alerts, alertsCount, alertsList, tbody, incidents, faces, incidentKey: null, movesKey: null, alertsSig: null,
+      recording, recordingSig: null,
     });
     replaceChildren(this.container, root);
     this.setMode(this.mode);
     this.renderHead();
     this.renderFaces();
+  }
+
+  // MARK: recording alerts
+
+  /** The room is sitting an exam but is not recorded, or one of its cameras is down (or the venue's disk is low). */
+  renderRecordingAlerts() {
+    const alerts = this.view.recordingAlerts || [];
+    const sig = JSON.stringify(alerts.map((a) => [a.id, a.message.zh, a.message.en]));
+    if (sig === this.ui.recordingSig) return;
+    this.ui.recordingSig = sig;
+    const box = this.ui.recording;
+    box.hidden = alerts.length === 0;
+    box.dataset.count = String(alerts.length);
+    replaceChildren(box, alerts.length ? [
+      h('strong', { i18n: 'console.recordingAlerts' }),
+      h('ul', {}, alerts.map((alert) => {
+        const text = h('span');
+        setBilingualText(text, alert.message);
+        return h('li', { testid: `room-recording-alert-${alert.id}`, dataset: { kind: alert.kind } }, formatTime(alert.raisedAt), ' ', text);
+      })),
+    ] : []);
   }
 
   // MARK: face alerts
