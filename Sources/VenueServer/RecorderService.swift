@@ -21,8 +21,12 @@ public struct RecordingSettings: Sendable {
     public var notRecordedAfter: TimeInterval = 60
     /// A camera of a room with a running sitting that has been reconnecting this long raises an alert.
     public var cameraDownAfter: TimeInterval = 60
-    /// Free space on the recordings' disk below this raises an alert.
+    /// Free space on the recordings' disk below this raises an alert, and segments the central office already has
+    /// are deleted, oldest first, to get back above it. Below half of it the disk is about to fill: then even
+    /// segments not yet uploaded are deleted, oldest first, each one logged as an error and audited.
     public var freeSpaceFloor: Int64 = 2 * 1024 * 1024 * 1024
+    /// At most this many bytes of recordings are kept (segments already uploaded go first); nil: no quota.
+    public var quotaBytes: Int64?
 
     public init(folder: URL) {
         self.folder = folder
@@ -123,6 +127,7 @@ public final class RecorderService: Service, Sendable {
                 for camera in wanted where running[camera.id] == nil {
                     running[camera.id] = await start(camera)
                 }
+                await applyRetention()
                 await raiseAlerts()
             }
         } onGracefulShutdown: {
@@ -179,6 +184,38 @@ public final class RecorderService: Service, Sendable {
         } catch {
             logger.error("recording alerts: \(error)")
         }
+    }
+
+    /// Deletes the oldest segments while the recordings are over their quota or the disk under its floor; see
+    /// `RecordingSettings.freeSpaceFloor` for when a segment not yet uploaded may go.
+    func applyRetention() async {
+        do {
+            var total = try await database.recordingBytes()
+            func overQuota() -> Bool { settings.quotaBytes.map { total > $0 } ?? false }
+            func free() -> Int64 { Self.freeSpace(settings.folder) ?? .max }
+            // First the segments the central office has.
+            while overQuota() || free() < settings.freeSpaceFloor {
+                guard let segment = try await database.oldestSegments(uploadedOnly: true, limit: 1).first else { break }
+                try await delete(segment, reason: overQuota() ? "quota" : "free_space")
+                total -= segment.bytes
+            }
+            // Then, only when the disk is about to fill, the others: the answers in the database come first.
+            while free() < settings.freeSpaceFloor / 2 {
+                guard let segment = try await database.oldestSegments(uploadedOnly: false, limit: 1).first else { break }
+                logger.error(
+                    "recording: the disk is about to fill; deleting \(segment.fileName) of camera \(segment.cameraID), not yet uploaded")
+                try await delete(segment, reason: "disk_about_to_fill")
+                total -= segment.bytes
+            }
+        } catch {
+            logger.error("recording retention: \(error)")
+        }
+    }
+
+    private func delete(_ segment: StoredSegment, reason: String) async throws {
+        let file = settings.folder.appendingPathComponent(segment.cameraID).appendingPathComponent(segment.fileName)
+        if FileManager.default.fileExists(atPath: file.path) { try FileManager.default.removeItem(at: file) }
+        try await database.forgetSegment(segment, reason: reason)
     }
 
     static func freeSpace(_ folder: URL) -> Int64? {

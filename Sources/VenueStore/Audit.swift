@@ -29,6 +29,7 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case cameraUpdated = "camera.updated"
     case cameraDeleted = "camera.deleted"
     case cameraTested = "camera.tested"
+    case recordingDeleted = "recording.deleted"
 }
 
 /// One entry of the audit log: who did what, when, to what, and why.

@@ -354,3 +354,70 @@ extension VenueDatabase {
         }
     }
 }
+
+/// A segment retention may delete: where its file is and whether the central office has it.
+public struct StoredSegment: Sendable, Equatable {
+    public var cameraID: String
+    public var roomID: String
+    public var session: String
+    public var sequence: Int
+    public var fileName: String
+    public var bytes: Int64
+    public var startedAt: Int64
+    public var uploaded: Bool
+}
+
+extension VenueDatabase {
+    /// The segments kept, oldest first (uploaded ones only, if asked).
+    public func oldestSegments(uploadedOnly: Bool, limit: Int) async throws -> [StoredSegment] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT cameraId, roomId, session, sequence, fileName, bytes, startedAt, uploadedAt FROM recording_segment
+                    \(uploadedOnly ? "WHERE uploadedAt IS NOT NULL" : "") ORDER BY startedAt, cameraId LIMIT ?
+                    """, arguments: [limit]
+            ).map { row in
+                let uploadedAt: Int64? = row["uploadedAt"]
+                return StoredSegment(
+                    cameraID: row["cameraId"], roomID: row["roomId"], session: row["session"], sequence: row["sequence"],
+                    fileName: row["fileName"], bytes: row["bytes"], startedAt: row["startedAt"], uploaded: uploadedAt != nil)
+            }
+        }
+    }
+
+    /// All bytes of the segments kept.
+    public func recordingBytes() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM recording_segment") ?? 0 }
+    }
+
+    /// Marks segments as received by the central office (they may then be deleted first when space is needed).
+    public func markSegmentsUploaded(cameraID: String, fileNames: [String], now: Date = Date()) async throws {
+        try await groupCommit.write { db in
+            for name in fileNames {
+                try db.execute(
+                    sql: "UPDATE recording_segment SET uploadedAt = ? WHERE cameraId = ? AND fileName = ? AND uploadedAt IS NULL",
+                    arguments: [now.millis, cameraID, name])
+            }
+        }
+    }
+
+    /// Forgets a segment whose file retention deleted. Deleting one the central office does not have yet is audited
+    /// with the reason: it happens only when the disk is about to fill.
+    public func forgetSegment(_ segment: StoredSegment, reason: String, now: Date = Date()) async throws {
+        try await groupCommit.write { db in
+            try db.execute(
+                sql: "DELETE FROM recording_segment WHERE cameraId = ? AND session = ? AND sequence = ?",
+                arguments: [segment.cameraID, segment.session, segment.sequence])
+            if !segment.uploaded {
+                try Self.audit(
+                    db, actor: "venue", role: "system", action: .recordingDeleted, now: now, roomID: segment.roomID,
+                    reason: reason,
+                    detail: [
+                        "camera": segment.cameraID, "file": segment.fileName, "bytes": String(segment.bytes),
+                        "startedAt": String(segment.startedAt), "uploaded": "false",
+                    ])
+            }
+        }
+    }
+}

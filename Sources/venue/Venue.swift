@@ -49,7 +49,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Length of a camera recording segment in seconds (cut at a keyframe).") var segmentSeconds = 60.0
     @Option(help: "Seconds a room may sit an exam unrecorded, or a camera be down, before an alert is raised.")
     var recordingAlertsAfter = 60.0
-    @Option(help: "Free space (GB) on the recordings' disk below which an alert is raised.") var recordingFreeFloorGb = 2.0
+    @Option(help: "Free space (GB) on the recordings' disk to keep: below it an alert is raised and uploaded recordings are deleted, oldest first; below half of it, the others too.")
+    var recordingFreeFloorGb = 2.0
+    @Option(help: "At most this many GB of recordings are kept (uploaded ones are deleted first); none by default.")
+    var recordingQuotaGb: Double?
 
     func run() async throws {
         var logger = Logger(label: "kaodian.venue")
@@ -64,6 +67,7 @@ struct Serve: AsyncParsableCommand {
         configuration.recording.notRecordedAfter = max(0, recordingAlertsAfter)
         configuration.recording.cameraDownAfter = max(0, recordingAlertsAfter)
         configuration.recording.freeSpaceFloor = Int64(max(0, recordingFreeFloorGb) * 1_073_741_824)
+        configuration.recording.quotaBytes = recordingQuotaGb.map { Int64(max(0, $0) * 1_073_741_824) }
         let database = try VenueDatabase.open(folder: data.url, logger: logger)
         if demo {
             try await DemoSetup(

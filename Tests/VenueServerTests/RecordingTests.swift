@@ -247,3 +247,57 @@ struct NewCameraBody: Encodable {
     var url: String
     var enabled: Bool
 }
+
+@Suite("Recording retention", .serialized)
+struct RecordingRetentionTests {
+    /// Five closed 1,000-byte segments of one camera, a minute apart, the first two received by the central office.
+    func storeSegments(_ database: VenueDatabase, _ recordings: URL, camera: String) async throws -> [String] {
+        let folder = recordings.appendingPathComponent(camera)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var names: [String] = []
+        for index in 0..<5 {
+            let name = "s-\(String(format: "%06d", index)).mp4"
+            let data = Data(repeating: UInt8(index), count: 1000)
+            try data.write(to: folder.appendingPathComponent(name))
+            let start = Date().addingTimeInterval(Double(index - 10) * 60)
+            try await database.recordSegment(
+                cameraID: camera, roomID: "R01",
+                SegmentInput(
+                    session: "s", sequence: index, fileName: name, startedAt: start, endedAt: start.addingTimeInterval(60),
+                    duration: 60, bytes: 1000, sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(),
+                    codec: "h264", width: 320, height: 240, recovered: false))
+            names.append(name)
+        }
+        try await database.markSegmentsUploaded(cameraID: camera, fileNames: Array(names.prefix(2)))
+        return names
+    }
+
+    @Test func overTheQuotaOnlySegmentsTheCentralOfficeHasAreDeletedOldestFirst() async throws {
+        let (database, folder, _) = try await Fixtures.venueWithDemo()
+        var settings = RecordingSettings(folder: folder.appendingPathComponent("recordings"))
+        settings.freeSpaceFloor = 0
+        settings.quotaBytes = 2500
+        let service = RecorderService(database: database, settings: settings, logger: Logger(label: "test"))
+        let names = try await storeSegments(database, settings.folder, camera: "cam")
+        await service.applyRetention()
+        let kept = try await database.oldestSegments(uploadedOnly: false, limit: 10).map(\.fileName)
+        // Over the quota by 2,500 bytes, but only the two uploaded segments may go: the rest stays, quota or not.
+        #expect(kept == Array(names.suffix(3)))
+        let files = try FileManager.default.contentsOfDirectory(atPath: settings.folder.appendingPathComponent("cam").path).sorted()
+        #expect(files == Array(names.suffix(3)))
+        #expect(try await database.auditLog(AuditFilter(action: AuditAction.recordingDeleted.rawValue)).isEmpty)
+    }
+
+    @Test func whenTheDiskIsAboutToFillEvenSegmentsNotUploadedGoAndEachIsAudited() async throws {
+        let (database, folder, _) = try await Fixtures.venueWithDemo()
+        var settings = RecordingSettings(folder: folder.appendingPathComponent("recordings"))
+        settings.freeSpaceFloor = .max  // no disk has that much free: it is always "about to fill"
+        let service = RecorderService(database: database, settings: settings, logger: Logger(label: "test"))
+        _ = try await storeSegments(database, settings.folder, camera: "cam")
+        await service.applyRetention()
+        #expect(try await database.oldestSegments(uploadedOnly: false, limit: 10).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: settings.folder.appendingPathComponent("cam").path).isEmpty)
+        let audited = try await database.auditLog(AuditFilter(action: AuditAction.recordingDeleted.rawValue))
+        #expect(audited.count == 3 && audited.allSatisfy { $0.reason == "disk_about_to_fill" && $0.actor == "venue" })
+    }
+}

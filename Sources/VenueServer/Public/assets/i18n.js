@@ -748,6 +748,7 @@ const zh = {
   'audit.camera.updated': '修改摄像头',
   'audit.camera.deleted': '删除摄像头',
   'audit.camera.tested': '测试摄像头',
+  'audit.recording.deleted': '删除未上传的录像（磁盘将满）',
 };
 
 const en = {
@@ -1481,6 +1482,7 @@ const en = {
   'audit.camera.updated': 'Camera changed',
   'audit.camera.deleted': 'Camera removed',
   'audit.camera.tested': 'Camera tested',
+  'audit.recording.deleted': 'Recording deleted before upload (disk about to fill)',
 };
 
 const dictionaries = { zh, en };
