@@ -197,23 +197,23 @@ public final class RecorderService: Service, Sendable {
             while overQuota() || free() < settings.freeSpaceFloor {
                 guard let segment = try await database.oldestSegments(uploadedOnly: true, limit: 1).first else { break }
                 try await delete(segment, reason: overQuota() ? "quota" : "free_space")
-                total -= segment.bytes
+                total -= Int64(segment.bytes)
             }
             // Then, only when the disk is about to fill, the others: the answers in the database come first.
             while free() < settings.freeSpaceFloor / 2 {
                 guard let segment = try await database.oldestSegments(uploadedOnly: false, limit: 1).first else { break }
                 logger.error(
-                    "recording: the disk is about to fill; deleting \(segment.fileName) of camera \(segment.cameraID), not yet uploaded")
+                    "recording: the disk is about to fill; deleting \(segment.fileName) of camera \(segment.cameraId), not yet uploaded")
                 try await delete(segment, reason: "disk_about_to_fill")
-                total -= segment.bytes
+                total -= Int64(segment.bytes)
             }
         } catch {
             logger.error("recording retention: \(error)")
         }
     }
 
-    private func delete(_ segment: StoredSegment, reason: String) async throws {
-        let file = settings.folder.appendingPathComponent(segment.cameraID).appendingPathComponent(segment.fileName)
+    private func delete(_ segment: SegmentView, reason: String) async throws {
+        let file = settings.folder.appendingPathComponent(segment.cameraId).appendingPathComponent(segment.fileName)
         if FileManager.default.fileExists(atPath: file.path) { try FileManager.default.removeItem(at: file) }
         try await database.forgetSegment(segment, reason: reason)
     }

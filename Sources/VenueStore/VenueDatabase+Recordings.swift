@@ -40,6 +40,7 @@ public struct SegmentInput: Sendable {
 /// One segment of a room's recording, for the timeline and playback.
 public struct SegmentView: Codable, Sendable, Equatable {
     public var cameraId: String
+    public var roomId: String
     public var session: String
     public var sequence: Int
     public var fileName: String
@@ -151,16 +152,13 @@ extension VenueDatabase {
             let cameras = try CameraRecord.filter(Column("enabled") == true).fetchAll(db)
             guard !cameras.isEmpty else { return [] }
             var busyRooms = Set<String>()
-            for row in try Row.fetchAll(db, sql: "SELECT sittingId, roomId FROM sitting_room") {
-                let sittingID: String = row["sittingId"]
-                let roomID: String = row["roomId"]
-                guard let sitting = try SittingRecord.fetchOne(db, key: sittingID) else { continue }
-                let clock = Self.clock(sitting: sitting, room: try db.roomClock(sittingID: sittingID, roomID: roomID))
+            for room in try Self.roomClocks(db) {
+                let clock = room.clock
                 let start = clock.startedAt ?? clock.scheduledStart
                 let end =
                     clock.end(attemptExtension: 0, now: max(now, start))
                     ?? start.addingTimeInterval(clock.duration + clock.sittingExtension)
-                if now >= start.addingTimeInterval(-lead), now < end.addingTimeInterval(tail) { busyRooms.insert(roomID) }
+                if now >= start.addingTimeInterval(-lead), now < end.addingTimeInterval(tail) { busyRooms.insert(room.roomID) }
             }
             return cameras.filter { $0.recordingMode == "on" || ($0.recordingMode == "auto" && busyRooms.contains($0.roomId)) }
                 .map { camera in
@@ -217,7 +215,7 @@ extension VenueDatabase {
 
     static func segmentView(_ row: Row) -> SegmentView {
         SegmentView(
-            cameraId: row["cameraId"], session: row["session"], sequence: row["sequence"], fileName: row["fileName"],
+            cameraId: row["cameraId"], roomId: row["roomId"], session: row["session"], sequence: row["sequence"], fileName: row["fileName"],
             startedAt: row["startedAt"], endedAt: row["endedAt"], duration: row["duration"], bytes: row["bytes"],
             sha256: row["sha256"], codec: row["codec"], width: row["width"], height: row["height"], recovered: row["recovered"],
             uploadedAt: row["uploadedAt"])
@@ -326,27 +324,32 @@ extension VenueDatabase {
         }
     }
 
+    /// Every room of every sitting with the clock that governs it (the room's own start, pauses, extensions, end).
+    static func roomClocks(_ db: Database) throws -> [(sitting: SittingRecord, roomID: String, roomName: String, clock: SittingClock)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT sr.sittingId, sr.roomId, r.name AS roomName FROM sitting_room sr JOIN room r ON r.id = sr.roomId
+                ORDER BY sr.roomId
+                """
+        ).compactMap { row in
+            let roomID: String = row["roomId"]
+            guard let sitting = try SittingRecord.fetchOne(db, key: row["sittingId"] as String) else { return nil }
+            return (sitting, roomID, row["roomName"], Self.clock(sitting: sitting, room: try db.roomClock(sittingID: sitting.id, roomID: roomID)))
+        }
+    }
+
     /// The rooms whose sitting has started and not ended at `now` (the room's own start, pauses and end count).
     public func runningSittings(now: Date = Date()) async throws -> [RunningSitting] {
         try await pool.read { db in
             var running: [RunningSitting] = []
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT sr.sittingId, sr.roomId, r.name AS roomName FROM sitting_room sr JOIN room r ON r.id = sr.roomId
-                    ORDER BY sr.roomId
-                    """)
-            {
-                let sittingID: String = row["sittingId"]
-                let roomID: String = row["roomId"]
-                guard let sitting = try SittingRecord.fetchOne(db, key: sittingID) else { continue }
-                let clock = Self.clock(sitting: sitting, room: try db.roomClock(sittingID: sittingID, roomID: roomID))
-                switch clock.phase(now: now) {
+            for room in try Self.roomClocks(db) {
+                switch room.clock.phase(now: now) {
                 case .running(let startedAt, _), .paused(let startedAt, _, _):
                     running.append(
                         RunningSitting(
-                            sittingID: sittingID, sittingName: sitting.name, roomID: roomID, roomName: row["roomName"],
-                            startedAt: startedAt))
+                            sittingID: room.sitting.id, sittingName: room.sitting.name, roomID: room.roomID,
+                            roomName: room.roomName, startedAt: startedAt))
                 default: break
                 }
             }
@@ -355,34 +358,17 @@ extension VenueDatabase {
     }
 }
 
-/// A segment retention may delete: where its file is and whether the central office has it.
-public struct StoredSegment: Sendable, Equatable {
-    public var cameraID: String
-    public var roomID: String
-    public var session: String
-    public var sequence: Int
-    public var fileName: String
-    public var bytes: Int64
-    public var startedAt: Int64
-    public var uploaded: Bool
-}
-
 extension VenueDatabase {
     /// The segments kept, oldest first (uploaded ones only, if asked).
-    public func oldestSegments(uploadedOnly: Bool, limit: Int) async throws -> [StoredSegment] {
+    public func oldestSegments(uploadedOnly: Bool, limit: Int) async throws -> [SegmentView] {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT cameraId, roomId, session, sequence, fileName, bytes, startedAt, uploadedAt FROM recording_segment
-                    \(uploadedOnly ? "WHERE uploadedAt IS NOT NULL" : "") ORDER BY startedAt, cameraId LIMIT ?
+                    SELECT * FROM recording_segment \(uploadedOnly ? "WHERE uploadedAt IS NOT NULL" : "")
+                    ORDER BY startedAt, cameraId LIMIT ?
                     """, arguments: [limit]
-            ).map { row in
-                let uploadedAt: Int64? = row["uploadedAt"]
-                return StoredSegment(
-                    cameraID: row["cameraId"], roomID: row["roomId"], session: row["session"], sequence: row["sequence"],
-                    fileName: row["fileName"], bytes: row["bytes"], startedAt: row["startedAt"], uploaded: uploadedAt != nil)
-            }
+            ).map(Self.segmentView)
         }
     }
 
@@ -404,17 +390,17 @@ extension VenueDatabase {
 
     /// Forgets a segment whose file retention deleted. Deleting one the central office does not have yet is audited
     /// with the reason: it happens only when the disk is about to fill.
-    public func forgetSegment(_ segment: StoredSegment, reason: String, now: Date = Date()) async throws {
+    public func forgetSegment(_ segment: SegmentView, reason: String, now: Date = Date()) async throws {
         try await groupCommit.write { db in
             try db.execute(
                 sql: "DELETE FROM recording_segment WHERE cameraId = ? AND session = ? AND sequence = ?",
-                arguments: [segment.cameraID, segment.session, segment.sequence])
-            if !segment.uploaded {
+                arguments: [segment.cameraId, segment.session, segment.sequence])
+            if segment.uploadedAt == nil {
                 try Self.audit(
-                    db, actor: "venue", role: "system", action: .recordingDeleted, now: now, roomID: segment.roomID,
+                    db, actor: "venue", role: "system", action: .recordingDeleted, now: now, roomID: segment.roomId,
                     reason: reason,
                     detail: [
-                        "camera": segment.cameraID, "file": segment.fileName, "bytes": String(segment.bytes),
+                        "camera": segment.cameraId, "file": segment.fileName, "bytes": String(segment.bytes),
                         "startedAt": String(segment.startedAt), "uploaded": "false",
                     ])
             }
