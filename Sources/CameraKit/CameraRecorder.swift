@@ -144,6 +144,10 @@ private struct RecordingSession {
     private var session = UUID().uuidString.lowercased()
     private var sequence = 0
     private var writer: SegmentWriter?
+    /// The live picture, while someone watches (`configuration.live` has viewers).
+    private var live: LiveMuxer?
+    /// The video stream's parameters while connected (owned by the input context).
+    private var parameters: UnsafeMutablePointer<AVCodecParameters>?
     private var codec = ""
     private var width = 0
     private var height = 0
@@ -185,6 +189,9 @@ private struct RecordingSession {
             av_packet_free(&freeable)
             self.held = nil
         }
+        live = nil
+        parameters = nil
+        configuration.live?.publish(interruption: interrupt.isCancelled ? "stopped" : (error?.code ?? "stopped"))
         return interrupt.isCancelled ? nil : error
     }
 
@@ -230,6 +237,7 @@ private struct RecordingSession {
         guard parameters.pointee.width > 0, parameters.pointee.height > 0 else {
             throw interrupt.hasExpired ? .timeout : .failed("the stream did not say its picture size")
         }
+        self.parameters = parameters
         codec = String(cString: avcodec_get_name(parameters.pointee.codec_id))
         width = Int(parameters.pointee.width)
         height = Int(parameters.pointee.height)
@@ -298,6 +306,7 @@ private struct RecordingSession {
             if streamHole {
                 // The stream itself skipped: close now, start again at the next keyframe, report the hole.
                 finishSegment(estimatingLastDuration: true)
+                live = nil
                 clockJumpFrom = videoEnd
                 if isKey { try handle(packet, parameters: parameters) }
                 return
@@ -333,10 +342,10 @@ private struct RecordingSession {
         sequence = 0
         anchorWall = wall
         anchorDTS = dts
-        if !recordedVideo, let outage = outageBefore, wall > outage.since {
+        if !recordedVideo, configuration.writesSegments, let outage = outageBefore, wall > outage.since {
             recorder.onEvent(.gap(from: outage.since, to: wall, reason: outage.error.code))
         }
-        if let from = clockJumpFrom, wall > from {
+        if let from = clockJumpFrom, configuration.writesSegments, wall > from {
             recorder.onEvent(.gap(from: from, to: wall, reason: "clock_jump"))
         }
         clockJumpFrom = nil
@@ -347,6 +356,7 @@ private struct RecordingSession {
     private mutating func openSegment(dts: Int64, parameters: UnsafeMutablePointer<AVCodecParameters>)
         throws(CameraError)
     {
+        guard configuration.writesSegments else { return }
         let seconds = Double(timeBase.num) / Double(max(timeBase.den, 1))
         let startedAt = anchorWall.addingTimeInterval(Double(dts - anchorDTS) * seconds)
         writer = try SegmentWriter(folder: configuration.folder, session: session, sequence: sequence,
@@ -366,9 +376,39 @@ private struct RecordingSession {
     private mutating func writeHeld(duration: Int64) throws(CameraError) {
         guard let held, held.pointee.data != nil || held.pointee.size > 0 else { return }
         defer { av_packet_unref(held) }
-        guard let writer else { return }
         held.pointee.duration = max(1, duration)
+        showLive(held)
+        guard let writer else { return }
         try writer.write(held)
+    }
+
+    /// Hands the packet to the live view while someone watches: the live MP4 starts at a keyframe and stops when
+    /// the last viewer leaves. A failure of the live view is logged and never touches the recording.
+    private mutating func showLive(_ packet: UnsafeMutablePointer<AVPacket>) {
+        guard let feed = configuration.live else { return }
+        guard feed.viewerCount > 0 else {
+            if live != nil {
+                live = nil
+                feed.publish(interruption: "no_viewers")
+            }
+            return
+        }
+        if live == nil {
+            guard packet.pointee.flags & clibav_packet_flag_key() != 0, let parameters else { return }
+            do throws(CameraError) {
+                live = try LiveMuxer(feed: feed, parameters: parameters, timeBase: timeBase, firstDTS: packet.pointee.dts)
+            } catch {
+                logger.error("cannot start the live view", metadata: ["camera": "\(url?.masked ?? "")", "error": "\(error)"])
+                return
+            }
+        }
+        do throws(CameraError) {
+            try live?.write(packet)
+        } catch {
+            logger.error("live view stopped", metadata: ["camera": "\(url?.masked ?? "")", "error": "\(error)"])
+            live = nil
+            feed.publish(interruption: "failed")
+        }
     }
 
     /// Closes the open segment (writing the held packet first) and reports it; failures are logged, the `.part`

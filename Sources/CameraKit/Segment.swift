@@ -12,14 +12,21 @@ public struct RecorderConfiguration: Sendable {
     public var ioTimeout: Duration
     /// Waits before each reconnection attempt; the last one repeats.
     public var backoff: [Duration]
+    /// Where the live picture goes while someone watches it; nil: no live view.
+    public var live: LiveFeed?
+    /// False for a connection only for the live view: no segment is written and no gap reported.
+    public var writesSegments: Bool
 
     public init(url: String, folder: URL, segmentSeconds: Double = 60, ioTimeout: Duration = .seconds(5),
-                backoff: [Duration] = [.seconds(1), .seconds(5), .seconds(10), .seconds(60)]) {
+                backoff: [Duration] = [.seconds(1), .seconds(5), .seconds(10), .seconds(60)],
+                live: LiveFeed? = nil, writesSegments: Bool = true) {
         self.url = url
         self.folder = folder
         self.segmentSeconds = segmentSeconds
         self.ioTimeout = ioTimeout
         self.backoff = backoff
+        self.live = live
+        self.writesSegments = writesSegments
     }
 }
 

@@ -3,6 +3,7 @@ import ExamCore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import VenueStore
 
 /// How the venue records its room cameras.
@@ -35,7 +36,7 @@ public struct RecordingSettings: Sendable {
 
 /// What a camera's recorder is doing now, for the status page.
 public struct CameraRecordingState: Codable, Sendable, Equatable {
-    /// `recording`, `reconnecting` or `idle`.
+    /// `recording`, `viewing` (connected for the live picture only), `reconnecting` or `idle`.
     public var state: String
     public var since: Int64?
     public var session: String?
@@ -72,7 +73,8 @@ actor RecordingStatusBoard {
 
 /// Runs one `CameraRecorder` per camera that should be recording: enabled cameras whose room has a sitting
 /// (from `lead` before it to `tail` after it), and cameras the admin switched on by hand. Segments and gaps the
-/// recorders report become database rows; after a crash, the segments left open are closed at start-up.
+/// recorders report become database rows; after a crash, the segments left open are closed at start-up. A camera
+/// someone watches live is connected too, for its live picture only, when it is not recording.
 public final class RecorderService: Service, Sendable {
     let database: VenueDatabase
     let settings: RecordingSettings
@@ -80,6 +82,8 @@ public final class RecorderService: Service, Sendable {
     let board = RecordingStatusBoard()
     private let kicks: AsyncStream<Void>
     private let kickContinuation: AsyncStream<Void>.Continuation
+    /// Each camera's live picture, created when first asked for.
+    private let feeds = Mutex<[String: LiveFeed]>([:])
 
     public init(database: VenueDatabase, settings: RecordingSettings, logger: Logger) {
         self.database = database
@@ -92,6 +96,20 @@ public final class RecorderService: Service, Sendable {
     public func camerasChanged() { kickContinuation.yield() }
 
     public func state(of cameraID: String) async -> CameraRecordingState { await board.state(cameraID) }
+
+    /// The camera's live picture; a viewer coming or going makes the service look at its cameras at once.
+    public func liveFeed(for cameraID: String) -> LiveFeed {
+        feeds.withLock { feeds in
+            if let feed = feeds[cameraID] { return feed }
+            let feed = LiveFeed { [kickContinuation] _ in kickContinuation.yield() }
+            feeds[cameraID] = feed
+            return feed
+        }
+    }
+
+    private var watchedCameras: Set<String> {
+        feeds.withLock { feeds in Set(feeds.filter { $0.value.viewerCount > 0 }.keys) }
+    }
 
     private struct Running {
         var camera: CameraToRecord
@@ -114,7 +132,8 @@ public final class RecorderService: Service, Sendable {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 let wanted: [CameraToRecord]
                 do {
-                    wanted = try await database.camerasToRecord(lead: settings.lead, tail: settings.tail)
+                    wanted = try await database.camerasToRecord(
+                        lead: settings.lead, tail: settings.tail, watched: watchedCameras)
                 } catch {
                     logger.error("recording: cannot read the cameras: \(error)")
                     continue
@@ -135,6 +154,7 @@ public final class RecorderService: Service, Sendable {
         }
         ticker.cancel()
         for entry in running.values { await stop(entry) }
+        for feed in feeds.withLock({ Array($0.values) }) { feed.finishAll() }
     }
 
     /// Opens, keeps or clears the recording alerts from what the timetable and the recorders say now.
@@ -243,9 +263,10 @@ public final class RecorderService: Service, Sendable {
         let recorder = CameraRecorder(
             configuration: RecorderConfiguration(
                 url: url, folder: settings.folder.appendingPathComponent(camera.id, isDirectory: true),
-                segmentSeconds: settings.segmentSeconds),
+                segmentSeconds: settings.segmentSeconds, live: liveFeed(for: camera.id), writesSegments: camera.recording),
             logger: logger, onEvent: { sink.yield($0) })
-        logger.info("recording starts", metadata: ["camera": "\(camera.id)", "room": "\(camera.roomID)"])
+        logger.info(camera.recording ? "recording starts" : "live view starts",
+                    metadata: ["camera": "\(camera.id)", "room": "\(camera.roomID)"])
         // The events are handled to the last one even while the recorder is being stopped, so the segment it
         // closes on the way out is stored too: this task is not cancelled, it ends when the stream finishes.
         let handler = Task { [database, board, logger] in
@@ -265,7 +286,7 @@ public final class RecorderService: Service, Sendable {
         await entry.recorder.value
         await entry.events.value
         await board.setIdle(entry.camera.id)
-        logger.info("recording stops", metadata: ["camera": "\(entry.camera.id)"])
+        logger.info(entry.camera.recording ? "recording stops" : "live view stops", metadata: ["camera": "\(entry.camera.id)"])
     }
 
     private static func handle(
@@ -276,7 +297,7 @@ public final class RecorderService: Service, Sendable {
             case .recording(let session, let codec, let width, let height):
                 await board.update(camera.id) { state in
                     state = CameraRecordingState(
-                        state: "recording", since: Date().millis, session: session, codec: codec, width: width, height: height,
+                        state: camera.recording ? "recording" : "viewing", since: Date().millis, session: session, codec: codec, width: width, height: height,
                         lastSegment: state.lastSegment)
                 }
             case .segmentClosed(let segment):

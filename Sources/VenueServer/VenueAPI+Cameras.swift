@@ -117,7 +117,7 @@ extension VenueAPI {
 
     /// A room's segments and gaps between `from` and `to` (milliseconds; default: the last 24 hours).
     @Sendable func roomRecordings(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<RecordingTimeline> {
-        _ = try await staff(request, roles: [.admin])
+        _ = try await staff(request, room: Room.ID(try context.parameters.require("roomId")))
         let query = request.uri.queryParameters
         let now = Date()
         let to = query["to"].flatMap { Int64($0) }.map(Date.init(millis:)) ?? now
@@ -129,9 +129,12 @@ extension VenueAPI {
 
     /// One recorded segment file (fragmented MP4), whole or a byte range (`Range: bytes=a-b`) for seeking.
     @Sendable func recordingFile(_ request: Request, context: VenueRequestContext) async throws -> Response {
-        _ = try await staff(request, roles: [.admin])
+        let roomID = try context.parameters.require("roomId")
+        _ = try await staff(request, room: Room.ID(roomID))
         let cameraID = try context.parameters.require("cameraId")
         let segment = try await database.segment(cameraID: cameraID, fileName: try context.parameters.require("fileName"))
+        // A segment stays with the room it was recorded in, even if its camera has moved since.
+        guard segment.roomId == roomID else { throw StoreError.notFound("录像 \(segment.fileName) / the recording \(segment.fileName)") }
         let path = recorder.settings.folder.appendingPathComponent(cameraID).appendingPathComponent(segment.fileName).path
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError.notFound("录像文件 \(segment.fileName) / the recording file \(segment.fileName)")

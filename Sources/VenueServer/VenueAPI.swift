@@ -97,8 +97,11 @@ struct VenueAPI: Sendable {
         api.post("admin/cameras/:cameraId/recording", use: setRecordingMode)
         api.get("admin/recording", use: recordingStatus)
         api.get("admin/recording/alerts", use: recordingAlerts)
-        api.get("admin/rooms/:roomId/recordings", use: roomRecordings)
-        api.get("admin/recordings/:cameraId/:fileName", use: recordingFile)
+        // Room cameras: live picture and recordings (admins, and invigilators in their own rooms)
+        api.get("rooms/:roomId/cameras", use: roomCameras)
+        api.get("rooms/:roomId/cameras/:cameraId/live", use: liveCamera)
+        api.get("rooms/:roomId/recordings", use: roomRecordings)
+        api.get("rooms/:roomId/recordings/:cameraId/:fileName", use: recordingFile)
     }
 
     struct HealthAnswer: ResponseEncodable {

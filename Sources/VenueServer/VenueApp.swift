@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTLS
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 import VenueStore
@@ -60,10 +61,19 @@ public enum VenueApp {
         Bundle.module.resourceURL?.appendingPathComponent("Public").path ?? "Public"
     }
 
+    /// The router of plain requests (what most tests use).
     public static func buildRouter(
         database: VenueDatabase, configuration: VenueConfiguration, face: FaceService? = nil, recorder: RecorderService? = nil,
         logger: Logger
     ) -> Router<VenueRequestContext> {
+        buildRouters(database: database, configuration: configuration, face: face, recorder: recorder, logger: logger).http
+    }
+
+    /// The router of plain requests, and the one that answers WebSocket upgrade requests (the live view).
+    public static func buildRouters(
+        database: VenueDatabase, configuration: VenueConfiguration, face: FaceService? = nil, recorder: RecorderService? = nil,
+        logger: Logger
+    ) -> (http: Router<VenueRequestContext>, webSocket: Router<VenueRequestContext>) {
         let face = face ?? FaceService(database: database, modelsFolder: configuration.faceModels, logger: logger)
         let recorder = recorder ?? RecorderService(database: database, settings: configuration.recording, logger: logger)
         try? FileManager.default.createDirectory(at: configuration.incoming, withIntermediateDirectories: true)
@@ -72,12 +82,14 @@ public enum VenueApp {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: PageHeadersMiddleware())
         router.add(middleware: FileMiddleware(configuration.webRoot ?? publicFolder, searchForIndexHtml: true, logger: logger))
-        VenueAPI(
+        let api = VenueAPI(
             database: database, presence: Presence(), trustedIssuers: configuration.trustedIssuers,
             incoming: configuration.incoming, throttle: LoginThrottle(), face: face, recorder: recorder,
-            https: configuration.https.map { (port: $0.port, authorityPEM: $0.tls.authorityPEM) }, logger: logger
-        ).addRoutes(to: router)
-        return router
+            https: configuration.https.map { (port: $0.port, authorityPEM: $0.tls.authorityPEM) }, logger: logger)
+        api.addRoutes(to: router)
+        let webSocketRouter = Router(context: VenueRequestContext.self)
+        api.addLiveRoutes(to: webSocketRouter)
+        return (router, webSocketRouter)
     }
 
     public static func buildApplication(
@@ -86,20 +98,23 @@ public enum VenueApp {
     ) throws -> some ApplicationProtocol {
         let face = FaceService(database: database, modelsFolder: configuration.faceModels, logger: logger)
         let recorder = RecorderService(database: database, settings: configuration.recording, logger: logger)
-        let router = buildRouter(database: database, configuration: configuration, face: face, recorder: recorder, logger: logger)
+        let routers = buildRouters(database: database, configuration: configuration, face: face, recorder: recorder, logger: logger)
         var services: [any Service] = [TimeUpService(database: database, logger: logger), face, recorder]
         if let https = configuration.https {
             // The same routes over HTTPS, run as a service of the HTTP application so both stop together.
             services.append(
                 Application(
-                    router: router,
-                    server: try .tls(.http1(), tlsConfiguration: try https.tls.serverConfiguration()),
+                    router: routers.http,
+                    server: try .tls(
+                        .http1WebSocketUpgrade(webSocketRouter: routers.webSocket),
+                        tlsConfiguration: try https.tls.serverConfiguration()),
                     configuration: .init(
                         address: .hostname(configuration.host, port: https.port), serverName: "kaodian-venue", backlog: 4096),
                     logger: logger))
         }
         return Application(
-            router: router,
+            router: routers.http,
+            server: .http1WebSocketUpgrade(webSocketRouter: routers.webSocket),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "kaodian-venue",
                 backlog: 4096),

@@ -94,6 +94,8 @@ public struct CameraToRecord: Sendable, Equatable {
     public var name: String
     /// Changes when the camera's URL changes, so that a running recorder is restarted with the new one.
     public var urlStamp: String
+    /// False for a camera connected only because someone watches its live picture: nothing is recorded.
+    public var recording: Bool = true
 }
 
 extension VenueDatabase {
@@ -146,8 +148,11 @@ extension VenueDatabase {
 
     /// The cameras that should be recording at `now`: enabled ones set to `on`, and enabled `auto` ones whose room
     /// has a sitting from `lead` before its start to `tail` after its end (the room's own start, pauses,
-    /// extensions and end count).
-    public func camerasToRecord(now: Date = Date(), lead: TimeInterval, tail: TimeInterval) async throws -> [CameraToRecord] {
+    /// extensions and end count). Enabled cameras in `watched` that should not record come too, with
+    /// `recording` false: they are connected for their live picture only.
+    public func camerasToRecord(
+        now: Date = Date(), lead: TimeInterval, tail: TimeInterval, watched: Set<String> = []
+    ) async throws -> [CameraToRecord] {
         try await pool.read { db in
             let cameras = try CameraRecord.filter(Column("enabled") == true).fetchAll(db)
             guard !cameras.isEmpty else { return [] }
@@ -160,12 +165,14 @@ extension VenueDatabase {
                     ?? start.addingTimeInterval(clock.duration + clock.sittingExtension)
                 if now >= start.addingTimeInterval(-lead), now < end.addingTimeInterval(tail) { busyRooms.insert(room.roomID) }
             }
-            return cameras.filter { $0.recordingMode == "on" || ($0.recordingMode == "auto" && busyRooms.contains($0.roomId)) }
-                .map { camera in
-                    CameraToRecord(
-                        id: camera.id, roomID: camera.roomId, name: camera.name,
-                        urlStamp: SHA256.hash(data: camera.urlSealed).prefix(8).map { String(format: "%02x", $0) }.joined())
-                }
+            return cameras.compactMap { camera in
+                let recording = camera.recordingMode == "on" || (camera.recordingMode == "auto" && busyRooms.contains(camera.roomId))
+                guard recording || watched.contains(camera.id) else { return nil }
+                return CameraToRecord(
+                    id: camera.id, roomID: camera.roomId, name: camera.name,
+                    urlStamp: SHA256.hash(data: camera.urlSealed).prefix(8).map { String(format: "%02x", $0) }.joined(),
+                    recording: recording)
+            }
         }
     }
 

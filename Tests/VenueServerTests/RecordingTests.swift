@@ -117,7 +117,7 @@ struct RecordingTests {
                 // Every segment row names a closed file whose hash it holds; sequences follow each other per session.
                 let timeline = try decode(
                     RecordingTimeline.self,
-                    try await client.execute(uri: "/api/admin/rooms/R01/recordings", method: .get, headers: bearer(admin)))
+                    try await client.execute(uri: "/api/rooms/R01/recordings", method: .get, headers: bearer(admin)))
                 #expect(timeline.segments.count >= 3)
                 for segment in timeline.segments {
                     let file = recordings.appendingPathComponent(created.id).appendingPathComponent(segment.fileName)
@@ -135,17 +135,17 @@ struct RecordingTests {
                 let first = try #require(timeline.segments.first)
                 let file = try Data(contentsOf: recordings.appendingPathComponent(created.id).appendingPathComponent(first.fileName))
                 let whole = try await client.execute(
-                    uri: "/api/admin/recordings/\(created.id)/\(first.fileName)", method: .get, headers: bearer(admin))
+                    uri: "/api/rooms/R01/recordings/\(created.id)/\(first.fileName)", method: .get, headers: bearer(admin))
                 #expect(whole.status == .ok && whole.headers[.contentType] == "video/mp4" && Data(whole.body.readableBytesView) == file)
                 var ranged = bearer(admin)
                 ranged[.range] = "bytes=100-199"
                 let part = try await client.execute(
-                    uri: "/api/admin/recordings/\(created.id)/\(first.fileName)", method: .get, headers: ranged)
+                    uri: "/api/rooms/R01/recordings/\(created.id)/\(first.fileName)", method: .get, headers: ranged)
                 #expect(part.status == .partialContent && Data(part.body.readableBytesView) == file[100...199])
                 #expect(part.headers[.contentRange] == "bytes 100-199/\(file.count)")
                 #expect(
                     try await client.execute(
-                        uri: "/api/admin/recordings/\(created.id)/venue.sqlite", method: .get, headers: bearer(admin)
+                        uri: "/api/rooms/R01/recordings/\(created.id)/venue.sqlite", method: .get, headers: bearer(admin)
                     ).status == .notFound)
                 let parts = try FileManager.default.contentsOfDirectory(atPath: recordings.appendingPathComponent(created.id).path)
                     .filter { $0.hasSuffix(".part") }

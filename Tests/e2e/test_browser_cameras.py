@@ -66,7 +66,7 @@ def test_the_admin_adds_tests_records_and_removes_a_room_camera(cameras, tmp_pat
         choose(driver, f"camera-mode-{camera_id}", "off")
         wait_until(driver, lambda d: attr(d, f"camera-row-{camera_id}", "data-recording") == "idle",
                    "the recording did not stop", timeout=40)
-        timeline = requests.get(f"{venue.base}/api/admin/rooms/R01/recordings", timeout=10,
+        timeline = requests.get(f"{venue.base}/api/rooms/R01/recordings", timeout=10,
                                 headers={"Authorization": f"Bearer {admin_token(venue)}"}).json()
         files = [tmp_path / "data" / "recordings" / camera_id / segment["fileName"] for segment in timeline["segments"]]
         assert len(files) >= 2 and all(f.exists() for f in files), files

@@ -64,7 +64,7 @@ def test_recordings_survive_sigkill_and_files_agree_with_rows(cameras, tmp_path)
                       json={"mode": "off"})
         wait_for(lambda: requests.get(f"{venue.base}/api/admin/recording", headers=headers, timeout=10).json()[0]
                  ["recording"]["state"] == "idle", 30, "recording did not stop")
-        timeline = requests.get(f"{venue.base}/api/admin/rooms/R01/recordings", headers=headers, timeout=10).json()
+        timeline = requests.get(f"{venue.base}/api/rooms/R01/recordings", headers=headers, timeout=10).json()
     finally:
         venue.stop()
 

@@ -7,7 +7,7 @@
  * A one-time password must be changed first (password-view, as in the console).
  *
  * data-testid hooks: staff-username, staff-password, staff-login, staff-login-error, lang-switch, logout,
- *   tab-import, tab-packages, tab-results, tab-staff, tab-audit, tab-documents, tab-face, tab-cameras, tab-playback
+ *   tab-import, tab-packages, tab-results, tab-staff, tab-audit, tab-documents, tab-face, tab-cameras, tab-live, tab-playback
  *   (more hooks: accounts.js, face.js, cameras.js, playback.js),
  *   password-view, password-current, password-new, password-repeat, password-submit, password-error,
  *   import-file, import-submit, import-result, import-summary, import-problems, import-problem (data-code),
@@ -26,7 +26,7 @@ import { showMessage } from '../assets/ui.js';
 import { showStaff, showAudit, showDocuments } from './accounts.js';
 import { showFace } from './face.js';
 import { showCameras } from './cameras.js';
-import { showPlayback } from './playback.js';
+import { showLive, showPlayback } from './playback.js';
 
 const app = document.getElementById('app');
 const session = new StaffSession('kd.admin', ['admin']);
@@ -87,6 +87,7 @@ function showPasswordChange() {
   })));
 }
 
+const leaving = []; // what to do when the page changes
 const ctx = {
   app,
   call,
@@ -94,6 +95,8 @@ const ctx = {
   tabs: (key) => tabs(key),
   errorBox: (error, testid) => errorBox(error, testid),
   sittings: () => sittings(),
+  /** fn() runs when the page changes (the live view closes its connections). */
+  onLeave: (fn) => leaving.push(fn),
 };
 
 function tabs(active) {
@@ -103,10 +106,11 @@ function tabs(active) {
   });
   return h('nav', { class: 'tabs' }, tab('import', '#import'), tab('packages', '#packages'), tab('results', '#results'),
     tab('staff', '#staff'), tab('audit', '#audit'), tab('documents', '#documents'), tab('face', '#face'),
-    tab('cameras', '#cameras'), tab('playback', '#playback'));
+    tab('cameras', '#cameras'), tab('live', '#live'), tab('playback', '#playback'));
 }
 
 function route() {
+  for (const fn of leaving.splice(0)) fn();
   if (!session.token) {
     showLogin();
     return;
@@ -125,6 +129,7 @@ function route() {
   else if (page === 'face') showFace(ctx, query);
   else if (page === 'cameras') showCameras(ctx);
   else if (page === 'playback') showPlayback(ctx, query);
+  else if (page === 'live') showLive(ctx, query);
   else if (page === 'packages') showPackages();
   else if (page === 'results') showResults(arg || null);
   else if (page === 'review' && arg) showReview(arg);

@@ -39,6 +39,7 @@ import { ServerClock } from '../assets/clock.js';
 import { StaffSession, staffLoginForm, showStaffUser, changePasswordForm } from '../assets/staff.js';
 import { openDialog, showMessage } from '../assets/ui.js';
 import { RoomScreen } from './room.js';
+import { dayOf, showRoomPlayback, today } from '../assets/playback.js';
 import { openStaffFaceSignIn } from './staffface.js';
 
 const REFRESH_MS = 10000;
@@ -127,7 +128,13 @@ function route() {
     showPasswordChange();
     return;
   }
-  const parts = window.location.hash.replace(/^#/, '').split('/').map((p) => decodeURIComponent(p));
+  const raw = window.location.hash.replace(/^#/, '');
+  const query = new URLSearchParams(raw.includes('?') ? raw.slice(raw.indexOf('?') + 1) : '');
+  const parts = raw.split('?')[0].split('/').map((p) => decodeURIComponent(p));
+  if (parts[0] === 'playback' && parts[1] && parts[2]) {
+    showRoomRecordings(parts[1], parts[2], query);
+    return;
+  }
   if (parts[0] === 'room' && parts[1] && parts[2]) {
     const container = h('div', {});
     replaceChildren(app, container);
@@ -142,6 +149,35 @@ function route() {
 window.addEventListener('hashchange', () => {
   if (session.token) route();
 });
+
+// MARK: recordings of a room
+
+/** The room's recordings of a day (default: the day of `at`, else today), jumping to `at` if given. */
+function showRoomRecordings(sittingId, roomId, query) {
+  const at = Number(query.get('at'));
+  const date = h('input', { class: 'input', type: 'date', testid: 'playback-date', value: query.get('date') || (at > 0 ? dayOf(at) : today()) });
+  const body = h('div', {});
+  date.addEventListener('change', () => {
+    window.location.hash = `#playback/${encodeURIComponent(sittingId)}/${encodeURIComponent(roomId)}?date=${encodeURIComponent(date.value)}`;
+  });
+  replaceChildren(app, h('section', { class: 'card', testid: 'console-playback' },
+    h('nav', { class: 'row' },
+      h('a', { class: 'btn btn-small', testid: 'playback-back', href: `#room/${encodeURIComponent(sittingId)}/${encodeURIComponent(roomId)}`, i18n: 'playback.back' }),
+      h('span', { class: 'spacer' }), date),
+    h('h1', { i18n: 'playback.title', params: { room: roomId } }),
+    body));
+  const errorBox = (error, testid) => {
+    const box = h('p', { class: 'notice notice-error', testid, role: 'alert' });
+    setBilingualText(box, errorTexts(error));
+    return box;
+  };
+  showRoomPlayback({
+    container: body, roomId, dayStart: new Date(`${date.value}T00:00:00`).getTime(), at,
+    call: (path) => session.call(path), errorBox,
+  }).catch((error) => {
+    if (!staffAuthLost(error)) replaceChildren(body, errorBox(error, 'playback-error'));
+  });
+}
 
 // MARK: sittings
 

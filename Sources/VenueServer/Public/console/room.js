@@ -14,6 +14,7 @@ import { ServerClock } from '../assets/clock.js';
 import { openDialog, field, showMessage } from '../assets/ui.js';
 import { CaptureImages, decisionBadge, formatSimilarity, openCapture, verificationTable } from '../assets/face.js';
 import { FaceCheck } from './facecheck.js';
+import { showLiveGrid } from '../assets/liveview.js';
 
 export const INCIDENT_CATEGORIES = ['cheating', 'disturbance', 'deviceFailure', 'identityMismatch', 'lateArrival', 'illness', 'other'];
 export const DOCUMENTS = ['roster', 'seating', 'signin', 'record'];
@@ -89,6 +90,7 @@ export class RoomScreen {
     this.captures.clear();
     this.alertCaptures.clear();
     this.closeStream();
+    this.hideLive();
     Object.values(this.timers).forEach((timer) => {
       clearTimeout(timer);
       clearInterval(timer);
@@ -290,6 +292,7 @@ export class RoomScreen {
           h('span', { class: 'spacer' }),
           h('button', { type: 'button', class: 'btn btn-small', testid: 'face-verifications-refresh', i18n: 'common.refresh', on: { click: () => this.loadFaces() } })),
         faces),
+      this.camerasCard(),
       h('section', { class: 'card incidents-card' },
         h('div', { class: 'row' },
           h('h2', { class: 'section-title', i18n: 'console.incidents' }),
@@ -305,6 +308,68 @@ export class RoomScreen {
     this.setMode(this.mode);
     this.renderHead();
     this.renderFaces();
+  }
+
+  // MARK: cameras
+
+  /** The room's cameras: the live picture on demand (it costs bandwidth on a tablet), and the recordings. */
+  camerasCard() {
+    // Rebuilt (language switch): the old grid goes with the old card; the remembered choice shows a new one.
+    if (this.live) this.live.close();
+    this.live = null;
+    const liveBox = h('div', { class: 'live-box', testid: 'room-live' });
+    const toggle = h('button', { type: 'button', class: 'btn btn-small', testid: 'live-toggle', i18n: 'live.show' });
+    toggle.addEventListener('click', async () => {
+      if (this.live) {
+        this.hideLive();
+        localStorage.setItem('kaodian.console.live', '0');
+      } else {
+        localStorage.setItem('kaodian.console.live', '1');
+        await this.showLive();
+      }
+    });
+    this.ui.liveBox = liveBox;
+    this.ui.liveToggle = toggle;
+    if (localStorage.getItem('kaodian.console.live') === '1') setTimeout(() => this.showLive(), 0);
+    return h('section', { class: 'card cameras-card' },
+      h('div', { class: 'row' },
+        h('h2', { class: 'section-title', i18n: 'live.title' }),
+        h('span', { class: 'spacer' }),
+        toggle,
+        h('a', { class: 'btn btn-small', testid: 'room-playback', href: this.playbackLink(), i18n: 'live.playback' })),
+      liveBox);
+  }
+
+  /** The console's playback of this room, at `at` (milliseconds) if given. */
+  playbackLink(at) {
+    return `#playback/${enc(this.sittingId)}/${enc(this.roomId)}${at ? `?at=${at}` : ''}`;
+  }
+
+  async showLive() {
+    if (this.live || this.stopped || !this.ui.liveBox) return;
+    this.live = { close() {} }; // taken while loading, so a second click does nothing
+    this.ui.liveToggle.dataset.i18n = 'live.hide';
+    this.ui.liveToggle.textContent = t('live.hide');
+    try {
+      const grid = await showLiveGrid(this.ui.liveBox, this.roomId, (path) => this.session.call(path));
+      if (this.stopped || !this.live) grid.close();
+      else this.live = grid;
+    } catch (error) {
+      this.live = null;
+      if (this.handleAuth(error)) return;
+      const box = h('p', { class: 'notice notice-error', testid: 'live-error', role: 'alert' });
+      setBilingualText(box, errorTexts(error));
+      replaceChildren(this.ui.liveBox, box);
+    }
+  }
+
+  hideLive() {
+    if (this.live) this.live.close();
+    this.live = null;
+    if (!this.ui.liveBox) return;
+    replaceChildren(this.ui.liveBox);
+    this.ui.liveToggle.dataset.i18n = 'live.show';
+    this.ui.liveToggle.textContent = t('live.show');
   }
 
   // MARK: recording alerts
@@ -690,7 +755,8 @@ export class RoomScreen {
       h('tbody', {}, [...incidents].reverse().map((incident) => h('tr', {
         testid: `incident-${incident.id}`, dataset: { category: incident.category, admission: incident.admissionNumber || '' },
       },
-      h('td', { class: 'nowrap', dataset: { label: t('console.col.time') } }, formatTime(incident.occurredAt)),
+      h('td', { class: 'nowrap', dataset: { label: t('console.col.time') } }, formatTime(incident.occurredAt), ' ',
+        h('a', { class: 'small', href: this.playbackLink(incident.occurredAt), testid: `incident-playback-${incident.id}`, i18n: 'console.incident.playback' })),
       h('td', { dataset: { label: t('console.col.candidate') } }, incident.admissionNumber
         ? `${incident.name || ''} ${incident.admissionNumber}` : h('span', { i18n: 'console.wholeRoom' })),
       h('td', { dataset: { label: t('console.col.category') } }, h('span', { class: 'badge badge-danger', i18n: `incident.${incident.category}` })),

@@ -1,0 +1,125 @@
+"""Watching the room cameras live and playing back their recordings, in real Chromium against real RTSP cameras.
+
+Given a venue whose room R01 has two cameras (GStreamer, 320×240 at 25 fps, H.264): 前门 recording by hand, 后门
+not recording (its room has no sitting yet),
+when the admin opens 实时监控 for R01, both pictures play in the page (the video elements decode new frames, within
+about a second of the live edge), and 后门 is connected for its live picture only (state `viewing`, nothing stored);
+once the admin leaves the page, 后门 is disconnected again;
+when invigilator1 (room R01) opens the room in the console and shows the live picture, both play there too;
+from the console the invigilator opens the room's recordings, sees the recorded camera's timeline and plays a
+segment; a link at a moment (as an incident's 回放 link makes) plays the segment holding that moment from there;
+invigilator2 (another room) may neither watch nor play back R01.
+
+Screenshots go to test-output/browser/<test name>/.
+"""
+import time
+
+import requests
+
+from browser_helpers import Shots, StaffAPI, attr, click, console_problems, find_all, make_driver, staff_login, wait_until, wait_visible
+from conftest import OUTPUT, VenueProcess, free_port
+from test_camera_probe import cameras  # noqa: F401  (fixture)
+
+FRAMES = "return document.querySelector('[data-testid=\"{}\"]').getVideoPlaybackQuality().totalVideoFrames"
+LAG = ("const v = document.querySelector('[data-testid=\"{}\"]');"
+       " return v.buffered.length ? v.buffered.end(v.buffered.length - 1) - v.currentTime : 99")
+
+
+def frames(driver, testid):
+    return driver.execute_script(FRAMES.format(testid))
+
+
+def expect_playing(driver, testid, what):
+    """The video element decodes frames, keeps decoding them, and stays near the live edge."""
+    wait_until(driver, lambda d: frames(d, testid) > 10, f"{what}: no frames decoded", timeout=40)
+    before = frames(driver, testid)
+    time.sleep(2)
+    after = frames(driver, testid)
+    assert after - before >= 20, f"{what}: {after - before} frames in 2 s"
+    lag = driver.execute_script(LAG.format(testid))
+    assert lag < 2.0, f"{what}: {lag:.2f} s behind the newest frame received"
+
+
+def test_live_view_and_playback_for_the_admin_and_the_room_invigilator(cameras, tmp_path, request):  # noqa: F811
+    shots = Shots(OUTPUT / "browser" / request.node.name)
+    venue = VenueProcess(tmp_path / "data", free_port(), log_name="venue-live", extra_args=("--segment-seconds", "2"))
+    venue.start()
+    camera = cameras("--size", "320x240", "--fps", "25", "--key-int", "25", "--bitrate-kbps", "400",
+                     "--mount", "/front", "--mount", "/back", mounts=2)
+    admin = StaffAPI(venue.base, "admin", "kaodian-admin")
+    front = admin.post("/api/admin/cameras", {"roomId": "R01", "name": "前门", "url": camera.urls[0]})["id"]
+    back = admin.post("/api/admin/cameras", {"roomId": "R01", "name": "后门", "url": camera.urls[1]})["id"]
+    admin.post(f"/api/admin/cameras/{front}/recording", {"mode": "on"})
+    driver = make_driver(tmp_path / "profile", width=1280, height=900)
+    try:
+        staff_login(driver, venue.base, "admin", "kaodian-admin", page="/admin/")
+        wait_visible(driver, "tab-live")
+        click(driver, "tab-live")
+        wait_visible(driver, "live-grid")
+        assert attr(driver, "live-grid", "data-count") == "2"
+        expect_playing(driver, f"live-video-{front}", "前门 (admin)")
+        expect_playing(driver, f"live-video-{back}", "后门 (admin)")
+        assert attr(driver, f"live-tile-{back}", "data-state") == "playing"
+        assert attr(driver, f"live-video-{front}", "data-codec").startswith("avc1.")
+        states = {c["camera"]["id"]: c for c in admin.get("/api/rooms/R01/cameras")}
+        assert states[front]["recording"]["state"] == "recording"
+        assert states[back]["recording"]["state"] == "viewing", states[back]
+        assert states[back]["live"]["width"] == 320
+        shots.take(driver, "01-admin-live")
+        problems = console_problems(driver, [])
+        assert not problems, problems
+
+        # Leaving the page closes the pictures: the camera that is not recording is disconnected.
+        click(driver, "tab-cameras")
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            state = {c["camera"]["id"]: c for c in admin.get("/api/rooms/R01/cameras")}[back]["recording"]["state"]
+            if state == "idle":
+                break
+            time.sleep(0.5)
+        assert state == "idle", state
+        assert not (tmp_path / "data" / "recordings" / back).exists() or not list((tmp_path / "data" / "recordings" / back).iterdir())
+
+        # The room's invigilator, in the console.
+        driver.delete_all_cookies()
+        staff_login(driver, venue.base, "invigilator1", "kaodian-demo", page="/console/")
+        driver.get(f"{venue.base}/console/#room/S-DEMO-THEORY/R01")
+        wait_visible(driver, "live-toggle")
+        click(driver, "live-toggle")
+        wait_visible(driver, "live-grid")
+        expect_playing(driver, f"live-video-{front}", "前门 (invigilator)")
+        expect_playing(driver, f"live-video-{back}", "后门 (invigilator)")
+        shots.take(driver, "02-console-live")
+
+        click(driver, "room-playback")
+        wait_visible(driver, f"playback-timeline-{front}")
+        invigilator = StaffAPI(venue.base, "invigilator1", "kaodian-demo")
+        segments = sorted(invigilator.get("/api/rooms/R01/recordings")["segments"], key=lambda s: s["startedAt"])
+        assert segments and all(s["cameraId"] == front for s in segments)
+        assert int(attr(driver, f"playback-timeline-{front}", "data-segments")) >= 1
+        first = segments[0]
+        click(driver, f"playback-play-{front}-{first['fileName']}")
+        wait_until(driver, lambda d: attr(d, "playback-video", "data-file") == first["fileName"], "the segment was not loaded", timeout=30)
+        wait_until(driver, lambda d: frames(d, "playback-video") > 5, "the segment does not play", timeout=30)
+        shots.take(driver, "03-console-playback")
+
+        # A link at a moment plays the segment holding it, from that moment.
+        target = segments[-1]
+        moment = target["startedAt"] + 1000
+        driver.get(f"{venue.base}/console/#playback/S-DEMO-THEORY/R01?at={moment}")
+        wait_until(driver, lambda d: attr(d, "playback-video", "data-file") == target["fileName"], "the moment's segment was not loaded", timeout=30)
+        wait_until(driver, lambda d: d.execute_script(
+            "return document.querySelector('[data-testid=playback-video]').currentTime") >= 0.9,
+            "playback did not start at the moment", timeout=30)
+        shots.take(driver, "04-console-moment")
+        problems = console_problems(driver, [])
+        assert not problems, problems
+
+        other = StaffAPI(venue.base, "invigilator2", "kaodian-demo")
+        for path in ("/api/rooms/R01/cameras", "/api/rooms/R01/recordings", f"/api/rooms/R01/cameras/{front}/live",
+                     f"/api/rooms/R01/recordings/{front}/{first['fileName']}"):
+            r = requests.get(venue.base + path, headers={"Authorization": f"Bearer {other.token}"}, timeout=10)
+            assert r.status_code == 403, (path, r.status_code)
+    finally:
+        driver.quit()
+        venue.stop()
