@@ -142,6 +142,7 @@ let package = Package(
             dependencies: [
                 "VenueServer", "VenueStore", "VenuePackage", "DemoContent", "ExamCore", "TestSupport", "FaceEngine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -18,6 +18,9 @@ public enum CameraError: Error, Sendable, Equatable {
     case noVideo
     /// Anything else, with libav's description of the error.
     case failed(String)
+    /// A recording file that cannot be used: an upload that is not a playable video (`upload_…`), a range that
+    /// cannot be exported (`recording_…`). `code` is stable; the messages say why, in both languages.
+    case recordingFile(code: String, en: String, zh: String)
 
     /// Stable machine-readable code, e.g. `camera_unauthorised`.
     public var code: String {
@@ -30,6 +33,7 @@ public enum CameraError: Error, Sendable, Equatable {
         case .unsupportedCodec: "camera_unsupported_codec"
         case .noVideo: "camera_no_video"
         case .failed: "camera_failed"
+        case .recordingFile(let code, _, _): code
         }
     }
 
@@ -51,6 +55,8 @@ public enum CameraError: Error, Sendable, Equatable {
             "The stream has no video."
         case .failed(let detail):
             "The camera stream could not be opened: \(detail)."
+        case .recordingFile(_, let en, _):
+            en
         }
     }
 
@@ -72,6 +78,8 @@ public enum CameraError: Error, Sendable, Equatable {
             "该码流中没有视频。"
         case .failed(let detail):
             "无法打开摄像机码流：\(detail)。"
+        case .recordingFile(_, _, let zh):
+            zh
         }
     }
 }

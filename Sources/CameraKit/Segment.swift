@@ -114,3 +114,11 @@ enum SegmentName {
         return (session, sequence, Date(timeIntervalSince1970: Double(millis) / 1000))
     }
 }
+
+/// The recordings' folders on disk.
+public enum RecordingFolder {
+    /// fsyncs `folder`, so that files just renamed or moved into it stay there after a power cut.
+    public static func sync(_ folder: URL) throws {
+        try SegmentFile.fsync(path: folder.path, directory: true)
+    }
+}

@@ -42,6 +42,7 @@ enum ErrorStatus {
             code.hasPrefix("package_") || code.hasPrefix("candidate_") || code.hasPrefix("seat_")
                 || code.hasPrefix("question_") || code.hasPrefix("paper_") || code.hasPrefix("sitting_")
                 || code.hasPrefix("staff_") || code.hasPrefix("room_") || code.hasPrefix("venue_")
+                || code.hasPrefix("recording_") || code.hasPrefix("upload_")
                 ? .unprocessableContent : .badRequest
         }
     }

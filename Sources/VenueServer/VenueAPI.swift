@@ -101,6 +101,8 @@ struct VenueAPI: Sendable {
         api.get("rooms/:roomId/cameras", use: roomCameras)
         api.get("rooms/:roomId/cameras/:cameraId/live", use: liveCamera)
         api.get("rooms/:roomId/recordings", use: roomRecordings)
+        api.get("rooms/:roomId/recordings/export", use: exportRecording)
+        api.post("rooms/:roomId/recordings/upload", use: uploadRecording)
         api.get("rooms/:roomId/recordings/:cameraId/:fileName", use: recordingFile)
     }
 

@@ -30,6 +30,7 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case cameraDeleted = "camera.deleted"
     case cameraTested = "camera.tested"
     case recordingDeleted = "recording.deleted"
+    case recordingUploaded = "recording.uploaded"
 }
 
 /// One entry of the audit log: who did what, when, to what, and why.

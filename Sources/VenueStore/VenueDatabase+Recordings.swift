@@ -413,4 +413,50 @@ extension VenueDatabase {
             }
         }
     }
+
+    /// Whether the venue has a room with this id (from its imported packages).
+    public func roomExists(_ roomID: String) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM room WHERE id = ?)", arguments: [roomID]) ?? false
+        }
+    }
+
+    /// Stores the segments of a recording an admin uploaded, all or none, and audits the upload. Returns them as
+    /// stored.
+    public func recordUploadedSegments(
+        by admin: StaffSession, cameraID: String, roomID: String, _ segments: [SegmentInput], detail: [String: String],
+        now: Date = Date()
+    ) async throws -> [SegmentView] {
+        try await groupCommit.write { db in
+            for segment in segments {
+                try db.execute(
+                    sql: """
+                        INSERT INTO recording_segment
+                            (cameraId, roomId, session, sequence, fileName, startedAt, endedAt, duration, bytes, sha256, codec,
+                             width, height, recovered)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                        """,
+                    arguments: [
+                        cameraID, roomID, segment.session, segment.sequence, segment.fileName, segment.startedAt.millis,
+                        segment.endedAt.millis, segment.duration, segment.bytes, segment.sha256, segment.codec, segment.width,
+                        segment.height,
+                    ])
+            }
+            var detail = detail
+            detail["camera"] = cameraID
+            detail["segments"] = String(segments.count)
+            detail["bytes"] = String(segments.map(\.bytes).reduce(0, +))
+            if let first = segments.first, let last = segments.last {
+                detail["from"] = String(first.startedAt.millis)
+                detail["to"] = String(last.endedAt.millis)
+            }
+            try Self.audit(db, by: admin, action: .recordingUploaded, now: now, roomID: roomID, detail: detail)
+            return try segments.map { segment in
+                try Row.fetchOne(
+                    db, sql: "SELECT * FROM recording_segment WHERE cameraId = ? AND session = ? AND sequence = ?",
+                    arguments: [cameraID, segment.session, segment.sequence]
+                ).map(Self.segmentView)!
+            }
+        }
+    }
 }

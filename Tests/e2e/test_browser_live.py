@@ -123,3 +123,66 @@ def test_live_view_and_playback_for_the_admin_and_the_room_invigilator(cameras, 
     finally:
         driver.quit()
         venue.stop()
+
+
+def test_the_admin_uploads_a_recording_made_by_other_means_and_downloads_a_range(tmp_path, request):
+    """Given a 6-second H.264 recording from a separate recorder (MP4 made with ffmpeg) and a text file,
+    when the admin uploads the text file on the 录像回放 page, the page says why it was refused and nothing is stored;
+    when the admin uploads the video with its start time, the page says it was stored in segments, the room's timeline
+    for that day shows them under 手动上传的录像, a segment plays, and the download link gives one MP4 of the range."""
+    import subprocess
+    from datetime import datetime
+
+    shots = Shots(OUTPUT / "browser" / request.node.name)
+    clip = tmp_path / "recorder.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "6",
+                    "-c:v", "libx264", "-g", "25", "-pix_fmt", "yuv420p", str(clip)], check=True)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("这不是视频\n", encoding="utf-8")
+    venue = VenueProcess(tmp_path / "data", free_port(), log_name="venue-upload", extra_args=("--segment-seconds", "2"))
+    venue.start()
+    driver = make_driver(tmp_path / "profile", width=1280, height=900)
+    try:
+        staff_login(driver, venue.base, "admin", "kaodian-admin", page="/admin/")
+        wait_visible(driver, "tab-playback")
+        click(driver, "tab-playback")
+        wait_visible(driver, "upload-file")
+        started = datetime.now().replace(microsecond=0)
+        started = started.replace(hour=max(0, started.hour - 1))
+        driver.execute_script(
+            "const i = document.querySelector('[data-testid=upload-start]'); i.value = arguments[0];"
+            " i.dispatchEvent(new Event('input'));", started.strftime("%Y-%m-%dT%H:%M:%S"))
+
+        driver.find_element("css selector", '[data-testid="upload-file"]').send_keys(str(notes))
+        click(driver, "upload-submit")
+        wait_visible(driver, "upload-error")
+        assert attr(driver, "upload-error", "data-code") == "upload_not_a_video", attr(driver, "upload-error", "data-code")
+        shots.take(driver, "01-refused")
+
+        driver.find_element("css selector", '[data-testid="upload-file"]').send_keys(str(clip))
+        click(driver, "upload-submit")
+        wait_visible(driver, "upload-result", timeout=60)
+        assert int(attr(driver, "upload-result", "data-segments")) == 3
+        shots.take(driver, "02-stored")
+
+        click(driver, "playback-show")
+        wait_visible(driver, "playback-timeline-upload-R01")
+        assert int(attr(driver, "playback-timeline-upload-R01", "data-segments")) == 3
+        first = find_all(driver, '[data-testid^="playback-play-upload-R01-"]')[0].get_attribute("data-testid")
+        click(driver, first)
+        wait_until(driver, lambda d: frames(d, "playback-video") > 5, "the uploaded recording does not play", timeout=30)
+        shots.take(driver, "03-playback")
+        link = driver.find_element("css selector", '[data-testid="playback-export-link-upload-R01"]').get_attribute("href")
+        admin = StaffAPI(venue.base, "admin", "kaodian-admin")
+        download = requests.get(link, headers={"Authorization": f"Bearer {admin.token}"}, timeout=60)
+        assert download.status_code == 200 and download.headers["Content-Type"] == "video/mp4"
+        out = tmp_path / "range.mp4"
+        out.write_bytes(download.content)
+        probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(out)],
+                               capture_output=True, text=True, check=True)
+        assert abs(float(probe.stdout.strip()) - 6.0) < 0.2, probe.stdout
+        problems = console_problems(driver, [])
+        assert not problems, problems
+    finally:
+        driver.quit()
+        venue.stop()

@@ -8,7 +8,7 @@
 // Route: #cameras
 //
 // data-testid hooks: cameras-add, cameras-refresh, cameras-table, camera-row-{id} (data-room, data-enabled,
-//   data-test: ok|failed|none, data-recording: recording|reconnecting|idle), camera-recording-{id}, camera-disk-{id},
+//   data-test: ok|failed|none, data-recording: recording|viewing|reconnecting|idle), camera-recording-{id}, camera-disk-{id},
 //   camera-mode-{id} (select auto|on|off),
 //   camera-url-{id}, camera-test-{id} (button; data-busy while testing), camera-result-{id} (data-code when failed),
 //   camera-edit-{id}, camera-toggle-{id}, camera-delete-{id}, cameras-error;
@@ -54,6 +54,10 @@ function recordingCell(camera, recording) {
       h('span', { class: 'badge badge-ok', i18n: 'admin.cameras.rec.recording' }), ' ',
       recording.codec ? `${recording.codec.toUpperCase()} ${recording.width}×${recording.height}` : '',
       h('br'), h('span', { class: 'muted', i18n: 'admin.cameras.rec.since', params: { time: since } }));
+  }
+  if (recording.state === 'viewing') {
+    return h('span', { class: 'small', testid: `camera-recording-${camera.id}` },
+      h('span', { class: 'badge', i18n: 'admin.cameras.rec.viewing' }));
   }
   if (recording.state === 'reconnecting') {
     const why = h('span');

@@ -674,6 +674,7 @@ const zh = {
   'admin.cameras.rec.recording': '录制中',
   'admin.cameras.rec.reconnecting': '重连中',
   'admin.cameras.rec.idle': '未录制',
+  'admin.cameras.rec.viewing': '仅实时画面，未录制',
   'admin.cameras.rec.since': '自 {time}',
   'admin.cameras.segments': '{n} 段',
   'admin.cameras.deleteTitle': '删除摄像头：{name}',
@@ -769,6 +770,18 @@ const zh = {
   'audit.camera.deleted': '删除摄像头',
   'audit.camera.tested': '测试摄像头',
   'audit.recording.deleted': '删除未上传的录像（磁盘将满）',
+  'playback.uploads': '手动上传的录像',
+  'upload.title': '上传录像',
+  'upload.hint': '把用其他方式录制的视频（如摄像头存储卡、单独的录像机）上传为该考场的录像。视频须为 H.264 或 H.265；考点会检查能否播放，并按给定的开始时间切段保存。',
+  'upload.file': '视频文件',
+  'upload.start': '录像开始时间',
+  'upload.camera': '来自摄像头',
+  'upload.noCamera': '（不属于已登记的摄像头）',
+  'upload.submit': '上传',
+  'upload.missing': '请选择视频文件并填写录像开始时间。',
+  'upload.sending': '正在上传并检查 {name}…',
+  'upload.done': '{name} 已保存：{codec} {size}，{seconds} 秒，共 {segments} 段。',
+  'audit.recording.uploaded': '上传录像',
 };
 
 const en = {
@@ -1428,6 +1441,7 @@ const en = {
   'admin.cameras.rec.recording': 'Recording',
   'admin.cameras.rec.reconnecting': 'Reconnecting',
   'admin.cameras.rec.idle': 'Not recording',
+  'admin.cameras.rec.viewing': 'Live view only, not recording',
   'admin.cameras.rec.since': 'since {time}',
   'admin.cameras.segments': '{n} segments',
   'admin.cameras.deleteTitle': 'Remove camera: {name}',
@@ -1523,6 +1537,18 @@ const en = {
   'audit.camera.deleted': 'Camera removed',
   'audit.camera.tested': 'Camera tested',
   'audit.recording.deleted': 'Recording deleted before upload (disk about to fill)',
+  'playback.uploads': 'Uploaded recordings',
+  'upload.title': 'Upload a recording',
+  'upload.hint': 'Bring a video recorded by other means (a camera\'s own card, a separate recorder) as this room\'s recording. It must be H.264 or H.265; the venue checks that it plays and stores it in segments from the start time given.',
+  'upload.file': 'Video file',
+  'upload.start': 'Recording started at',
+  'upload.camera': 'From camera',
+  'upload.noCamera': '(none of the registered cameras)',
+  'upload.submit': 'Upload',
+  'upload.missing': 'Choose a video file and give the time the recording started.',
+  'upload.sending': 'Uploading and checking {name}…',
+  'upload.done': '{name} stored: {codec} {size}, {seconds} s, {segments} segments.',
+  'audit.recording.uploaded': 'Recording uploaded',
 };
 
 const dictionaries = { zh, en };

@@ -91,6 +91,7 @@ export async function showRoomPlayback({ container, roomId, dayStart, at, call, 
     return;
   }
   const names = new Map(cameras.map((c) => [c.camera.id, c.camera.name]));
+  names.set(`upload-${roomId}`, t('playback.uploads'));
   const ids = [...new Set([...timeline.segments.map((s) => s.cameraId), ...timeline.gaps.map((g) => g.cameraId)])];
   // The bars span the recorded part of the day, not all 24 hours, so that short recordings stay visible.
   const times = [...timeline.segments.flatMap((s) => [s.startedAt, s.endedAt]), ...timeline.gaps.flatMap((g) => [g.from, g.to])];
@@ -167,7 +168,7 @@ export async function showRoomPlayback({ container, roomId, dayStart, at, call, 
 /** From/to times of the day and a link that downloads that range of one camera as one MP4. */
 function exportForm(roomId, cameraId, dayStart, segments) {
   const fromInput = h('input', { class: 'input', type: 'time', step: 1, testid: `playback-export-from-${cameraId}`, value: clockValue(segments[0].startedAt) });
-  const toInput = h('input', { class: 'input', type: 'time', step: 1, testid: `playback-export-to-${cameraId}`, value: clockValue(segments[segments.length - 1].endedAt) });
+  const toInput = h('input', { class: 'input', type: 'time', step: 1, testid: `playback-export-to-${cameraId}`, value: clockValue(Math.ceil(segments[segments.length - 1].endedAt / 1000) * 1000) });
   const link = h('a', { class: 'btn btn-small', testid: `playback-export-link-${cameraId}`, i18n: 'playback.export', download: '' });
   const update = () => {
     const from = atClock(dayStart, fromInput.value);
