@@ -1,3 +1,4 @@
+import CameraKit
 import DemoContent
 import ExamCore
 import Foundation
@@ -43,7 +44,40 @@ struct DemoSetup {
             .importPackage(at: file)
         say("demo: imported \(summary.candidates) candidates (\(photos == nil ? "generated portraits" : "real face photos")); the sitting starts at \(demo.startsAt.formatted(date: .omitted, time: .standard)) server time, or earlier from the invigilator console")
     }
+    /// Registers the demo's room cameras, `ROOM=rtsp://…` each, as the demo admin would on the 考场摄像头 tab: one
+    /// camera named 演示摄像头 per room, its URL brought up to date if the demo camera moved to another port.
+    func registerCameras(_ specs: [String]) async throws {
+        guard !specs.isEmpty else { return }
+        let login = try await database.staffLogin(
+            username: DemoPackage.adminAccount.username, password: DemoPackage.adminAccount.password,
+            terminal: TerminalInfo(terminalID: "demo-setup"))
+        guard case .staff(let admin) = try await database.session(token: login.token) else { return }
+        let existing = try await database.cameras()
+        for spec in specs {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw DemoCameraError(description: "--demo-camera takes ROOM=rtsp://…, not \(spec)")
+            }
+            let url = try CameraURL(parts[1])
+            let name = "演示摄像头"
+            if let camera = existing.first(where: { $0.roomId == parts[0] && $0.name == name }) {
+                if camera.url != url.masked {
+                    _ = try await database.updateCamera(by: admin, id: camera.id, CameraChange(url: (url.string, url.masked)))
+                }
+            } else {
+                _ = try await database.createCamera(
+                    by: admin, CameraInput(roomID: parts[0], name: name, url: url.string, maskedURL: url.masked, enabled: true))
+            }
+            say("demo: room \(parts[0]) has the demo camera \(url.masked)")
+        }
+        try await database.logout(sessionID: admin.sessionID)
+    }
 }
+
+struct DemoCameraError: Error, CustomStringConvertible {
+    let description: String
+}
+
 
 /// What `venue serve` prints once it listens: where terminals and staff should point their browsers.
 struct Banner {

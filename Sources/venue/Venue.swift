@@ -40,6 +40,10 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "With --demo: candidates check in by face at their terminal before the paper opens.")
     var demoSelfCheckIn = false
     @Option(help: "With --demo: random face re-checks per candidate during the exam (0-20).") var demoRechecks = 0
+    @Option(
+        name: .customLong("demo-camera"),
+        help: "With --demo: a room camera for the demo, ROOM=rtsp://… (repeatable; scripts/demo.sh starts test cameras).")
+    var demoCameras: [String] = []
     @Option(help: "With --demo: the shared face folder (…/shared/face) to take real photos from.")
     var facePhotos: String?
     @Option(help: "Serve the web pages from this folder instead of the built-in copy (page development).")
@@ -70,11 +74,13 @@ struct Serve: AsyncParsableCommand {
         configuration.recording.quotaBytes = recordingQuotaGb.map { Int64(max(0, $0) * 1_073_741_824) }
         let database = try VenueDatabase.open(folder: data.url, logger: logger)
         if demo {
-            try await DemoSetup(
+            let setup = DemoSetup(
                 configuration: configuration, database: database, startIn: TimeInterval(demoStartIn),
                 candidates: demoCandidates, durationMinutes: demoDuration, facePhotos: facePhotos.map { URL(fileURLWithPath: $0) },
                 faceChecks: try FaceChecks.demo(selfCheckIn: demoSelfCheckIn, rechecks: demoRechecks)
-            ).prepare()
+            )
+            try await setup.prepare()
+            try await setup.registerCameras(demoCameras)
         }
         if httpsPort > 0 {
             // Made after the demo import, so that the certificate carries the venue's name.

@@ -186,3 +186,47 @@ def test_the_admin_uploads_a_recording_made_by_other_means_and_downloads_a_range
     finally:
         driver.quit()
         venue.stop()
+
+
+def test_the_demo_films_its_rooms_with_the_cameras_it_is_given(cameras, tmp_path):  # noqa: F811
+    """`venue serve --demo --demo-camera R01=URL …` (what scripts/demo.sh passes for its GStreamer test cameras)
+    registers one 演示摄像头 per room; as the demo sitting is less than 10 minutes away, both record at once. Started
+    again with other URLs, the same cameras are updated rather than doubled; a malformed value stops the venue."""
+    import subprocess
+
+    from conftest import venue_binary
+
+    camera = cameras("--size", "320x240", "--fps", "15", "--bitrate-kbps", "300", "--mount", "/r01", "--mount", "/r02", mounts=2)
+    args = ("--segment-seconds", "2", "--demo-camera", f"R01={camera.urls[0]}", "--demo-camera", f"R02={camera.urls[1]}")
+    venue = VenueProcess(tmp_path / "data", free_port(), demo_start_in=120, log_name="venue-demo-cameras", extra_args=args)
+    venue.start()
+    try:
+        admin = StaffAPI(venue.base, "admin", "kaodian-admin")
+        registered = admin.get("/api/admin/cameras")
+        assert sorted((c["roomId"], c["name"], c["url"]) for c in registered) == [
+            ("R01", "演示摄像头", camera.urls[0]), ("R02", "演示摄像头", camera.urls[1])]
+        deadline = time.time() + 40
+        states = []
+        while time.time() < deadline:
+            states = [entry["recording"]["state"] for entry in admin.get("/api/admin/recording")]
+            if states == ["recording", "recording"]:
+                break
+            time.sleep(0.5)
+        assert states == ["recording", "recording"], states
+    finally:
+        venue.stop()
+
+    venue.extra_args = ["--demo-camera", f"R01={camera.urls[1]}", "--demo-camera", f"R02={camera.urls[0]}"]
+    venue.start()
+    try:
+        admin = StaffAPI(venue.base, "admin", "kaodian-admin")
+        moved = {c["roomId"]: c["url"] for c in admin.get("/api/admin/cameras")}
+        assert moved == {"R01": camera.urls[1], "R02": camera.urls[0]}
+    finally:
+        venue.stop()
+
+    refused = subprocess.run([venue_binary(), "serve", "--data-dir", str(tmp_path / "other"), "--host", "127.0.0.1",
+                              "--port", str(free_port()), "--https-port=0", "--demo", "--demo-camera", "R01"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0
+    assert "ROOM=rtsp://" in refused.stdout + refused.stderr
