@@ -103,10 +103,14 @@ def test_live_view_and_playback_for_the_admin_and_the_room_invigilator(cameras, 
         wait_until(driver, lambda d: frames(d, "playback-video") > 5, "the segment does not play", timeout=30)
         shots.take(driver, "03-console-playback")
 
-        # A link at a moment plays the segment holding it, from that moment.
+        # An incident's 回放 link plays the segment holding its moment, from that moment.
         target = segments[-1]
         moment = target["startedAt"] + 1000
-        driver.get(f"{venue.base}/console/#playback/S-DEMO-THEORY/R01?at={moment}")
+        incident = invigilator.post("/api/console/sittings/S-DEMO-THEORY/rooms/R01/incidents",
+                                    {"category": "disturbance", "note": "走廊有噪音", "occurredAt": moment})["id"]
+        driver.get(f"{venue.base}/console/#room/S-DEMO-THEORY/R01")
+        wait_visible(driver, f"incident-playback-{incident}")
+        click(driver, f"incident-playback-{incident}")
         wait_until(driver, lambda d: attr(d, "playback-video", "data-file") == target["fileName"], "the moment's segment was not loaded", timeout=30)
         wait_until(driver, lambda d: d.execute_script(
             "return document.querySelector('[data-testid=playback-video]').currentTime") >= 0.9,

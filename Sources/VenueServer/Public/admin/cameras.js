@@ -164,6 +164,7 @@ export async function showCameras(ctx, { quiet = false } = {}) {
     result,
     h('td', {}, h('div', { class: 'row-actions' },
       testButton,
+      camera.enabled ? h('a', { class: 'btn btn-small', href: `#live?roomId=${enc(camera.roomId)}`, testid: `camera-live-${camera.id}`, i18n: 'admin.tab.live' }) : null,
       h('button', { type: 'button', class: 'btn btn-small', testid: `camera-edit-${camera.id}`, i18n: 'admin.staff.edit', on: { click: () => cameraDialog(ctx, camera, rooms, reload) } }),
       h('button', {
         type: 'button', class: 'btn btn-small', testid: `camera-toggle-${camera.id}`,

@@ -441,7 +441,8 @@ export class RoomScreen {
             class: 'badge badge-warn', testid: `face-alert-problem-${alert.id}`,
             i18n: alert.problem === 'camera_unavailable' ? 'face.problemWord.camera_unavailable' : null,
           }, alert.problem === 'camera_unavailable' ? null : alert.problem) : null,
-          h('span', { class: 'muted small nowrap' }, formatTime(alert.at)))));
+          h('span', { class: 'muted small nowrap' }, formatTime(alert.at)),
+          h('a', { class: 'small', href: this.playbackLink(alert.at), testid: `face-alert-playback-${alert.id}`, i18n: 'console.incident.playback' }))));
     })));
   }
 
