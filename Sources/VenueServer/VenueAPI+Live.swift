@@ -55,6 +55,19 @@ extension VenueAPI {
         return camera
     }
 
+    /// Whether a browser's `Origin` names the host the request was sent to. Ports and schemes aside, like the
+    /// cookies' same-site rule: the console over HTTPS may watch, another site may not.
+    static func sameOrigin(_ origin: String, host authority: String) -> Bool {
+        guard let name = URL(string: origin)?.host?.lowercased() else { return false }
+        var host = authority.lowercased()
+        if host.hasPrefix("["), let end = host.firstIndex(of: "]") {
+            host = String(host[host.index(after: host.startIndex)..<end])  // [IPv6]:port
+        } else if let colon = host.lastIndex(of: ":") {
+            host = String(host[..<colon])
+        }
+        return name.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) == host
+    }
+
     private func livePicture(_ cameraID: String) -> LivePicture? {
         recorder.liveFeed(for: cameraID).current.map { LivePicture(codec: $0.codec, width: $0.width, height: $0.height) }
     }
@@ -66,6 +79,10 @@ extension VenueAPI {
         router.ws(
             "api/rooms/:roomId/cameras/:cameraId/live",
             shouldUpgrade: { request, context in
+                // A page of another site may not open the picture with a venue cookie the browser holds.
+                if let origin = request.headers[.origin], !Self.sameOrigin(origin, host: request.head.authority ?? "") {
+                    return .dontUpgrade
+                }
                 let camera = try await roomCamera(request, context)
                 return camera.enabled ? .upgrade([:]) : .dontUpgrade
             },

@@ -56,6 +56,18 @@ struct LiveViewTests {
                 }
                 let refused = try await client.execute(uri: path, method: .get, headers: bearer(other))
                 #expect(refused.status == .forbidden)
+                // Nor is a page of another site, even with the admin's credentials.
+                await #expect(throws: (any Error).self) {
+                    try await WebSocketClient.connect(
+                        url: url,
+                        configuration: .init(additionalHeaders: [.authorization: "Bearer \(admin)", .origin: "http://evil.example"]),
+                        logger: Logger(label: "test")
+                    ) { _, _, _ in }
+                }
+                #expect(VenueAPI.sameOrigin("http://127.0.0.1:8080", host: "127.0.0.1:8080"))
+                #expect(VenueAPI.sameOrigin("https://venue.local", host: "venue.local"))
+                #expect(VenueAPI.sameOrigin("https://[fe80::1]:8443", host: "[fe80::1]:8080"))
+                #expect(!VenueAPI.sameOrigin("http://192.168.1.9:8080", host: "192.168.1.10:8080"))
 
                 // The admin watches: the camera (no sitting, not recording) is connected for the live picture only.
                 let received = Received()
