@@ -29,12 +29,7 @@ final class LiveMuxer {
         guard created >= 0, let allocated else { throw .failed("cannot create the live MP4 muxer (\(created))") }
         context = allocated
         do throws(CameraError) {
-            guard let stream = avformat_new_stream(allocated, nil) else { throw .failed("out of memory") }
-            let copied = avcodec_parameters_copy(stream.pointee.codecpar, parameters)
-            guard copied >= 0 else { throw .failed("cannot copy the codec parameters (\(copied))") }
-            stream.pointee.codecpar.pointee.codec_tag =
-                parameters.pointee.codec_id == AV_CODEC_ID_HEVC ? clibav_tag_hvc1() : 0
-            stream.pointee.time_base = timeBase
+            let stream = try MP4Video.addStream(to: allocated, copying: parameters, timeBase: timeBase)
             let size: Int32 = 64 * 1024
             guard let buffer = av_malloc(Int(size)) else { throw .failed("out of memory") }
             let opaque = Unmanaged.passUnretained(output).toOpaque()

@@ -403,12 +403,7 @@ private final class ExportMuxer {
         let created = avformat_alloc_output_context2(&allocated, nil, "mp4", partURL.path)
         guard created >= 0, let allocated else { throw .failed("cannot create the MP4 muxer (\(created))") }
         context = allocated
-        guard let stream = avformat_new_stream(allocated, nil) else { throw .failed("out of memory") }
-        let copied = avcodec_parameters_copy(stream.pointee.codecpar, parameters)
-        guard copied >= 0 else { throw .failed("cannot copy the codec parameters (\(copied))") }
-        stream.pointee.codecpar.pointee.codec_tag =
-            parameters.pointee.codec_id == AV_CODEC_ID_HEVC ? clibav_tag_hvc1() : 0
-        stream.pointee.time_base = ExportClock.timeBase
+        let stream = try MP4Video.addStream(to: allocated, copying: parameters, timeBase: ExportClock.timeBase)
         let opened = avio_open(&allocated.pointee.pb, partURL.path, AVIO_FLAG_WRITE)
         guard opened >= 0 else { throw RecordingFailure.cannotWrite(name, detail: libavErrorText(opened)) }
         var options: OpaquePointer?

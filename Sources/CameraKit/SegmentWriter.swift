@@ -40,14 +40,7 @@ final class SegmentWriter {
         guard created >= 0, let allocated else { throw .failed("cannot create the MP4 muxer (\(created))") }
         context = allocated
         do throws(CameraError) {
-            guard let stream = avformat_new_stream(allocated, nil) else { throw .failed("out of memory") }
-            let copied = avcodec_parameters_copy(stream.pointee.codecpar, parameters)
-            guard copied >= 0 else { throw .failed("cannot copy the codec parameters (\(copied))") }
-            // The RTSP tag means nothing in MP4; H.265 goes as hvc1 (parameter sets in the sample entry), which
-            // Safari and Chrome play, rather than libav's default hev1.
-            stream.pointee.codecpar.pointee.codec_tag =
-                parameters.pointee.codec_id == AV_CODEC_ID_HEVC ? clibav_tag_hvc1() : 0
-            stream.pointee.time_base = timeBase
+            let stream = try MP4Video.addStream(to: allocated, copying: parameters, timeBase: timeBase)
             let opened = avio_open(&allocated.pointee.pb, partURL.path, AVIO_FLAG_WRITE)
             guard opened >= 0 else { throw .failed("cannot create \(partURL.lastPathComponent) (\(opened))") }
             var options: OpaquePointer?
@@ -116,6 +109,24 @@ final class SegmentWriter {
         context.pointee.pb = nil
         avformat_free_context(context)
         self.context = nil
+    }
+}
+
+/// The one video stream of the MP4 files the venue writes (segments, the live picture, exports).
+enum MP4Video {
+    /// Adds a stream to `context` carrying `parameters` as they are (stream copy). The RTSP or container tag means
+    /// nothing in MP4; H.265 goes as hvc1 (parameter sets in the sample entry), which Safari and Chrome play, rather
+    /// than libav's default hev1.
+    static func addStream(
+        to context: UnsafeMutablePointer<AVFormatContext>, copying parameters: UnsafePointer<AVCodecParameters>,
+        timeBase: AVRational
+    ) throws(CameraError) -> UnsafeMutablePointer<AVStream> {
+        guard let stream = avformat_new_stream(context, nil) else { throw .failed("out of memory") }
+        let copied = avcodec_parameters_copy(stream.pointee.codecpar, parameters)
+        guard copied >= 0 else { throw .failed("cannot copy the codec parameters (\(copied))") }
+        stream.pointee.codecpar.pointee.codec_tag = parameters.pointee.codec_id == AV_CODEC_ID_HEVC ? clibav_tag_hvc1() : 0
+        stream.pointee.time_base = timeBase
+        return stream
     }
 }
 

@@ -20,24 +20,9 @@ extension VenueAPI {
         let admin = try await staff(request, roles: [.admin])
         let file = incoming.appendingPathComponent(UUID().uuidString + ".kdpkg")
         defer { try? FileManager.default.removeItem(at: file) }
-        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
-            throw StoreError.invalidRequest("the upload could not be stored")
-        }
-        let handle = try FileHandle(forWritingTo: file)
-        var total = 0
-        do {
-            for try await buffer in request.body {
-                total += buffer.readableBytes
-                guard UInt64(total) <= PackageReader.maxUnpackedBytes else {
-                    throw StoreError.invalidRequest("the package is larger than this venue accepts")
-                }
-                try handle.write(contentsOf: Data(buffer.readableBytesView))
-            }
-            try handle.close()
-        } catch {
-            try? handle.close()
-            throw error
-        }
+        try await Self.store(
+            request.body, at: file, limit: Int(clamping: PackageReader.maxUnpackedBytes),
+            tooLarge: StoreError.invalidRequest("the package is larger than this venue accepts"))
         let summary = try await VenueImporter(database: database, trustedIssuers: trustedIssuers)
             .importPackage(at: file, actor: admin.username, role: admin.role.rawValue)
         face.enrolNewPhotos()

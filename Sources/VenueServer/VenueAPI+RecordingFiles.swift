@@ -122,7 +122,9 @@ extension VenueAPI {
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: staging) }
         let upload = staging.appendingPathComponent("upload")
-        try await Self.store(request.body, at: upload, limit: Self.largestUpload)
+        try await Self.store(
+            request.body, at: upload, limit: Self.largestUpload,
+            tooLarge: StoreError.invalidRequest("录像文件超过 8 GB / the recording is larger than 8 GB"))
 
         let folder = recorder.settings.folder.appendingPathComponent(cameraID, isDirectory: true)
         let cut = staging.appendingPathComponent("segments", isDirectory: true)
@@ -162,8 +164,9 @@ extension VenueAPI {
     /// Where a room's uploaded recordings are filed when they come from none of its registered cameras.
     static func uploadsCameraID(_ roomID: String) -> String { "upload-\(roomID)" }
 
-    /// Streams a request body into `file`, refusing more than `limit` bytes (the partial file is removed).
-    static func store(_ body: RequestBody, at file: URL, limit: Int) async throws {
+    /// Streams a request body into `file`, refusing more than `limit` bytes with `tooLarge` (the partial file is
+    /// removed) and an empty body.
+    static func store(_ body: RequestBody, at file: URL, limit: Int, tooLarge: any Error) async throws {
         guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
             throw StoreError.invalidRequest("the upload could not be stored")
         }
@@ -172,9 +175,7 @@ extension VenueAPI {
         do {
             for try await buffer in body {
                 total += buffer.readableBytes
-                guard total <= limit else {
-                    throw StoreError.invalidRequest("录像文件超过 8 GB / the recording is larger than 8 GB")
-                }
+                guard total <= limit else { throw tooLarge }
                 try handle.write(contentsOf: Data(buffer.readableBytesView))
             }
             try handle.close()

@@ -102,19 +102,26 @@ extension VenueDatabase {
     /// Stores a closed segment; the same segment reported twice (recovery after a restart) is stored once.
     public func recordSegment(cameraID: String, roomID: String, _ segment: SegmentInput) async throws {
         try await groupCommit.write { db in
-            try db.execute(
-                sql: """
-                    INSERT OR IGNORE INTO recording_segment
-                        (cameraId, roomId, session, sequence, fileName, startedAt, endedAt, duration, bytes, sha256, codec,
-                         width, height, recovered)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    cameraID, roomID, segment.session, segment.sequence, segment.fileName, segment.startedAt.millis,
-                    segment.endedAt.millis, segment.duration, segment.bytes, segment.sha256, segment.codec, segment.width,
-                    segment.height, segment.recovered,
-                ])
+            try Self.insertSegment(db, cameraID: cameraID, roomID: roomID, segment, ignoringRepeats: true)
         }
+    }
+
+    /// One segment row; a repeat (same camera, session and sequence) is ignored or an error.
+    static func insertSegment(
+        _ db: Database, cameraID: String, roomID: String, _ segment: SegmentInput, ignoringRepeats: Bool
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT \(ignoringRepeats ? "OR IGNORE " : "")INTO recording_segment
+                    (cameraId, roomId, session, sequence, fileName, startedAt, endedAt, duration, bytes, sha256, codec,
+                     width, height, recovered)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                cameraID, roomID, segment.session, segment.sequence, segment.fileName, segment.startedAt.millis,
+                segment.endedAt.millis, segment.duration, segment.bytes, segment.sha256, segment.codec, segment.width,
+                segment.height, segment.recovered,
+            ])
     }
 
     /// Stores a stretch without video (never silently left out of the timeline).
@@ -429,18 +436,7 @@ extension VenueDatabase {
     ) async throws -> [SegmentView] {
         try await groupCommit.write { db in
             for segment in segments {
-                try db.execute(
-                    sql: """
-                        INSERT INTO recording_segment
-                            (cameraId, roomId, session, sequence, fileName, startedAt, endedAt, duration, bytes, sha256, codec,
-                             width, height, recovered)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-                        """,
-                    arguments: [
-                        cameraID, roomID, segment.session, segment.sequence, segment.fileName, segment.startedAt.millis,
-                        segment.endedAt.millis, segment.duration, segment.bytes, segment.sha256, segment.codec, segment.width,
-                        segment.height,
-                    ])
+                try Self.insertSegment(db, cameraID: cameraID, roomID: roomID, segment, ignoringRepeats: false)
             }
             var detail = detail
             detail["camera"] = cameraID
