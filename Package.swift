@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "venue", targets: ["venue"]),
         .executable(name: "kaodian-load", targets: ["kaodian-load"]),
+        .executable(name: "kaodian-camera-bench", targets: ["kaodian-camera-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
@@ -55,7 +56,9 @@ let package = Package(
         // IP cameras over RTSP: URL checks, the probe (codec, size, frame rate, bitrate), error codes with zh/en messages.
         .target(
             name: "CameraKit",
-            dependencies: ["CLibAV", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CLibAV", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // The venue database: migrations, records, import, autosave with group commit, answer log.
@@ -148,6 +151,16 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Camera-recording benchmark: N recorders against the ffmpeg command line (scripts/bench-cameras.sh).
+        .executableTarget(
+            name: "kaodian-camera-bench",
+            dependencies: [
+                "CameraKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -1,4 +1,5 @@
 import CLibAV
+import Crypto
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -7,7 +8,9 @@ import Glibc
 /// One open segment: libav's MP4 muxer writing fragmented MP4 to `NAME.mp4.part`, video stream copied as is.
 ///
 /// Fragments end at keyframes and every packet is flushed, so a copy of the `.part` taken at any moment (what a
-/// power cut or SIGKILL leaves) plays up to its last complete fragment. Used on the recorder's thread only.
+/// power cut or SIGKILL leaves) plays up to its last complete fragment. The muxer writes through libav's I/O
+/// callbacks into `HashedFile`, which hashes every byte on its way to the disk: closing a segment never reads it
+/// back. Used on the recorder's thread only.
 final class SegmentWriter {
     let session: String
     let sequence: Int
@@ -15,6 +18,7 @@ final class SegmentWriter {
     let partURL: URL
     let finalURL: URL
     private var context: UnsafeMutablePointer<AVFormatContext>?
+    private let file: HashedFile
     private let inputTimeBase: AVRational
     private var outputTimeBase: AVRational
     /// DTS of the first packet (a keyframe), in the input time base: every timestamp is rebased by it.
@@ -34,15 +38,32 @@ final class SegmentWriter {
         self.inputTimeBase = timeBase
         self.outputTimeBase = timeBase
         self.firstDTS = firstDTS
+        do {
+            file = try HashedFile(creating: partURL)
+        } catch {
+            throw .failed("cannot create \(partURL.lastPathComponent): \(error)")
+        }
 
         var allocated: UnsafeMutablePointer<AVFormatContext>?
         let created = avformat_alloc_output_context2(&allocated, nil, "mp4", partURL.path)
-        guard created >= 0, let allocated else { throw .failed("cannot create the MP4 muxer (\(created))") }
+        guard created >= 0, let allocated else {
+            file.abandon()
+            throw .failed("cannot create the MP4 muxer (\(created))")
+        }
         context = allocated
         do throws(CameraError) {
             let stream = try MP4Video.addStream(to: allocated, copying: parameters, timeBase: timeBase)
-            let opened = avio_open(&allocated.pointee.pb, partURL.path, AVIO_FLAG_WRITE)
-            guard opened >= 0 else { throw .failed("cannot create \(partURL.lastPathComponent) (\(opened))") }
+            let size: Int32 = 64 * 1024
+            guard let buffer = av_malloc(Int(size)) else { throw .failed("out of memory") }
+            guard let io = avio_alloc_context(
+                buffer.assumingMemoryBound(to: UInt8.self), size, 1, Unmanaged.passUnretained(file).toOpaque(), nil,
+                hashedFileWriteCallback, nil)
+            else {
+                av_free(buffer)
+                throw .failed("out of memory")
+            }
+            allocated.pointee.pb = io
+            allocated.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
             var options: OpaquePointer?
             defer { av_dict_free(&options) }
             av_dict_set(&options, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0)
@@ -79,18 +100,22 @@ final class SegmentWriter {
         guard written >= 0 else { throw .failed("cannot write to \(partURL.lastPathComponent) (\(written))") }
     }
 
-    /// Writes the last fragment, fsyncs the file, hashes it, renames it to its final name and fsyncs the folder.
+    /// Writes the last fragment, fsyncs the file, renames it to its final name and fsyncs the folder.
     func close(codec: String, width: Int, height: Int) throws(CameraError) -> RecordedSegment {
         guard let context else { throw .failed("segment already closed") }
         let trailer = av_write_trailer(context)
-        var pb: UnsafeMutablePointer<AVIOContext>? = context.pointee.pb
-        avio_closep(&pb)
-        context.pointee.pb = nil
-        avformat_free_context(context)
-        self.context = nil
-        guard trailer >= 0 else { throw .failed("cannot finish \(partURL.lastPathComponent) (\(trailer))") }
+        if let io = context.pointee.pb { avio_flush(io) }
+        freeMuxer()
+        guard trailer >= 0, file.failure == nil else {
+            file.abandon()
+            throw .failed("cannot finish \(partURL.lastPathComponent) (\(file.failure ?? "\(trailer)"))")
+        }
         do {
-            let (bytes, sha256) = try SegmentFile.seal(part: partURL, final: finalURL)
+            let (bytes, sha256) = try file.finish()
+            guard rename(partURL.path, finalURL.path) == 0 else {
+                throw SegmentFile.IOError(description: "rename: \(SegmentFile.errnoText())")
+            }
+            try SegmentFile.fsync(path: finalURL.deletingLastPathComponent().path, directory: true)
             let duration = self.duration
             return RecordedSegment(
                 session: session, sequence: sequence, fileName: finalURL.lastPathComponent, startedAt: startedAt,
@@ -103,13 +128,82 @@ final class SegmentWriter {
 
     /// Frees the muxer without a trailer (after a failure); the `.part` stays for `recoverUnfinished`.
     private func abandon() {
+        guard context != nil else { return }
+        if let io = context?.pointee.pb { avio_flush(io) }
+        freeMuxer()
+        file.abandon()
+    }
+
+    private func freeMuxer() {
         guard let context else { return }
-        var pb: UnsafeMutablePointer<AVIOContext>? = context.pointee.pb
-        if pb != nil { avio_closep(&pb) }
-        context.pointee.pb = nil
+        if let io = context.pointee.pb {
+            av_free(io.pointee.buffer)  // libav may have replaced the buffer given at creation
+            io.pointee.buffer = nil
+            var freeable: UnsafeMutablePointer<AVIOContext>? = io
+            avio_context_free(&freeable)
+            context.pointee.pb = nil
+        }
         avformat_free_context(context)
         self.context = nil
     }
+}
+
+/// A segment file being written: every byte goes to the disk with write(2) and into a SHA-256 (swift-crypto's,
+/// which uses the CPU's SHA instructions where it has them).
+final class HashedFile {
+    private var descriptor: Int32
+    private var hasher = SHA256()
+    private(set) var bytes = 0
+    /// The first write error, if any: later writes are refused.
+    private(set) var failure: String?
+
+    init(creating url: URL) throws {
+        descriptor = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw SegmentFile.IOError(description: "open: \(SegmentFile.errnoText())") }
+    }
+
+    deinit { abandon() }
+
+    /// Writes all of `data` (retrying short writes and interruptions); false after an error.
+    func write(_ data: UnsafeRawBufferPointer) -> Bool {
+        guard failure == nil, descriptor >= 0, let base = data.baseAddress else { return false }
+        var done = 0
+        while done < data.count {
+            let written = Glibc.write(descriptor, base + done, data.count - done)
+            if written < 0 {
+                if errno == EINTR { continue }
+                failure = SegmentFile.errnoText()
+                return false
+            }
+            done += written
+        }
+        hasher.update(bufferPointer: data)
+        bytes += data.count
+        return true
+    }
+
+    /// fsyncs and closes the file; its size and lowercase hex SHA-256.
+    func finish() throws -> (bytes: Int, sha256: String) {
+        guard descriptor >= 0 else { throw SegmentFile.IOError(description: "the file is already closed") }
+        defer { abandon() }
+        guard Glibc.fsync(descriptor) == 0 else { throw SegmentFile.IOError(description: "fsync: \(SegmentFile.errnoText())") }
+        return (bytes, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// Closes the file as it is (a `.part` left for recovery).
+    func abandon() {
+        guard descriptor >= 0 else { return }
+        Glibc.close(descriptor)
+        descriptor = -1
+    }
+}
+
+/// libav's write callback for a `HashedFile`: `opaque` is the unretained file, owned by its `SegmentWriter`.
+private let hashedFileWriteCallback: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int32) -> Int32 = {
+    opaque, buffer, size in
+    guard let opaque, let buffer, size > 0 else { return size }
+    let file = Unmanaged<HashedFile>.fromOpaque(opaque).takeUnretainedValue()
+    return file.write(UnsafeRawBufferPointer(start: buffer, count: Int(size))) ? size : clibav_error_posix(clibav_errno_io())
 }
 
 /// The one video stream of the MP4 files the venue writes (segments, the live picture, exports).
@@ -152,14 +246,12 @@ enum SegmentFile {
         guard Glibc.fsync(descriptor) == 0 else { throw IOError(description: "fsync \(path): \(errnoText())") }
     }
 
-    /// Size and lowercase hex SHA-256 of the file at `url` (libavutil's SHA-256, read in 1 MiB chunks).
+    /// Size and lowercase hex SHA-256 of the file at `url` (read in 1 MiB chunks; recovery after a crash).
     static func hash(_ url: URL) throws -> (bytes: Int, sha256: String) {
         let descriptor = open(url.path, O_RDONLY)
         guard descriptor >= 0 else { throw IOError(description: "open \(url.path): \(errnoText())") }
         defer { close(descriptor) }
-        guard let sha = av_sha_alloc() else { throw IOError(description: "out of memory") }
-        defer { av_free(UnsafeMutableRawPointer(sha)) }
-        av_sha_init(sha, 256)
+        var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var total = 0
         while true {
@@ -169,12 +261,10 @@ enum SegmentFile {
                 throw IOError(description: "read \(url.path): \(errnoText())")
             }
             if count == 0 { break }
-            buffer.withUnsafeBufferPointer { av_sha_update(sha, $0.baseAddress, count) }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             total += count
         }
-        var digest = [UInt8](repeating: 0, count: 32)
-        av_sha_final(sha, &digest)
-        return (total, digest.map { String(format: "%02x", $0) }.joined())
+        return (total, hasher.finalize().map { String(format: "%02x", $0) }.joined())
     }
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
