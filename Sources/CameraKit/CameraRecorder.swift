@@ -168,6 +168,10 @@ private struct RecordingSession {
     private var newSessionAtKeyframe = false
     /// Set when the stream skipped at a clock jump: the end of the video before the hole.
     private var clockJumpFrom: Date?
+    /// Video bytes received since `bitrateSince` (monotonic nanoseconds), for the bitrate the status page shows.
+    private var bitrateBytes = 0
+    private var bitrateSince: UInt64 = 0
+    static let bitrateEvery: UInt64 = 5_000_000_000
 
     init(recorder: CameraRecorder, interrupt: InterruptDeadline, outage: RecorderLoop.Outage?) {
         self.recorder = recorder
@@ -283,6 +287,7 @@ private struct RecordingSession {
         let isKey = packet.pointee.flags & clibav_packet_flag_key() != 0
         let nowWall = recorder.wallClock()
         let nowMono = DispatchTime.now().uptimeNanoseconds
+        countForBitrate(Int(packet.pointee.size), now: nowMono)
 
         guard let lastDTS else {
             // Nothing written yet in this session: wait for a keyframe to start the first segment.
@@ -336,6 +341,17 @@ private struct RecordingSession {
             try openSegment(dts: dts, parameters: parameters)
         }
         hold(packet, arrivalWall: nowWall, arrivalMono: nowMono)
+    }
+
+    /// Reports the bitrate every `bitrateEvery`.
+    private mutating func countForBitrate(_ bytes: Int, now: UInt64) {
+        if bitrateSince == 0 { bitrateSince = now }
+        bitrateBytes += bytes
+        let elapsed = now &- bitrateSince
+        guard elapsed >= Self.bitrateEvery else { return }
+        recorder.onEvent(.bitrate(bitsPerSecond: Int(Double(bitrateBytes) * 8 / (Double(elapsed) / 1e9))))
+        bitrateBytes = 0
+        bitrateSince = now
     }
 
     /// A new session id anchored at this keyframe; the first session after an outage reports the gap.

@@ -85,6 +85,8 @@ public enum RecorderEvent: Sendable {
     case gap(from: Date, to: Date, reason: String)
     /// The camera failed at `since` (or could not be reached since then); the next attempt is in `retryIn`.
     case reconnecting(since: Date, error: CameraError, retryIn: Duration)
+    /// The video's bitrate over the last few seconds, about every `RecordingSession.bitrateEvery` while connected.
+    case bitrate(bitsPerSecond: Int)
 }
 
 /// File names of segments: the open file keeps session, sequence and start time so a crash loses none of them.

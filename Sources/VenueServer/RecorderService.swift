@@ -48,6 +48,8 @@ public struct CameraRecordingState: Codable, Sendable, Equatable {
     public var error: Message?
     public var retryAt: Int64?
     public var lastSegment: String?
+    /// The video's bitrate over the last few seconds (bits per second), while connected.
+    public var bitrate: Int?
 
     static let idle = CameraRecordingState(state: "idle")
 }
@@ -305,9 +307,12 @@ public final class RecorderService: Service, Sendable {
                 await board.update(camera.id) { $0.lastSegment = segment.fileName }
             case .gap(let from, let to, let reason):
                 try await database.recordGap(cameraID: camera.id, roomID: camera.roomID, from: from, to: to, reason: reason)
+            case .bitrate(let bitsPerSecond):
+                await board.update(camera.id) { $0.bitrate = bitsPerSecond }
             case .reconnecting(let since, let error, let retryIn):
                 await board.update(camera.id) { state in
                     state.state = "reconnecting"
+                    state.bitrate = nil
                     if state.since == nil || state.errorCode == nil { state.since = since.millis }
                     state.errorCode = error.code
                     state.error = error.message

@@ -42,6 +42,8 @@ final class RecorderTally: Sendable {
             case .reconnecting(_, let error, _):
                 state.cameras[index].reconnects += 1
                 state.cameras[index].lastError = error.code
+            case .bitrate:
+                break
             }
         }
     }

@@ -16,6 +16,7 @@ struct RecordingBody: Decodable {
         var state: String
         var session: String?
         var errorCode: String?
+        var bitrate: Int?
     }
     struct Disk: Decodable {
         var segments: Int
@@ -90,6 +91,11 @@ struct RecordingTests {
                 #expect(on.status == .ok)
                 #expect(try await eventually(20) { try await recordingStatus(client, admin).first?.recording.state == "recording" })
                 let firstSession = try await recordingStatus(client, admin).first?.recording.session
+                // The status shows the bitrate the camera sends (300 kb/s asked of the test camera).
+                #expect(try await eventually(15) {
+                    let bitrate = try await recordingStatus(client, admin).first?.recording.bitrate ?? 0
+                    return bitrate > 150_000 && bitrate < 700_000
+                })
                 #expect(try await eventually(30) { try await recordingStatus(client, admin).first?.disk.segments ?? 0 >= 2 })
 
                 // The camera freezes: the recorder notices, says why, and records again by itself when it is back.

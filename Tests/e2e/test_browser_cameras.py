@@ -5,7 +5,7 @@ when the admin adds the camera to room R01 on the 考场摄像头 page with the 
 then the list shows the URL with the password masked (and the page never receives the password);
 when the admin presses 测试, the result reads H264 · 320×240 · 15.00 fps with a measured bitrate;
 when the admin sets it to record by hand (手动开始), the list shows it recording and, a little later, stored segments
-(the venue cuts 2-second segments here); set back to 手动停止 it stops;
+(the venue cuts 2-second segments here) and the bitrate the camera sends; set back to 手动停止 it stops;
 on the 录像回放 tab the room's timeline for today shows those segments, and a segment plays in the page (the video
 element decodes frames);
 when the admin changes the URL to a wrong password and tests again, the result says the camera refused the
@@ -62,6 +62,8 @@ def test_the_admin_adds_tests_records_and_removes_a_room_camera(cameras, tmp_pat
                    "the camera did not start recording", timeout=40)
         wait_until(driver, lambda d: int(attr(d, f"camera-disk-{camera_id}", "data-segments")) >= 2,
                    "no segments were stored", timeout=60)
+        wait_until(driver, lambda d: 150_000 < int(attr(d, f"camera-bitrate-{camera_id}", "data-bitrate") or 0) < 900_000,
+                   "the recording bitrate is not shown", timeout=30)
         shots.take(driver, "03-recording")
         choose(driver, f"camera-mode-{camera_id}", "off")
         wait_until(driver, lambda d: attr(d, f"camera-row-{camera_id}", "data-recording") == "idle",

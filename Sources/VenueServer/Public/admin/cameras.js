@@ -53,6 +53,7 @@ function recordingCell(camera, recording) {
     return h('span', { class: 'small', testid: `camera-recording-${camera.id}` },
       h('span', { class: 'badge badge-ok', i18n: 'admin.cameras.rec.recording' }), ' ',
       recording.codec ? `${recording.codec.toUpperCase()} ${recording.width}×${recording.height}` : '',
+      recording.bitrate ? h('span', { testid: `camera-bitrate-${camera.id}`, dataset: { bitrate: String(recording.bitrate) } }, ` · ${formatBitrate(recording.bitrate)}`) : '',
       h('br'), h('span', { class: 'muted', i18n: 'admin.cameras.rec.since', params: { time: since } }));
   }
   if (recording.state === 'viewing') {
@@ -159,7 +160,8 @@ export async function showCameras(ctx, { quiet = false } = {}) {
     h('td', {}, h('span', { class: ['badge', camera.enabled ? 'badge-ok' : 'badge-danger'], i18n: camera.enabled ? 'admin.cameras.enabled' : 'admin.cameras.disabled' })),
     h('td', {}, recordingCell(camera, recording)),
     h('td', { class: 'small nowrap', testid: `camera-disk-${camera.id}`, dataset: { segments: String(disk.segments) } },
-      t('admin.cameras.segments', { n: disk.segments }), h('br'), formatBytes(disk.bytes)),
+      t('admin.cameras.segments', { n: disk.segments }), h('br'), formatBytes(disk.bytes),
+      disk.lastSegmentEndedAt ? [h('br'), h('span', { class: 'muted', i18n: 'admin.cameras.lastSegment', params: { time: formatDateTime(disk.lastSegmentEndedAt) } })] : null),
     h('td', {}, mode),
     result,
     h('td', {}, h('div', { class: 'row-actions' },
