@@ -14,7 +14,6 @@ import { ServerClock } from '../assets/clock.js';
 import { openDialog, field, showMessage } from '../assets/ui.js';
 import { CaptureImages, decisionBadge, formatSimilarity, openCapture, verificationTable } from '../assets/face.js';
 import { FaceCheck } from './facecheck.js';
-import { showLiveGrid } from '../assets/liveview.js';
 
 export const INCIDENT_CATEGORIES = ['cheating', 'disturbance', 'deviceFailure', 'identityMismatch', 'lateArrival', 'illness', 'other'];
 export const DOCUMENTS = ['roster', 'seating', 'signin', 'record'];
@@ -351,6 +350,8 @@ export class RoomScreen {
     this.ui.liveToggle.dataset.i18n = 'live.hide';
     this.ui.liveToggle.textContent = t('live.hide');
     try {
+      // Loaded when first shown: the room screen works without it (and costs a tablet nothing until then).
+      const { showLiveGrid } = await import('../assets/liveview.js');
       const grid = await showLiveGrid(this.ui.liveBox, this.roomId, (path) => this.session.call(path));
       if (this.stopped || !this.live) grid.close();
       else this.live = grid;
