@@ -12,12 +12,15 @@ let package = Package(
     products: [
         .executable(name: "venue", targets: ["venue"]),
         .executable(name: "kaodian-load", targets: ["kaodian-load"]),
+        .executable(name: "central", targets: ["central"]),
         .executable(name: "kaodian-camera-bench", targets: ["kaodian-camera-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -104,8 +107,48 @@ let package = Package(
                 "ExamCore",
                 "FaceEngine",
                 "CameraKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The central office's database (PostgreSQL): venues and their enrolment.
+        .target(
+            name: "CentralStore",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The central office's HTTP API.
+        .target(
+            name: "CentralServer",
+            dependencies: [
+                "CentralStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "central",
+            dependencies: [
+                "CentralServer",
+                "CentralStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -131,6 +174,16 @@ let package = Package(
         .testTarget(name: "ExamCoreTests", dependencies: ["ExamCore"], swiftSettings: strict),
         .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine"], swiftSettings: strict),
         .testTarget(name: "CameraKitTests", dependencies: ["CameraKit", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CentralTests",
+            dependencies: [
+                "CentralStore", "CentralServer", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "VenuePackageTests", dependencies: ["VenuePackage", "DemoContent", "ExamCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "VenueStoreTests",

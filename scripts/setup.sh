@@ -14,6 +14,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly     # … h264parse, x264enc
   chromium chromium-driver fonts-wqy-zenhei              # real-browser tests (with a Chinese font for screenshots)
   poppler-utils                                          # reading printed documents (PDF) in tests
+  postgresql                                             # the central service's database (tests start their own servers)
   python3 python3-venv python3-pip curl ca-certificates  # test tools
 )
 

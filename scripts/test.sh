@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the Swift suites (domain, package format, database, HTTP API, OpenAPI coverage), then the
-# end-to-end tests against a real venue process (crash durability with SIGKILL, real Chromium).
+# Runs every test: the Swift suites (domain, package format, database, HTTP API, OpenAPI coverage, the central
+# service on throwaway PostgreSQL servers), then the end-to-end tests against real venue and central processes
+# (crash durability with SIGKILL, real Chromium, RTSP cameras, PostgreSQL).
 # Logs and screenshots go to test-output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,8 @@ grep -E "Test run with|Executed .* tests" test-output/swift-test.log
 
 echo "== OpenAPI description is valid"
 .venv-tests/bin/openapi-spec-validator docs/openapi.yaml
+.venv-tests/bin/openapi-spec-validator docs/central-openapi.yaml
 
 echo "== end-to-end (real venue process, SIGKILL, headless Chromium)"
-VENUE_BIN="$PWD/.build/debug/venue" .venv-tests/bin/pytest -v Tests/e2e -p no:cacheprovider 2>&1 | tee test-output/e2e.log
+VENUE_BIN="$PWD/.build/debug/venue" CENTRAL_BIN="$PWD/.build/debug/central" .venv-tests/bin/pytest -v Tests/e2e -p no:cacheprovider 2>&1 | tee test-output/e2e.log
 exit "${PIPESTATUS[0]}"

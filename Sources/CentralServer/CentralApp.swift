@@ -1,0 +1,136 @@
+import CentralStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// What the central service needs to run.
+public struct CentralConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "0.0.0.0", port: Int = 8090) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// The central office's HTTP API. Every answer is JSON; an error is `{"error": {"code", "message", "messageZh"}}`,
+/// the same shape as the venue's.
+public enum CentralApp {
+    public static func buildRouter(database: CentralDatabase, logger: Logger) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: CentralErrorMiddleware())
+        let api = CentralAPI(database: database, logger: logger)
+        router.get("healthz", use: api.health)
+        router.post("api/enrolments", use: api.enrol)
+        return router
+    }
+
+    public static func buildApplication(
+        database: CentralDatabase, configuration: CentralConfiguration, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: buildRouter(database: database, logger: logger),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kaodian-central"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+}
+
+struct CentralAPI: Sendable {
+    let database: CentralDatabase
+    let logger: Logger
+
+    struct Health: ResponseEncodable {
+        var status: String
+    }
+
+    /// 200 when the database answers, 503 when it does not.
+    @Sendable func health(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        do {
+            try await database.ping()
+            return try Health(status: "ok").response(from: request, context: context)
+        } catch {
+            logger.error("healthz: the database does not answer: \(error)")
+            return CentralErrorMiddleware<BasicRequestContext>.response(
+                code: "database_unavailable", en: "The central database does not answer.", zh: "中心数据库无响应。",
+                status: .serviceUnavailable)
+        }
+    }
+
+    struct Enrolment: Decodable {
+        var venueId: String
+        var code: String
+        /// Base64 of the venue's Ed25519 public key (32 bytes).
+        var publicKey: String
+    }
+
+    struct Enrolled: ResponseEncodable {
+        var venueId: String
+        var name: String
+        var enrolledAt: Date
+    }
+
+    /// A venue registers its public key with its one-time enrolment code.
+    @Sendable func enrol(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await request.decode(as: Enrolment.self, context: context)
+        guard let key = Data(base64Encoded: body.publicKey) else { throw CentralError.badPublicKey }
+        let venue = try await database.enrol(venueID: body.venueId, code: body.code, publicKey: key)
+        var response = try Enrolled(venueId: venue.id, name: venue.name, enrolledAt: venue.enrolledAt ?? Date())
+            .response(from: request, context: context)
+        response.status = .created
+        return response
+    }
+}
+
+/// Turns errors into the JSON error body with a status that fits them.
+struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as CentralError {
+            return Self.response(code: error.code, en: error.messageEn, zh: error.messageZh, status: Self.status(error))
+        } catch let error as HTTPError {
+            let detail = error.body ?? error.status.reasonPhrase
+            return Self.response(code: "invalid_request", en: detail, zh: "请求无效：\(detail)", status: error.status)
+        } catch is DecodingError {
+            return Self.response(
+                code: "invalid_request", en: "The request body is not the JSON this call takes.", zh: "请求内容不是该接口要求的 JSON。",
+                status: .badRequest)
+        } catch {
+            context.logger.error("unexpected error on \(request.method) \(request.uri.path): \(error)")
+            return Self.response(code: "internal", en: "Internal error.", zh: "服务器内部错误。", status: .internalServerError)
+        }
+    }
+
+    static func status(_ error: CentralError) -> HTTPResponse.Status {
+        switch error {
+        case .venueUnknown: .notFound
+        case .enrolmentCodeWrong, .venueRevoked: .forbidden
+        case .enrolmentUsed, .venueExists: .conflict
+        case .enrolmentExpired: .gone
+        case .badPublicKey, .badVenueID, .badDatabaseURL: .badRequest
+        case .databaseUnavailable: .serviceUnavailable
+        }
+    }
+
+    static func response(code: String, en: String, zh: String, status: HTTPResponse.Status) -> Response {
+        let data = (try? JSONEncoder().encode(ErrorBody(error: .init(code: code, message: en, messageZh: zh)))) ?? Data()
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The error body: `{"error": {"code", "message", "messageZh"}}`.
+struct ErrorBody: Codable {
+    struct Detail: Codable {
+        var code: String
+        var message: String
+        var messageZh: String
+    }
+    var error: Detail
+}

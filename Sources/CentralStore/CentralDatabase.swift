@@ -1,0 +1,305 @@
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Why the central office refuses something, with a stable code and a message in Chinese and English.
+public enum CentralError: Error, Sendable, Equatable {
+    case badDatabaseURL(String)
+    case badVenueID(String)
+    case venueExists(String)
+    case venueUnknown(String)
+    case enrolmentCodeWrong
+    case enrolmentUsed
+    case enrolmentExpired
+    case venueRevoked
+    case badPublicKey
+    case databaseUnavailable
+
+    public var code: String {
+        switch self {
+        case .badDatabaseURL: "database_url_invalid"
+        case .badVenueID: "venue_id_invalid"
+        case .venueExists: "venue_exists"
+        case .venueUnknown: "venue_unknown"
+        case .enrolmentCodeWrong: "enrolment_code_wrong"
+        case .enrolmentUsed: "enrolment_used"
+        case .enrolmentExpired: "enrolment_expired"
+        case .venueRevoked: "venue_revoked"
+        case .badPublicKey: "public_key_invalid"
+        case .databaseUnavailable: "database_unavailable"
+        }
+    }
+
+    public var messageEn: String {
+        switch self {
+        case .badDatabaseURL(let reason): "The database URL is not a postgres:// URL: \(reason)."
+        case .badVenueID(let id): "\"\(id)\" is not a venue id: use 1 to 64 letters, digits, '-', '_' or '.'."
+        case .venueExists(let id): "Venue \(id) is already registered."
+        case .venueUnknown(let id): "No venue \(id) is registered at the central office."
+        case .enrolmentCodeWrong: "The enrolment code is wrong."
+        case .enrolmentUsed: "This venue has already enrolled; its enrolment code cannot be used again. Ask the central office for a new code."
+        case .enrolmentExpired: "The enrolment code has expired. Ask the central office for a new one."
+        case .venueRevoked: "This venue has been revoked by the central office."
+        case .badPublicKey: "The venue's public key is not an Ed25519 public key (32 bytes, base64)."
+        case .databaseUnavailable: "The central database does not answer."
+        }
+    }
+
+    public var messageZh: String {
+        switch self {
+        case .badDatabaseURL(let reason): "数据库地址不是 postgres:// 地址：\(reason)。"
+        case .badVenueID(let id): "“\(id)”不是有效的考点编号：只能用 1 到 64 个字母、数字、“-”“_”或“.”。"
+        case .venueExists(let id): "考点 \(id) 已登记。"
+        case .venueUnknown(let id): "中心没有登记考点 \(id)。"
+        case .enrolmentCodeWrong: "注册码错误。"
+        case .enrolmentUsed: "该考点已注册，注册码不能再次使用。请向中心申请新的注册码。"
+        case .enrolmentExpired: "注册码已过期，请向中心申请新的注册码。"
+        case .venueRevoked: "该考点已被中心吊销。"
+        case .badPublicKey: "考点公钥不是 Ed25519 公钥（32 字节，base64）。"
+        case .databaseUnavailable: "中心数据库无响应。"
+        }
+    }
+}
+
+/// A venue as the central office knows it.
+public struct CentralVenue: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var createdAt: Date
+    /// Until when the current enrolment code may be used; nil once the venue has enrolled.
+    public var enrolmentExpiresAt: Date?
+    /// Base64 of the venue's Ed25519 public key, once enrolled.
+    public var publicKey: String?
+    public var enrolledAt: Date?
+    public var revokedAt: Date?
+}
+
+/// The central office's PostgreSQL database.
+public final class CentralDatabase: Sendable {
+    public let client: PostgresClient
+    let logger: Logger
+    /// How long an enrolment code may be used.
+    public static let enrolmentValidity: TimeInterval = 7 * 86400
+
+    /// `postgres://user[:password]@host[:port]/database`; TLS off (the database is local to the office's servers).
+    public init(url: String, logger: Logger) throws {
+        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? "") else {
+            throw CentralError.badDatabaseURL("it must start with postgres://")
+        }
+        guard let host = parts.host, !host.isEmpty else { throw CentralError.badDatabaseURL("no host") }
+        guard let user = parts.user, !user.isEmpty else { throw CentralError.badDatabaseURL("no user name") }
+        let database = String(parts.path.drop { $0 == "/" })
+        guard !database.isEmpty else { throw CentralError.badDatabaseURL("no database name") }
+        return PostgresClient.Configuration(
+            host: host, port: parts.port ?? 5432, username: user.removingPercentEncoding ?? user,
+            password: parts.password?.removingPercentEncoding, database: database, tls: .disable)
+    }
+
+    /// Keeps the connection pool running until the task is cancelled (run it beside everything that queries).
+    public func run() async { await client.run() }
+
+    /// Answers when the database does, within `timeout` (the pool would otherwise wait for a connection as long as
+    /// the database is away).
+    public func ping(timeout: Duration = .seconds(3)) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.client.query("SELECT 1", logger: self.logger) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw CentralError.databaseUnavailable
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// A transaction whose own errors come out as they were thrown (not wrapped in PostgresNIO's transaction error).
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            if let inner = error.closureError { throw inner }
+            throw error
+        }
+    }
+
+    /// Brings the schema up to date; several servers starting at once take turns (an advisory lock).
+    public func migrate() async throws {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(7270001)", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migration (
+                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                """, logger: logger)
+            var applied = Set<Int>()
+            for try await version in try await connection.query("SELECT version FROM schema_migration", logger: logger)
+                .decode(Int.self)
+            {
+                applied.insert(version)
+            }
+            for migration in Self.migrations where !applied.contains(migration.version) {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migration (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
+                logger.info("central database: applied migration \(migration.version) \(migration.name)")
+            }
+        }
+    }
+
+    struct Migration {
+        var version: Int
+        var name: String
+        var statements: [String]
+    }
+
+    static let migrations: [Migration] = [
+        Migration(
+            version: 1, name: "venues and their enrolment",
+            statements: [
+                """
+                CREATE TABLE venue (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    created_at TIMESTAMPTZ NOT NULL,
+                    enrolment_code_sha256 TEXT,
+                    enrolment_expires_at TIMESTAMPTZ,
+                    public_key BYTEA CHECK (public_key IS NULL OR length(public_key) = 32),
+                    enrolled_at TIMESTAMPTZ,
+                    revoked_at TIMESTAMPTZ
+                )
+                """
+            ]),
+    ]
+
+    // MARK: Venues
+
+    /// Registers a venue and returns its one-time enrolment code (shown once: only its hash is kept).
+    public func addVenue(id: String, name: String, now: Date = Date()) async throws -> (venue: CentralVenue, code: String) {
+        guard Self.isVenueID(id) else { throw CentralError.badVenueID(id) }
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let code = EnrolmentCode.make()
+        let expires = now.addingTimeInterval(Self.enrolmentValidity)
+        let inserted = try await client.query(
+            """
+            INSERT INTO venue (id, name, created_at, enrolment_code_sha256, enrolment_expires_at)
+            VALUES (\(id), \(trimmed.isEmpty ? id : trimmed), \(now), \(EnrolmentCode.hash(code)), \(expires))
+            ON CONFLICT (id) DO NOTHING RETURNING id
+            """, logger: logger)
+        var rows = 0
+        for try await _ in inserted { rows += 1 }
+        guard rows == 1 else { throw CentralError.venueExists(id) }
+        return (try await venue(id: id), code)
+    }
+
+    /// A new enrolment code for a venue (the old one, and the venue's key if it had enrolled, no longer count):
+    /// for a venue whose appliance was replaced.
+    public func renewEnrolment(id: String, now: Date = Date()) async throws -> String {
+        let code = EnrolmentCode.make()
+        let updated = try await client.query(
+            """
+            UPDATE venue SET enrolment_code_sha256 = \(EnrolmentCode.hash(code)),
+                enrolment_expires_at = \(now.addingTimeInterval(Self.enrolmentValidity)), public_key = NULL,
+                enrolled_at = NULL
+            WHERE id = \(id) RETURNING id
+            """, logger: logger)
+        var rows = 0
+        for try await _ in updated { rows += 1 }
+        guard rows == 1 else { throw CentralError.venueUnknown(id) }
+        return code
+    }
+
+    /// The venue registers its Ed25519 public key with its one-time code. From then on its batches are checked
+    /// against that key.
+    public func enrol(venueID: String, code: String, publicKey: Data, now: Date = Date()) async throws -> CentralVenue {
+        guard publicKey.count == 32, (try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey)) != nil else {
+            throw CentralError.badPublicKey
+        }
+        let hash = EnrolmentCode.hash(code)
+        try await transaction { connection in
+            let rows = try await connection.query(
+                """
+                SELECT enrolment_code_sha256, enrolment_expires_at, enrolled_at, revoked_at FROM venue
+                WHERE id = \(venueID) FOR UPDATE
+                """, logger: logger)
+            var found: (String?, Date?, Date?, Date?)?
+            for try await row in rows.decode((String?, Date?, Date?, Date?).self) { found = row }
+            guard let (stored, expires, enrolled, revoked) = found else { throw CentralError.venueUnknown(venueID) }
+            if revoked != nil { throw CentralError.venueRevoked }
+            if enrolled != nil || stored == nil { throw CentralError.enrolmentUsed }
+            guard let stored, Self.constantTimeEqual(stored, hash) else { throw CentralError.enrolmentCodeWrong }
+            if let expires, expires < now { throw CentralError.enrolmentExpired }
+            try await connection.query(
+                """
+                UPDATE venue SET public_key = \(ByteBuffer(bytes: publicKey)), enrolled_at = \(now),
+                    enrolment_code_sha256 = NULL, enrolment_expires_at = NULL
+                WHERE id = \(venueID)
+                """, logger: logger)
+        }
+        logger.notice("venue enrolled", metadata: ["venue": "\(venueID)"])
+        return try await venue(id: venueID)
+    }
+
+    public func venue(id: String) async throws -> CentralVenue {
+        guard let venue = try await venues(where: id).first else { throw CentralError.venueUnknown(id) }
+        return venue
+    }
+
+    public func venues() async throws -> [CentralVenue] { try await venues(where: nil) }
+
+    private func venues(where id: String?) async throws -> [CentralVenue] {
+        let query: PostgresQuery =
+            id.map {
+                "SELECT id, name, created_at, enrolment_expires_at, public_key, enrolled_at, revoked_at FROM venue WHERE id = \($0)"
+            } ?? "SELECT id, name, created_at, enrolment_expires_at, public_key, enrolled_at, revoked_at FROM venue ORDER BY id"
+        var venues: [CentralVenue] = []
+        let rows = try await client.query(query, logger: logger)
+        for try await (id, name, created, expires, key, enrolled, revoked)
+            in rows.decode((String, String, Date, Date?, ByteBuffer?, Date?, Date?).self)
+        {
+            venues.append(
+                CentralVenue(
+                    id: id, name: name, createdAt: created, enrolmentExpiresAt: expires,
+                    publicKey: key.map { Data($0.readableBytesView).base64EncodedString() }, enrolledAt: enrolled, revokedAt: revoked))
+        }
+        return venues
+    }
+
+    static func isVenueID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 64
+            && id.unicodeScalars.allSatisfy { ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || "-_.".unicodeScalars.contains($0) }
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// One-time enrolment codes: 12 characters from an alphabet without look-alikes, shown as XXXX-XXXX-XXXX; typed
+/// in any case, with or without the dashes.
+public enum EnrolmentCode {
+    static let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let characters = (0..<12).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] }
+        return stride(from: 0, to: 12, by: 4).map { String(characters[$0..<$0 + 4]) }.joined(separator: "-")
+    }
+
+    static func normalised(_ code: String) -> String {
+        code.uppercased().filter { $0 != "-" && !$0.isWhitespace }
+    }
+
+    static func hash(_ code: String) -> String {
+        SHA256.hash(data: Data(normalised(code).utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

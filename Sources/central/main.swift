@@ -1,0 +1,113 @@
+import ArgumentParser
+import CentralServer
+import CentralStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+@main
+struct Central: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "central",
+        abstract: "The Kaodian central office service: receives what the venues send (PostgreSQL).",
+        subcommands: [Serve.self, VenueCommands.self])
+}
+
+/// `--database-url`, or `$KAODIAN_CENTRAL_DATABASE_URL`.
+struct DatabaseOption: ParsableArguments {
+    @Option(help: "postgres://user[:password]@host[:port]/database (default: $KAODIAN_CENTRAL_DATABASE_URL).")
+    var databaseURL: String?
+
+    func open(logger: Logger) throws -> CentralDatabase {
+        guard let url = databaseURL ?? ProcessInfo.processInfo.environment["KAODIAN_CENTRAL_DATABASE_URL"] else {
+            throw ValidationError("give --database-url or set KAODIAN_CENTRAL_DATABASE_URL")
+        }
+        return try CentralDatabase(url: url, logger: logger)
+    }
+}
+
+/// Runs `body` with the database's connection pool running, and stops the pool afterwards.
+func withDatabase<T: Sendable>(_ database: CentralDatabase, _ body: @Sendable () async throws -> T) async throws -> T {
+    let pool = Task { await database.run() }
+    defer { pool.cancel() }
+    try await database.migrate()
+    return try await body()
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the central service; GET /healthz answers 200 when it and its database are ready.")
+
+    @Option(help: "Address to listen on.") var host = "0.0.0.0"
+    @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8090
+    @OptionGroup var database: DatabaseOption
+
+    func run() async throws {
+        var logger = Logger(label: "kaodian.central")
+        logger.logLevel = .info
+        let database = try database.open(logger: logger)
+        let pool = Task { await database.run() }
+        defer { pool.cancel() }
+        try await database.migrate()
+        let app = CentralApp.buildApplication(
+            database: database, configuration: CentralConfiguration(host: host, port: port), logger: logger
+        ) { port in
+            let line = "Kaodian central is ready 中心服务已启动: http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)/healthz\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        try await app.runService()
+    }
+}
+
+struct VenueCommands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "venue", abstract: "Register venues and give them their enrolment codes.",
+        subcommands: [Add.self, Renew.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a venue; prints its one-time enrolment code (valid 7 days) for `venue enrol`.")
+        @Option(help: "The venue's id, as in its venue packages.") var id: String
+        @Option(help: "The venue's name.") var name: String
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let database = try database.open(logger: Logger(label: "kaodian.central"))
+            let (venue, code) = try await withDatabase(database) { try await database.addVenue(id: id, name: name) }
+            print("venue \(venue.id) (\(venue.name)) registered 考点已登记")
+            print("enrolment code 注册码: \(code)  (valid until \(ISO8601DateFormatter().string(from: venue.enrolmentExpiresAt ?? Date())))")
+        }
+    }
+
+    struct Renew: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give a venue a new enrolment code (a replaced appliance); its old key no longer counts.")
+        @Option(help: "The venue's id.") var id: String
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let database = try database.open(logger: Logger(label: "kaodian.central"))
+            let code = try await withDatabase(database) { try await database.renewEnrolment(id: id) }
+            print("enrolment code 注册码: \(code)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the venues: id, state, name.")
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let database = try database.open(logger: Logger(label: "kaodian.central"))
+            let venues = try await withDatabase(database) { try await database.venues() }
+            for venue in venues {
+                let state = venue.revokedAt != nil ? "revoked" : venue.enrolledAt != nil ? "enrolled" : "waiting"
+                print("\(venue.id)\t\(state)\t\(venue.name)")
+            }
+        }
+    }
+}
+
+extension CentralError: CustomStringConvertible {
+    public var description: String { "\(code): \(messageEn) / \(messageZh)" }
+}

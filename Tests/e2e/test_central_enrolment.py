@@ -1,0 +1,125 @@
+"""A venue enrols with the central office, as the two offices' staff would do it, against a real PostgreSQL.
+
+Given a throwaway PostgreSQL 15 server on 127.0.0.1 and the central service running on it,
+when the central office registers venue KD-DEMO-01 (`central venue add`), it gets a one-time code XXXX-XXXX-XXXX;
+the venue admin runs `venue enrol` on the demo venue's data folder: a wrong code and another venue's id are refused
+with their reasons and leave nothing behind; the right code registers the venue's new Ed25519 key (kept in
+DATA/sync/venue-signing.key, readable by its owner only) and `central venue list` shows the venue enrolled; the same
+code a second time is refused (enrolment_used).
+"""
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import ROOT, VenueProcess, free_port, venue_binary
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def central_binary() -> str:
+    return os.environ.get("CENTRAL_BIN", str(ROOT / ".build" / "debug" / "central"))
+
+
+def as_postgres(args):
+    """PostgreSQL refuses to run as root: as root, its tools run as the postgres user."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.getuid() == 0 else list(args)
+
+
+@pytest.fixture
+def postgres():
+    folder = Path(tempfile.mkdtemp(prefix="kaodian-pg-"))
+    if os.getuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    data = folder / "data"
+    subprocess.run(as_postgres([PG_BIN / "initdb", "-D", data, "-A", "trust", "-U", "kaodian", "--no-sync", "-E", "UTF8",
+                                "--locale", "C"]), check=True, capture_output=True)
+    port = free_port()
+    log = open(folder / "server.log", "wb")
+    server = subprocess.Popen(as_postgres([PG_BIN / "postgres", "-D", data, "-h", "127.0.0.1", "-p", str(port), "-k", folder,
+                                           "-c", "fsync=off"]), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 30
+        while subprocess.run([PG_BIN / "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]).returncode != 0:
+            assert time.time() < deadline and server.poll() is None, (folder / "server.log").read_text()
+            time.sleep(0.1)
+        subprocess.run([PG_BIN / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "kaodian", "kaodian"], check=True)
+        yield f"postgres://kaodian@127.0.0.1:{port}/kaodian"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def central(*args, database_url):
+    return subprocess.run([central_binary(), *args, "--database-url", database_url], capture_output=True, text=True, timeout=60)
+
+
+def enrol(data_dir, base, venue_id, code):
+    return subprocess.run([venue_binary(), "enrol", "--data-dir", str(data_dir), "--central", base, "--venue-id", venue_id,
+                           "--code", code], capture_output=True, text=True, timeout=60)
+
+
+def test_a_venue_enrols_once_with_its_one_time_code(postgres, tmp_path):
+    added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
+    assert added.returncode == 0, added.stderr
+    code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
+    again = central("venue", "add", "--id", "KD-DEMO-01", "--name", "x", database_url=postgres)
+    assert again.returncode != 0 and "venue_exists" in again.stderr + again.stdout
+
+    port = free_port()
+    server = subprocess.Popen([central_binary(), "serve", "--host", "127.0.0.1", "--port", str(port), "--database-url", postgres],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    venue = VenueProcess(tmp_path / "venue-data", free_port(), log_name="venue-enrol")
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.time() < deadline and server.poll() is None, "central did not start"
+            time.sleep(0.1)
+        venue.start()  # the demo venue's data folder: venue KD-DEMO-01
+        venue.stop()
+        data = tmp_path / "venue-data"
+
+        wrong = enrol(data, base, "KD-DEMO-01", "AAAA-BBBB-CCCC")
+        assert wrong.returncode == 3 and "enrolment_code_wrong" in wrong.stderr, wrong.stderr
+        other = enrol(data, base, "KD-OTHER", code)
+        assert other.returncode != 0 and "KD-DEMO-01" in other.stderr + other.stdout
+        assert not (data / "sync" / "central.json").exists()
+
+        done = enrol(data, base, "KD-DEMO-01", code.lower())
+        assert done.returncode == 0, done.stderr
+        key = data / "sync" / "venue-signing.key"
+        assert key.stat().st_size == 32
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+        assert "KD-DEMO-01" in (data / "sync" / "central.json").read_text()
+        listed = central("venue", "list", database_url=postgres)
+        assert "KD-DEMO-01\tenrolled\t城东考点" in listed.stdout, listed.stdout
+
+        twice = enrol(data, base, "KD-DEMO-01", code)
+        assert twice.returncode == 3 and "enrolment_used" in twice.stderr, twice.stderr
+    finally:
+        venue.stop()
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
