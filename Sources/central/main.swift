@@ -31,6 +31,7 @@ struct DatabaseOption: ParsableArguments {
 func withDatabase<T: Sendable>(_ database: CentralDatabase, _ body: @Sendable () async throws -> T) async throws -> T {
     let pool = Task { await database.run() }
     defer { pool.cancel() }
+    try await database.ping(timeout: .seconds(5))  // a database that is not there: say so, do not wait forever
     try await database.migrate()
     return try await body()
 }
@@ -49,6 +50,7 @@ struct Serve: AsyncParsableCommand {
         let database = try database.open(logger: logger)
         let pool = Task { await database.run() }
         defer { pool.cancel() }
+        try await database.ping(timeout: .seconds(10))
         try await database.migrate()
         let app = CentralApp.buildApplication(
             database: database, configuration: CentralConfiguration(host: host, port: port), logger: logger

@@ -72,6 +72,17 @@ def enrol(data_dir, base, venue_id, code):
                            "--code", code], capture_output=True, text=True, timeout=60)
 
 
+def test_central_says_when_its_database_is_not_there():
+    started = time.time()
+    result = subprocess.run([central_binary(), "venue", "list", "--database-url", f"postgres://kaodian@127.0.0.1:{free_port()}/none"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "database_unavailable" in result.stderr + result.stdout, result.stderr
+    assert time.time() - started < 30
+    bad = subprocess.run([central_binary(), "venue", "list", "--database-url", "mysql://x@y/z"], capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode != 0 and "database_url_invalid" in bad.stderr + bad.stdout
+
+
 def test_a_venue_enrols_once_with_its_one_time_code(postgres, tmp_path):
     added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
     assert added.returncode == 0, added.stderr
