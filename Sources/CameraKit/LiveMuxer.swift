@@ -30,24 +30,14 @@ final class LiveMuxer {
         context = allocated
         do throws(CameraError) {
             let stream = try MP4Video.addStream(to: allocated, copying: parameters, timeBase: timeBase)
-            let size: Int32 = 64 * 1024
-            guard let buffer = av_malloc(Int(size)) else { throw .failed("out of memory") }
-            let opaque = Unmanaged.passUnretained(output).toOpaque()
-            guard let io = avio_alloc_context(
-                buffer.assumingMemoryBound(to: UInt8.self), size, 1, opaque, nil, liveWriteCallback, nil)
-            else {
-                av_free(buffer)
-                throw .failed("out of memory")
-            }
-            allocated.pointee.pb = io
-            allocated.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+            try MP4Video.attachOutput(to: allocated, opaque: Unmanaged.passUnretained(output).toOpaque(), write: liveWriteCallback)
             var options: OpaquePointer?
             defer { av_dict_free(&options) }
             // Fragments only when asked (after every frame): the browser gets each frame as soon as it is written.
             av_dict_set(&options, "movflags", "frag_custom+empty_moov+default_base_moof+skip_trailer", 0)
             let header = avformat_write_header(allocated, &options)
             guard header >= 0 else { throw .failed("cannot write the live MP4 header (\(header))") }
-            avio_flush(io)
+            avio_flush(allocated.pointee.pb)
             outputTimeBase = stream.pointee.time_base
             let initialization = output.takeBoxes().flatMap(\.bytes)
             guard !initialization.isEmpty else { throw .failed("the live MP4 header is empty") }
@@ -97,14 +87,7 @@ final class LiveMuxer {
 
     private func free() {
         guard let context else { return }
-        if let io = context.pointee.pb {
-            av_free(io.pointee.buffer)  // libav may have replaced the buffer given at creation
-            io.pointee.buffer = nil
-            var freeable: UnsafeMutablePointer<AVIOContext>? = io
-            avio_context_free(&freeable)
-            context.pointee.pb = nil
-        }
-        avformat_free_context(context)
+        MP4Video.free(context)
         self.context = nil
     }
 }

@@ -53,17 +53,7 @@ final class SegmentWriter {
         context = allocated
         do throws(CameraError) {
             let stream = try MP4Video.addStream(to: allocated, copying: parameters, timeBase: timeBase)
-            let size: Int32 = 64 * 1024
-            guard let buffer = av_malloc(Int(size)) else { throw .failed("out of memory") }
-            guard let io = avio_alloc_context(
-                buffer.assumingMemoryBound(to: UInt8.self), size, 1, Unmanaged.passUnretained(file).toOpaque(), nil,
-                hashedFileWriteCallback, nil)
-            else {
-                av_free(buffer)
-                throw .failed("out of memory")
-            }
-            allocated.pointee.pb = io
-            allocated.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+            try MP4Video.attachOutput(to: allocated, opaque: Unmanaged.passUnretained(file).toOpaque(), write: hashedFileWriteCallback)
             var options: OpaquePointer?
             defer { av_dict_free(&options) }
             av_dict_set(&options, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0)
@@ -136,14 +126,7 @@ final class SegmentWriter {
 
     private func freeMuxer() {
         guard let context else { return }
-        if let io = context.pointee.pb {
-            av_free(io.pointee.buffer)  // libav may have replaced the buffer given at creation
-            io.pointee.buffer = nil
-            var freeable: UnsafeMutablePointer<AVIOContext>? = io
-            avio_context_free(&freeable)
-            context.pointee.pb = nil
-        }
-        avformat_free_context(context)
+        MP4Video.free(context)
         self.context = nil
     }
 }
@@ -221,6 +204,34 @@ enum MP4Video {
         stream.pointee.codecpar.pointee.codec_tag = parameters.pointee.codec_id == AV_CODEC_ID_HEVC ? clibav_tag_hvc1() : 0
         stream.pointee.time_base = timeBase
         return stream
+    }
+
+    typealias WriteCallback = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int32) -> Int32
+
+    /// Makes the muxer write through `write(opaque, bytes, count)` (a 64 KiB buffer) instead of to a file of its own.
+    static func attachOutput(
+        to context: UnsafeMutablePointer<AVFormatContext>, opaque: UnsafeMutableRawPointer, write: WriteCallback
+    ) throws(CameraError) {
+        let size: Int32 = 64 * 1024
+        guard let buffer = av_malloc(Int(size)) else { throw .failed("out of memory") }
+        guard let io = avio_alloc_context(buffer.assumingMemoryBound(to: UInt8.self), size, 1, opaque, nil, write, nil) else {
+            av_free(buffer)
+            throw .failed("out of memory")
+        }
+        context.pointee.pb = io
+        context.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+    }
+
+    /// Frees a muxer and the output `attachOutput` gave it.
+    static func free(_ context: UnsafeMutablePointer<AVFormatContext>) {
+        if let io = context.pointee.pb {
+            av_free(io.pointee.buffer)  // libav may have replaced the buffer given at creation
+            io.pointee.buffer = nil
+            var freeable: UnsafeMutablePointer<AVIOContext>? = io
+            avio_context_free(&freeable)
+            context.pointee.pb = nil
+        }
+        avformat_free_context(context)
     }
 }
 
