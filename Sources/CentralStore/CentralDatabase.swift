@@ -199,21 +199,32 @@ public final class CentralDatabase: Sendable {
         return (try await venue(id: id), code)
     }
 
-    /// A new enrolment code for a venue (the old one, and the venue's key if it had enrolled, no longer count):
-    /// for a venue whose appliance was replaced.
+    /// A new enrolment code for a venue (the old one, and the venue's key if it had enrolled, no longer count; a
+    /// revocation is lifted): for a venue whose appliance was replaced.
     public func renewEnrolment(id: String, now: Date = Date()) async throws -> String {
         let code = EnrolmentCode.make()
         let updated = try await client.query(
             """
             UPDATE venue SET enrolment_code_sha256 = \(EnrolmentCode.hash(code)),
                 enrolment_expires_at = \(now.addingTimeInterval(Self.enrolmentValidity)), public_key = NULL,
-                enrolled_at = NULL
+                enrolled_at = NULL, revoked_at = NULL
             WHERE id = \(id) RETURNING id
             """, logger: logger)
         var rows = 0
         for try await _ in updated { rows += 1 }
         guard rows == 1 else { throw CentralError.venueUnknown(id) }
         return code
+    }
+
+    /// Revokes a venue (a stolen or retired appliance): from now on nothing from it is accepted, and it cannot enrol
+    /// again until the office gives it a new code with `renewEnrolment`, which lifts the revocation.
+    public func revokeVenue(id: String, now: Date = Date()) async throws {
+        let updated = try await client.query(
+            "UPDATE venue SET revoked_at = COALESCE(revoked_at, \(now)) WHERE id = \(id) RETURNING id", logger: logger)
+        var rows = 0
+        for try await _ in updated { rows += 1 }
+        guard rows == 1 else { throw CentralError.venueUnknown(id) }
+        logger.notice("venue revoked", metadata: ["venue": "\(id)"])
     }
 
     /// The venue registers its Ed25519 public key with its one-time code. From then on its batches are checked

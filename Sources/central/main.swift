@@ -65,7 +65,7 @@ struct Serve: AsyncParsableCommand {
 struct VenueCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "venue", abstract: "Register venues and give them their enrolment codes.",
-        subcommands: [Add.self, Renew.self, List.self])
+        subcommands: [Add.self, Renew.self, Revoke.self, List.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -92,6 +92,19 @@ struct VenueCommands: AsyncParsableCommand {
             let database = try database.open(logger: Logger(label: "kaodian.central"))
             let code = try await withDatabase(database) { try await database.renewEnrolment(id: id) }
             print("enrolment code 注册码: \(code)")
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a venue (a stolen or retired appliance): nothing from it is accepted any more.")
+        @Option(help: "The venue's id.") var id: String
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let database = try database.open(logger: Logger(label: "kaodian.central"))
+            try await withDatabase(database) { try await database.revokeVenue(id: id) }
+            print("venue \(id) revoked 考点已吊销")
         }
     }
 

@@ -91,7 +91,7 @@ struct EnrolmentTests {
         }
     }
 
-    @Test func anExpiredCodeIsRefusedAndARenewedOneReplacesTheKey() async throws {
+    @Test func anExpiredCodeIsRefusedARenewedOneReplacesTheKeyAndARevokedVenueIsRefused() async throws {
         try await withCentralDatabase { database, _ in
             let (_, first) = try await database.addVenue(id: "V2", name: "第二考点")
             let key = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation
@@ -108,6 +108,18 @@ struct EnrolmentTests {
             let newKey = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation
             let venue = try await database.enrol(venueID: "V2", code: second, publicKey: newKey)
             #expect(venue.publicKey == newKey.base64EncodedString())
+
+            // A revoked venue cannot enrol, even with a fresh code, until the office renews it.
+            let (_, third) = try await database.addVenue(id: "V3", name: "第三考点")
+            try await database.revokeVenue(id: "V3")
+            #expect(try await database.venue(id: "V3").revokedAt != nil)
+            await #expect(throws: CentralError.venueRevoked) {
+                try await database.enrol(venueID: "V3", code: third, publicKey: newKey)
+            }
+            await #expect(throws: CentralError.venueUnknown("V-NONE")) { try await database.revokeVenue(id: "V-NONE") }
+            let fourth = try await database.renewEnrolment(id: "V3")
+            #expect(try await database.venue(id: "V3").revokedAt == nil)
+            _ = try await database.enrol(venueID: "V3", code: fourth, publicKey: newKey)
         }
     }
 

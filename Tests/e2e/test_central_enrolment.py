@@ -5,7 +5,7 @@ when the central office registers venue KD-DEMO-01 (`central venue add`), it get
 the venue admin runs `venue enrol` on the demo venue's data folder: a wrong code and another venue's id are refused
 with their reasons and leave nothing behind; the right code registers the venue's new Ed25519 key (kept in
 DATA/sync/venue-signing.key, readable by its owner only) and `central venue list` shows the venue enrolled; the same
-code a second time is refused (enrolment_used).
+code a second time is refused (enrolment_used); `central venue revoke` marks the venue revoked.
 """
 import os
 import re
@@ -126,6 +126,11 @@ def test_a_venue_enrols_once_with_its_one_time_code(postgres, tmp_path):
 
         twice = enrol(data, base, "KD-DEMO-01", code)
         assert twice.returncode == 3 and "enrolment_used" in twice.stderr, twice.stderr
+
+        # The appliance is stolen: the office revokes it; the list says so.
+        revoked = central("venue", "revoke", "--id", "KD-DEMO-01", database_url=postgres)
+        assert revoked.returncode == 0, revoked.stderr
+        assert "KD-DEMO-01\trevoked\t" in central("venue", "list", database_url=postgres).stdout
     finally:
         venue.stop()
         server.terminate()
