@@ -32,11 +32,7 @@ public struct CameraProbe: Sendable {
         let session = ProbeSession(url: cameraURL, timeout: timeout, measureFor: measureFor, interrupt: interrupt,
                                    logger: logger)
         let result: Result<CameraInfo, CameraError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let thread = Thread { continuation.resume(returning: session.run()) }
-                thread.name = "camera-probe"
-                thread.start()
-            }
+            await LibAVThread.run(named: "camera-probe") { session.run() }
         } onCancel: {
             interrupt.cancel()
         }

@@ -36,16 +36,7 @@ public final class CameraRecorder: Sendable {
     public func run() async {
         let interrupt = InterruptDeadline()
         await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let thread = Thread {
-                    // Named from inside: a name set on the Thread object before it starts does not reach the
-                    // kernel, where top and perf read it.
-                    clibav_name_current_thread("camera-recorder")
-                    RecorderLoop(recorder: self, interrupt: interrupt).run()
-                    continuation.resume()
-                }
-                thread.start()
-            }
+            await LibAVThread.run(named: "camera-recorder") { RecorderLoop(recorder: self, interrupt: interrupt).run() }
         } onCancel: {
             interrupt.cancel()
         }

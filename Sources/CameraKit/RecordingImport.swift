@@ -25,6 +25,12 @@ public struct ImportedVideo: Sendable, Equatable {
     }
 }
 
+/// An uploaded file as checked (`video`) and cut (`segments`).
+public struct ImportedRecording: Sendable, Equatable {
+    public var video: ImportedVideo
+    public var segments: [RecordedSegment]
+}
+
 /// A recording made by other means and brought to the venue (手动上传): checked, then cut into segment files like
 /// the recorder's.
 public enum RecordingImport {
@@ -107,6 +113,13 @@ public enum RecordingImport {
     public static func split(_ file: URL, startedAt: Date, folder: URL, segmentSeconds: Double = 60)
         throws(CameraError) -> [RecordedSegment]
     {
+        try importFile(file, startedAt: startedAt, folder: folder, segmentSeconds: segmentSeconds).segments
+    }
+
+    /// `probe` and `split` in one pass over the checks: what the file holds, and its segments.
+    public static func importFile(_ file: URL, startedAt: Date, folder: URL, segmentSeconds: Double = 60)
+        throws(CameraError) -> ImportedRecording
+    {
         let video = try probe(file)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -153,7 +166,7 @@ public enum RecordingImport {
                     en: String(format: "it is incomplete: it holds %.1f s of the %.1f s it says it lasts", written, video.duration),
                     zh: String(format: "文件不完整：声明时长 %.1f 秒，实际只有 %.1f 秒", video.duration, written))
             }
-            return segments
+            return ImportedRecording(video: video, segments: segments)
         } catch {
             splitter.abandon()
             throw error

@@ -7,7 +7,7 @@ import NIOCore
 import VenueStore
 
 /// A range of a room camera's recording downloaded as one MP4, and recordings made by other means brought to the
-/// venue (手动上传). Both run libav off Swift's cooperative threads.
+/// venue (手动上传). Both run libav on a thread of their own (`LibAVThread`).
 extension VenueAPI {
     /// The longest range one download may cover.
     static let longestExport: TimeInterval = 4 * 3600
@@ -48,9 +48,9 @@ extension VenueAPI {
         let output = exportsFolder.appendingPathComponent("\(UUID().uuidString.lowercased()).mp4")
         let exported: ExportedRecording
         do {
-            exported = try await Self.offPool {
-                try RecordingExport.write(parts: parts, from: from, to: to, output: output)
-            }
+            exported = try await LibAVThread.run(named: "recording-export") {
+                Result<ExportedRecording, any Error> { try RecordingExport.write(parts: parts, from: from, to: to, output: output) }
+            }.get()
         } catch let error as CameraError {
             return ErrorMiddleware<VenueRequestContext>.response(code: error.code, message: error.message, status: .unprocessableContent)
         }
@@ -128,20 +128,21 @@ extension VenueAPI {
 
         let folder = recorder.settings.folder.appendingPathComponent(cameraID, isDirectory: true)
         let cut = staging.appendingPathComponent("segments", isDirectory: true)
-        let video: ImportedVideo
-        let segments: [RecordedSegment]
+        let imported: ImportedRecording
         do {
-            (video, segments) = try await Self.offPool {
-                let video = try RecordingImport.probe(upload)
-                try? FileManager.default.createDirectory(at: cut, withIntermediateDirectories: true)
-                return (video, try RecordingImport.split(upload, startedAt: startedAt, folder: cut, segmentSeconds: recorder.settings.segmentSeconds))
-            }
+            let segmentSeconds = recorder.settings.segmentSeconds
+            imported = try await LibAVThread.run(named: "recording-import") {
+                Result<ImportedRecording, any Error> {
+                    try RecordingImport.importFile(upload, startedAt: startedAt, folder: cut, segmentSeconds: segmentSeconds)
+                }
+            }.get()
         } catch let error as CameraError {
             return ErrorMiddleware<VenueRequestContext>.response(code: error.code, message: error.message, status: .unprocessableContent)
         }
         // Files first, then their rows in one transaction: a crash in between leaves files no row names, never a
         // row without its file.
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (video, segments) = (imported.video, imported.segments)
         for segment in segments {
             try FileManager.default.moveItem(
                 at: cut.appendingPathComponent(segment.fileName), to: folder.appendingPathComponent(segment.fileName))
@@ -185,14 +186,6 @@ extension VenueAPI {
             throw error
         }
         guard total > 0 else { throw StoreError.invalidRequest("上传的文件是空的 / the uploaded file is empty") }
-    }
-
-    /// Runs blocking libav work on a thread of its own, not on Swift's cooperative pool.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        let result: Result<T, any Error> = await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: Result { try work() }) }.start()
-        }
-        return try result.get()
     }
 
     static func fileStamp(_ date: Date) -> String {

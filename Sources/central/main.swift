@@ -27,11 +27,14 @@ struct DatabaseOption: ParsableArguments {
     }
 }
 
-/// Runs `body` with the database's connection pool running, and stops the pool afterwards.
-func withDatabase<T: Sendable>(_ database: CentralDatabase, _ body: @Sendable () async throws -> T) async throws -> T {
+/// Runs `body` with the database's connection pool running and its schema up to date, and stops the pool
+/// afterwards. A database that is not there is reported within `waiting`, not waited for.
+func withDatabase<T: Sendable>(
+    _ database: CentralDatabase, waiting: Duration = .seconds(5), _ body: @Sendable () async throws -> T
+) async throws -> T {
     let pool = Task { await database.run() }
     defer { pool.cancel() }
-    try await database.ping(timeout: .seconds(5))  // a database that is not there: say so, do not wait forever
+    try await database.ping(timeout: waiting)
     try await database.migrate()
     return try await body()
 }
@@ -45,20 +48,18 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOption
 
     func run() async throws {
-        var logger = Logger(label: "kaodian.central")
-        logger.logLevel = .info
+        var logging = Logger(label: "kaodian.central")
+        logging.logLevel = .info
+        let logger = logging
         let database = try database.open(logger: logger)
-        let pool = Task { await database.run() }
-        defer { pool.cancel() }
-        try await database.ping(timeout: .seconds(10))
-        try await database.migrate()
-        let app = CentralApp.buildApplication(
-            database: database, configuration: CentralConfiguration(host: host, port: port), logger: logger
-        ) { port in
-            let line = "Kaodian central is ready 中心服务已启动: http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)/healthz\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+        let configuration = CentralConfiguration(host: host, port: port)
+        try await withDatabase(database, waiting: .seconds(10)) {
+            let app = CentralApp.buildApplication(database: database, configuration: configuration, logger: logger) { port in
+                let shown = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
+                FileHandle.standardOutput.write(Data("Kaodian central is ready 中心服务已启动: http://\(shown):\(port)/healthz\n".utf8))
+            }
+            try await app.runService()
         }
-        try await app.runService()
     }
 }
 

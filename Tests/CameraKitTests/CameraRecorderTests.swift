@@ -264,27 +264,6 @@ func temporaryFolder() throws -> URL {
     return url
 }
 
-/// Runs a tool to completion; its output goes through files, so neither pipe can fill up and block it.
-func runTool(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tool-\(UUID().uuidString)")
-    let outURL = scratch.appendingPathExtension("out"), errURL = scratch.appendingPathExtension("err")
-    for url in [outURL, errURL] { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-    defer {
-        try? FileManager.default.removeItem(at: outURL)
-        try? FileManager.default.removeItem(at: errURL)
-    }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = try FileHandle(forWritingTo: outURL)
-    process.standardError = try FileHandle(forWritingTo: errURL)
-    try process.run()
-    process.waitUntilExit()
-    return (process.terminationStatus, try String(contentsOf: outURL, encoding: .utf8),
-            try String(contentsOf: errURL, encoding: .utf8))
-}
-
 /// ffprobe's duration matches the reported one, ffmpeg decodes it without a word, size and SHA-256 match.
 func expectPlayable(_ file: URL, _ segment: RecordedSegment, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let probe = try runTool("/usr/bin/ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",

@@ -80,28 +80,14 @@ public struct TestPostgres: Sendable {
     /// Runs a tool to its end (as the `postgres` user when we are root and it is a server tool); throws on failure.
     @discardableResult
     static func run(_ path: String, _ arguments: [String], asServer: Bool = false) throws -> String {
-        let process = Process()
-        if asServer && asRoot {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", path] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
+        let result = asServer && asRoot
+            ? try runTool("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments)
+            : try runTool(path, arguments)
+        guard result.status == 0 else {
+            throw TestPostgresError(
+                description: "\(URL(fileURLWithPath: path).lastPathComponent) failed: \(result.output)\(result.errors)")
         }
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("pg-tool-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw TestPostgresError(description: "\(URL(fileURLWithPath: path).lastPathComponent) failed: \(text)")
-        }
-        return text
+        return result.output
     }
 }
 

@@ -10,24 +10,9 @@ import Testing
 @testable import VenueServer
 @testable import VenueStore
 
-/// Runs a tool to completion and returns its standard output (errors go to the test's log).
-private func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tool)
-    process.arguments = arguments
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("tool-\(UUID().uuidString).out")
-    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: output) }
-    process.standardOutput = try FileHandle(forWritingTo: output)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
-}
-
 /// Seconds of video and the number of frames ffprobe counts in `file`.
 private func probe(_ file: URL) throws -> (duration: Double, frames: Int) {
-    let result = try run("/usr/bin/ffprobe", [
+    let result = try runTool("/usr/bin/ffprobe", [
         "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "format=duration:stream=nb_read_frames",
         "-of", "default=noprint_wrappers=1", file.path,
     ])
@@ -115,7 +100,7 @@ struct RecordingFilesTests {
             defer { try? FileManager.default.removeItem(at: folder) }
             // A 7-second recording with sound, in Matroska, as a separate recorder might make it.
             let video = folder.appendingPathComponent("recorder.mkv")
-            let made = try run("/usr/bin/ffmpeg", [
+            let made = try runTool("/usr/bin/ffmpeg", [
                 "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i",
                 "sine=frequency=440", "-t", "7", "-c:v", "libx264", "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", video.path,
             ])
@@ -157,7 +142,7 @@ struct RecordingFilesTests {
             let text = folder.appendingPathComponent("notes.txt")
             try Data("考场记录：一切正常。\n".utf8).write(to: text)
             let mjpeg = folder.appendingPathComponent("old-camera.avi")
-            #expect(try run("/usr/bin/ffmpeg", [
+            #expect(try runTool("/usr/bin/ffmpeg", [
                 "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-t", "2", "-c:v", "mjpeg", mjpeg.path,
             ]).status == 0)
             for (file, word) in [(text, "not"), (mjpeg, "MJPEG")] {
