@@ -64,12 +64,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What the venue and the central office say to each other: signed batches of outbox items, receipts, upload sessions.
+        .target(
+            name: "SyncProtocol",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // The venue database: migrations, records, import, autosave with group commit, answer log.
         .target(
             name: "VenueStore",
             dependencies: [
                 "ExamCore",
                 "VenuePackage",
+                "SyncProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,6 +92,8 @@ let package = Package(
                 "VenueStore",
                 "FaceEngine",
                 "CameraKit",
+                "SyncProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -120,6 +129,7 @@ let package = Package(
         .target(
             name: "CentralStore",
             dependencies: [
+                "SyncProtocol",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,6 +141,7 @@ let package = Package(
             name: "CentralServer",
             dependencies: [
                 "CentralStore",
+                "SyncProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -177,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "CentralTests",
             dependencies: [
-                "CentralStore", "CentralServer", "TestSupport",
+                "CentralStore", "CentralServer", "SyncProtocol", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import SyncProtocol
 
 /// What the central service needs to run.
 public struct CentralConfiguration: Sendable {
@@ -25,6 +26,8 @@ public enum CentralApp {
         let api = CentralAPI(database: database, logger: logger)
         router.get("healthz", use: api.health)
         router.post("api/enrolments", use: api.enrol)
+        router.post("api/sync/batches", use: api.receiveBatch)
+        router.post("api/sync/sessions", use: api.openUploadSession)
         return router
     }
 
@@ -86,13 +89,45 @@ struct CentralAPI: Sendable {
     }
 }
 
+extension CentralAPI {
+    /// The largest batch body central reads (5000 items of ordinary size fit well within it).
+    static let maxBatchBody = 64 << 20
+
+    /// A signed batch from a venue: 200 with the receipt, or the refusal (403 signature, 409 replay or conflict).
+    @Sendable func receiveBatch(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: Self.maxBatchBody)
+        let receipt = try await database.receive(
+            body: Data(body.readableBytesView), signature: request.headers[HTTPField.Name(SyncSignature.header)!])
+        return try json(receipt, request: request, context: context)
+    }
+
+    /// A signed request for an upload session: 201 with a bearer token for the video uploads.
+    @Sendable func openUploadSession(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 16)
+        let session = try await database.openUploadSession(
+            body: Data(body.readableBytesView), signature: request.headers[HTTPField.Name(SyncSignature.header)!])
+        var response = try json(session, request: request, context: context)
+        response.status = .created
+        return response
+    }
+
+    func json(_ value: some Encodable, request: Request, context: BasicRequestContext) throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try SyncBatch.encoder.encode(value))))
+    }
+}
+
 /// Turns errors into the JSON error body with a status that fits them.
 struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as CentralError {
-            return Self.response(code: error.code, en: error.messageEn, zh: error.messageZh, status: Self.status(error))
+            var conflicts: [String]?
+            if case .itemConflict(let ids) = error { conflicts = ids }
+            return Self.response(
+                code: error.code, en: error.messageEn, zh: error.messageZh, status: Self.status(error), conflicts: conflicts)
         } catch let error as HTTPError {
             let detail = error.body ?? error.status.reasonPhrase
             return Self.response(code: "invalid_request", en: detail, zh: "请求无效：\(detail)", status: error.status)
@@ -114,23 +149,18 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .enrolmentExpired: .gone
         case .badPublicKey, .badVenueID, .badDatabaseURL: .badRequest
         case .databaseUnavailable: .serviceUnavailable
+        case .venueNotEnrolled, .signatureInvalid: .forbidden
+        case .batchInvalid: .badRequest
+        case .batchReplayed, .itemConflict: .conflict
+        case .uploadSessionInvalid: .unauthorized
         }
     }
 
-    static func response(code: String, en: String, zh: String, status: HTTPResponse.Status) -> Response {
-        let data = (try? JSONEncoder().encode(ErrorBody(error: .init(code: code, message: en, messageZh: zh)))) ?? Data()
+    static func response(code: String, en: String, zh: String, status: HTTPResponse.Status, conflicts: [String]? = nil) -> Response {
+        let body = SyncRefusal(error: .init(code: code, message: en, messageZh: zh, conflicts: conflicts))
+        let data = (try? JSONEncoder().encode(body)) ?? Data()
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
-}
-
-/// The error body: `{"error": {"code", "message", "messageZh"}}`.
-struct ErrorBody: Codable {
-    struct Detail: Codable {
-        var code: String
-        var message: String
-        var messageZh: String
-    }
-    var error: Detail
 }

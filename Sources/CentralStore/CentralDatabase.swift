@@ -15,6 +15,12 @@ public enum CentralError: Error, Sendable, Equatable {
     case venueRevoked
     case badPublicKey
     case databaseUnavailable
+    case venueNotEnrolled(String)
+    case signatureInvalid
+    case batchInvalid(en: String, zh: String)
+    case batchReplayed(String)
+    case itemConflict([String])
+    case uploadSessionInvalid
 
     public var code: String {
         switch self {
@@ -28,6 +34,12 @@ public enum CentralError: Error, Sendable, Equatable {
         case .venueRevoked: "venue_revoked"
         case .badPublicKey: "public_key_invalid"
         case .databaseUnavailable: "database_unavailable"
+        case .venueNotEnrolled: "venue_not_enrolled"
+        case .signatureInvalid: "signature_invalid"
+        case .batchInvalid: "batch_invalid"
+        case .batchReplayed: "batch_replayed"
+        case .itemConflict: "item_conflict"
+        case .uploadSessionInvalid: "upload_session_invalid"
         }
     }
 
@@ -43,6 +55,12 @@ public enum CentralError: Error, Sendable, Equatable {
         case .venueRevoked: "This venue has been revoked by the central office."
         case .badPublicKey: "The venue's public key is not an Ed25519 public key (32 bytes, base64)."
         case .databaseUnavailable: "The central database does not answer."
+        case .venueNotEnrolled(let id): "Venue \(id) has not enrolled yet: run `venue enrol` with the code from the central office."
+        case .signatureInvalid: "The signature does not match this venue's registered key: the data was changed or signed with another key."
+        case .batchInvalid(let en, _): "The batch is not valid: \(en)."
+        case .batchReplayed(let id): "Batch \(id) was already received: a batch is accepted once (a retry is sent as a new batch)."
+        case .itemConflict(let ids): "Central already holds \(ids.count) of these items with a different content: \(ids.prefix(5).joined(separator: ", "))."
+        case .uploadSessionInvalid: "The upload session is unknown or has expired: ask for a new one."
         }
     }
 
@@ -58,6 +76,12 @@ public enum CentralError: Error, Sendable, Equatable {
         case .venueRevoked: "该考点已被中心吊销。"
         case .badPublicKey: "考点公钥不是 Ed25519 公钥（32 字节，base64）。"
         case .databaseUnavailable: "中心数据库无响应。"
+        case .venueNotEnrolled(let id): "考点 \(id) 尚未注册：请用中心给的注册码运行 venue enrol。"
+        case .signatureInvalid: "签名与该考点登记的公钥不符：数据被改动，或用了其他密钥签名。"
+        case .batchInvalid(_, let zh): "批次无效：\(zh)。"
+        case .batchReplayed(let id): "批次 \(id) 已接收过：同一批次只接收一次（重发应作为新批次）。"
+        case .itemConflict(let ids): "中心已有其中 \(ids.count) 条记录，但内容不同：\(ids.prefix(5).joined(separator: "、"))。"
+        case .uploadSessionInvalid: "上传会话不存在或已过期，请重新申请。"
         }
     }
 }
@@ -177,6 +201,7 @@ public final class CentralDatabase: Sendable {
                 )
                 """
             ]),
+        Migration(version: 2, name: "synchronised items and the tables they land in", statements: SyncSchema.statements),
     ]
 
     // MARK: Venues

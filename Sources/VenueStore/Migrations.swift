@@ -429,6 +429,9 @@ enum VenueMigrations {
                     CREATE INDEX recording_alert_room ON recording_alert(roomId, raisedAt);
                     """)
         }
+        migrator.registerMigration("v8: sync outbox") { db in
+            try OutboxSchema.migrate(db)
+        }
         return migrator
     }
 }

@@ -1,0 +1,151 @@
+import Crypto
+import Foundation
+
+/// What the venue and the central office say to each other when the venue reports upstream: batches of outbox items,
+/// their receipts, and the upload sessions for video. Both sides build and check these with the same code.
+///
+/// Everything the venue sends is signed with its Ed25519 key (registered at enrolment). The signature covers the
+/// exact body bytes, prefixed with a domain string so that a signature made for one purpose never passes for another.
+public enum SyncSignature {
+    /// The header carrying the base64 signature of the request body.
+    public static let header = "Kaodian-Signature"
+
+    public enum Purpose: String, Sendable {
+        case batch = "kaodian-sync-batch-v1"
+        case session = "kaodian-sync-session-v1"
+    }
+
+    static func message(_ body: Data, purpose: Purpose) -> Data {
+        Data((purpose.rawValue + "\n").utf8) + body
+    }
+
+    public static func sign(_ body: Data, purpose: Purpose, key: Curve25519.Signing.PrivateKey) throws -> String {
+        try key.signature(for: message(body, purpose: purpose)).base64EncodedString()
+    }
+
+    /// True when `signature` (base64) is the venue's signature of `body` for `purpose`.
+    public static func isValid(_ signature: String, of body: Data, purpose: Purpose, publicKey: Data) -> Bool {
+        guard let raw = Data(base64Encoded: signature), raw.count == 64,
+            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
+        else { return false }
+        return key.isValidSignature(raw, for: message(body, purpose: purpose))
+    }
+}
+
+/// One thing the venue reports: an id fixed at the venue when the item was written (before its first send), what
+/// kind of record it is, and the record as JSON text exactly as the venue stored it, with that text's SHA-256.
+public struct SyncItem: Codable, Sendable, Equatable {
+    public var id: String
+    /// The venue's outbox order: a later item about the same record supersedes an earlier one.
+    public var seq: Int64
+    public var kind: String
+    public var sittingId: String?
+    /// Unix milliseconds, venue time.
+    public var createdAt: Int64
+    public var payload: String
+    public var sha256: String
+
+    public init(id: String, seq: Int64, kind: String, sittingId: String?, createdAt: Int64, payload: String) {
+        self.id = id
+        self.seq = seq
+        self.kind = kind
+        self.sittingId = sittingId
+        self.createdAt = createdAt
+        self.payload = payload
+        self.sha256 = SyncDigest.hex(Data(payload.utf8))
+    }
+}
+
+/// A bounded set of items, signed as a whole. `batchId` is new for every send (a retry after a cut is a new batch
+/// with the same items), so a batch seen twice is a replay.
+public struct SyncBatch: Codable, Sendable {
+    public var batchId: String
+    public var venueId: String
+    public var createdAt: Date
+    public var items: [SyncItem]
+
+    public init(batchId: String = UUID().uuidString.lowercased(), venueId: String, createdAt: Date = Date(), items: [SyncItem]) {
+        self.batchId = batchId
+        self.venueId = venueId
+        self.createdAt = createdAt
+        self.items = items
+    }
+
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    public static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+/// Central's answer to a batch it accepted: which items it stored now and which it already held with the same
+/// payload. Both count as received; the venue marks them acknowledged.
+public struct SyncReceipt: Codable, Sendable, Equatable {
+    public var batchId: String
+    public var stored: [String]
+    public var duplicates: [String]
+
+    public init(batchId: String, stored: [String], duplicates: [String]) {
+        self.batchId = batchId
+        self.stored = stored
+        self.duplicates = duplicates
+    }
+}
+
+/// The error body central answers a refused batch with; for `item_conflict` it names the items whose payload
+/// differs from what central already holds under their id.
+public struct SyncRefusal: Codable, Sendable {
+    public struct Detail: Codable, Sendable {
+        public var code: String
+        public var message: String
+        public var messageZh: String
+        public var conflicts: [String]?
+
+        public init(code: String, message: String, messageZh: String, conflicts: [String]? = nil) {
+            self.code = code
+            self.message = message
+            self.messageZh = messageZh
+            self.conflicts = conflicts
+        }
+    }
+    public var error: Detail
+
+    public init(error: Detail) { self.error = error }
+}
+
+/// A request for an upload session: signed like a batch, its `requestId` used once.
+public struct SyncSessionRequest: Codable, Sendable {
+    public var requestId: String
+    public var venueId: String
+    public var createdAt: Date
+
+    public init(requestId: String = UUID().uuidString.lowercased(), venueId: String, createdAt: Date = Date()) {
+        self.requestId = requestId
+        self.venueId = venueId
+        self.createdAt = createdAt
+    }
+}
+
+/// A bearer token for the venue's video uploads (`Authorization: Bearer …`), valid until `expiresAt`.
+public struct SyncSession: Codable, Sendable {
+    public var token: String
+    public var expiresAt: Date
+
+    public init(token: String, expiresAt: Date) {
+        self.token = token
+        self.expiresAt = expiresAt
+    }
+}
+
+public enum SyncDigest {
+    public static func hex(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}
