@@ -70,6 +70,18 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // The venue's client for the central office: signed batches, upload sessions, resumable video uploads (tus).
+        .target(
+            name: "SyncClient",
+            dependencies: [
+                "SyncProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // The venue database: migrations, records, import, autosave with group commit, answer log.
         .target(
             name: "VenueStore",
@@ -93,6 +105,7 @@ let package = Package(
                 "FaceEngine",
                 "CameraKit",
                 "SyncProtocol",
+                "SyncClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -188,7 +201,7 @@ let package = Package(
         .testTarget(
             name: "CentralTests",
             dependencies: [
-                "CentralStore", "CentralServer", "SyncProtocol", "TestSupport",
+                "CentralStore", "CentralServer", "SyncProtocol", "SyncClient", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -1,0 +1,92 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SyncProtocol
+
+/// Why a call to the central office did not succeed, in words for the sync page.
+public enum CentralCallError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No answer: the link is down, central is away, or the connection was cut.
+    case unreachable(String)
+    /// Central answered with a refusal (its code and messages; for `item_conflict`, the items).
+    case refused(status: Int, code: String, message: String, messageZh: String, conflicts: [String])
+    /// Central answered something this venue cannot read.
+    case badAnswer(status: Int)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let detail): "central unreachable: \(detail)"
+        case .refused(let status, let code, let message, _, _): "refused (\(status) \(code)): \(message)"
+        case .badAnswer(let status): "unreadable answer (HTTP \(status))"
+        }
+    }
+}
+
+/// The venue's side of the conversation with the central office: signed batches and upload sessions.
+public struct CentralClient: Sendable {
+    public let baseURL: String
+    public let venueID: String
+    let key: Curve25519.Signing.PrivateKey
+    let http: HTTPClient
+    /// How long one call may take before it counts as a failure.
+    public var timeout: TimeAmount
+
+    public init(baseURL: String, venueID: String, key: Curve25519.Signing.PrivateKey, http: HTTPClient = .shared, timeout: TimeAmount = .seconds(30)) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.venueID = venueID
+        self.key = key
+        self.http = http
+        self.timeout = timeout
+    }
+
+    /// Sends `items` as a new signed batch (a fresh batch id each call, so a retry after a cut is not a replay).
+    public func send(_ items: [SyncItem], now: Date = Date()) async throws -> SyncReceipt {
+        let body = try SyncBatch.encoder.encode(SyncBatch(venueId: venueID, createdAt: now, items: items))
+        return try await post("/api/sync/batches", body: body, purpose: .batch, expecting: SyncReceipt.self)
+    }
+
+    /// A bearer token for video uploads.
+    public func openUploadSession(now: Date = Date()) async throws -> SyncSession {
+        let body = try SyncBatch.encoder.encode(SyncSessionRequest(venueId: venueID, createdAt: now))
+        return try await post("/api/sync/sessions", body: body, purpose: .session, expecting: SyncSession.self)
+    }
+
+    /// True when central's health check answers 200 within a few seconds.
+    public func isReachable() async -> Bool {
+        var request = HTTPClientRequest(url: baseURL + "/healthz")
+        request.method = .GET
+        guard let response = try? await http.execute(request, timeout: .seconds(5)) else { return false }
+        _ = try? await response.body.collect(upTo: 1 << 16)
+        return response.status == .ok
+    }
+
+    func post<T: Decodable>(_ path: String, body: Data, purpose: SyncSignature.Purpose, expecting: T.Type) async throws -> T {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: SyncSignature.header, value: try SyncSignature.sign(body, purpose: purpose, key: key))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response: HTTPClientResponse
+        let answer: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: timeout)
+            answer = try await response.body.collect(upTo: 16 << 20)
+        } catch {
+            throw CentralCallError.unreachable(String(describing: error))
+        }
+        let data = Data(answer.readableBytesView)
+        guard (200..<300).contains(response.status.code) else {
+            if let refusal = try? SyncBatch.decoder.decode(SyncRefusal.self, from: data) {
+                throw CentralCallError.refused(
+                    status: Int(response.status.code), code: refusal.error.code, message: refusal.error.message,
+                    messageZh: refusal.error.messageZh, conflicts: refusal.error.conflicts ?? [])
+            }
+            throw CentralCallError.badAnswer(status: Int(response.status.code))
+        }
+        guard let value = try? SyncBatch.decoder.decode(T.self, from: data) else {
+            throw CentralCallError.badAnswer(status: Int(response.status.code))
+        }
+        return value
+    }
+}
