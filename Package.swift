@@ -129,6 +129,8 @@ let package = Package(
                 "ExamCore",
                 "FaceEngine",
                 "CameraKit",
+                "SyncClient",
+                "SyncProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -212,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "VenueStoreTests",
             dependencies: [
-                "VenueStore", "VenuePackage", "DemoContent", "ExamCore", "TestSupport",
+                "VenueStore", "VenuePackage", "DemoContent", "ExamCore", "TestSupport", "SyncProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

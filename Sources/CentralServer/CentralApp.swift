@@ -20,7 +20,9 @@ public struct CentralConfiguration: Sendable {
 /// The central office's HTTP API. Every answer is JSON; an error is `{"error": {"code", "message", "messageZh"}}`,
 /// the same shape as the venue's.
 public enum CentralApp {
-    public static func buildRouter(database: CentralDatabase, logger: Logger) -> Router<BasicRequestContext> {
+    public static func buildRouter(
+        database: CentralDatabase, logger: Logger, uploads: UploadSettings = .files()
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: CentralErrorMiddleware())
         let api = CentralAPI(database: database, logger: logger)
@@ -28,15 +30,16 @@ public enum CentralApp {
         router.post("api/enrolments", use: api.enrol)
         router.post("api/sync/batches", use: api.receiveBatch)
         router.post("api/sync/sessions", use: api.openUploadSession)
+        CentralUploads(database: database, settings: uploads, logger: logger).register(on: router)
         return router
     }
 
     public static func buildApplication(
-        database: CentralDatabase, configuration: CentralConfiguration, logger: Logger,
+        database: CentralDatabase, configuration: CentralConfiguration, logger: Logger, uploads: UploadSettings = .files(),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: buildRouter(database: database, logger: logger),
+            router: buildRouter(database: database, logger: logger, uploads: uploads),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kaodian-central"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
@@ -153,6 +156,18 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .batchInvalid: .badRequest
         case .batchReplayed, .itemConflict: .conflict
         case .uploadSessionInvalid: .unauthorized
+        case .uploadInvalid, .uploadChecksumUnsupported: .badRequest
+        case .tusVersionUnsupported: .preconditionFailed
+        case .uploadUnknown: .notFound
+        case .uploadGone: .gone
+        case .uploadIdConflict, .uploadSegmentUnknown, .uploadSegmentMismatch, .recordingAlreadyReceived, .uploadOffsetMismatch,
+            .uploadFinished:
+            .conflict
+        case .uploadChecksumMismatch: .init(code: 460, reasonPhrase: "Checksum Mismatch")
+        case .uploadTooLarge, .uploadChunkTooLarge: .contentTooLarge
+        case .uploadContentType: .unsupportedMediaType
+        case .uploadDigestMismatch: .unprocessableContent
+        case .recordingStorageFailed: .internalServerError
         }
     }
 

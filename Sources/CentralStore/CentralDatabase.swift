@@ -21,6 +21,23 @@ public enum CentralError: Error, Sendable, Equatable {
     case batchReplayed(String)
     case itemConflict([String])
     case uploadSessionInvalid
+    case uploadInvalid(en: String, zh: String)
+    case tusVersionUnsupported(String)
+    case uploadUnknown(String)
+    case uploadGone(String)
+    case uploadIdConflict(String)
+    case uploadSegmentUnknown(String)
+    case uploadSegmentMismatch(en: String, zh: String)
+    case recordingAlreadyReceived(String)
+    case uploadOffsetMismatch(expected: Int64, got: Int64)
+    case uploadChecksumMismatch
+    case uploadChecksumUnsupported(String)
+    case uploadTooLarge(Int64)
+    case uploadChunkTooLarge(Int)
+    case uploadContentType
+    case uploadDigestMismatch(String)
+    case uploadFinished(String)
+    case recordingStorageFailed(String)
 
     public var code: String {
         switch self {
@@ -40,6 +57,23 @@ public enum CentralError: Error, Sendable, Equatable {
         case .batchReplayed: "batch_replayed"
         case .itemConflict: "item_conflict"
         case .uploadSessionInvalid: "upload_session_invalid"
+        case .uploadInvalid: "upload_invalid"
+        case .tusVersionUnsupported: "tus_version_unsupported"
+        case .uploadUnknown: "upload_unknown"
+        case .uploadGone: "upload_gone"
+        case .uploadIdConflict: "upload_id_conflict"
+        case .uploadSegmentUnknown: "upload_segment_unknown"
+        case .uploadSegmentMismatch: "upload_segment_mismatch"
+        case .recordingAlreadyReceived: "recording_already_received"
+        case .uploadOffsetMismatch: "upload_offset_mismatch"
+        case .uploadChecksumMismatch: "upload_checksum_mismatch"
+        case .uploadChecksumUnsupported: "upload_checksum_unsupported"
+        case .uploadTooLarge: "upload_too_large"
+        case .uploadChunkTooLarge: "upload_chunk_too_large"
+        case .uploadContentType: "upload_content_type"
+        case .uploadDigestMismatch: "upload_digest_mismatch"
+        case .uploadFinished: "upload_finished"
+        case .recordingStorageFailed: "recording_storage_failed"
         }
     }
 
@@ -61,6 +95,23 @@ public enum CentralError: Error, Sendable, Equatable {
         case .batchReplayed(let id): "Batch \(id) was already received: a batch is accepted once (a retry is sent as a new batch)."
         case .itemConflict(let ids): "Central already holds \(ids.count) of these items with a different content: \(ids.prefix(5).joined(separator: ", "))."
         case .uploadSessionInvalid: "The upload session is unknown or has expired: ask for a new one."
+        case .uploadInvalid(let en, _): "The upload request is not valid: \(en)."
+        case .tusVersionUnsupported(let version): "This server speaks tus 1.0.0 only (Tus-Resumable: 1.0.0), not \"\(version)\"."
+        case .uploadUnknown(let id): "No upload \(id) exists for this venue."
+        case .uploadGone(let id): "Upload \(id) has expired or was ended, and its data removed: create it again to start from the beginning."
+        case .uploadIdConflict(let id): "Upload \(id) already exists with a different segment, length or SHA-256: an upload id names one file only."
+        case .uploadSegmentUnknown(let key): "Central has no record of segment \(key) from this venue: its record must arrive in a batch before its video."
+        case .uploadSegmentMismatch(let en, _): "The upload does not match the segment's record: \(en)."
+        case .recordingAlreadyReceived(let key): "Central already holds the video of segment \(key)."
+        case .uploadOffsetMismatch(let expected, let got): "Upload-Offset is \(got) but central has \(expected) bytes: continue from \(expected) (HEAD tells the offset)."
+        case .uploadChecksumMismatch: "The chunk does not match its Upload-Checksum; nothing of it was kept: send it again."
+        case .uploadChecksumUnsupported(let name): "Upload-Checksum algorithm \"\(name)\" is not supported: use sha256 or sha1."
+        case .uploadTooLarge(let max): "The upload is larger than central takes (\(max) bytes)."
+        case .uploadChunkTooLarge(let max): "The chunk is larger than central takes in one PATCH (\(max) bytes): send smaller chunks."
+        case .uploadContentType: "A chunk must be sent with Content-Type: application/offset+octet-stream."
+        case .uploadDigestMismatch(let key): "The whole file's SHA-256 does not match the record of segment \(key); the data was discarded: upload it again from the beginning."
+        case .uploadFinished(let id): "Upload \(id) is finished: its video is kept as the segment's recording and cannot be removed this way."
+        case .recordingStorageFailed(let detail): "The recording storage failed: \(detail)."
         }
     }
 
@@ -82,6 +133,23 @@ public enum CentralError: Error, Sendable, Equatable {
         case .batchReplayed(let id): "批次 \(id) 已接收过：同一批次只接收一次（重发应作为新批次）。"
         case .itemConflict(let ids): "中心已有其中 \(ids.count) 条记录，但内容不同：\(ids.prefix(5).joined(separator: "、"))。"
         case .uploadSessionInvalid: "上传会话不存在或已过期，请重新申请。"
+        case .uploadInvalid(_, let zh): "上传请求无效：\(zh)。"
+        case .tusVersionUnsupported(let version): "本服务只支持 tus 1.0.0（Tus-Resumable: 1.0.0），不支持“\(version)”。"
+        case .uploadUnknown(let id): "本考点没有上传 \(id)。"
+        case .uploadGone(let id): "上传 \(id) 已过期或已终止，数据已删除：请重新创建，从头上传。"
+        case .uploadIdConflict(let id): "上传 \(id) 已存在，但片段、长度或 SHA-256 不同：一个上传编号只对应一个文件。"
+        case .uploadSegmentUnknown(let key): "中心没有本考点片段 \(key) 的记录：须先通过批次上报片段记录，再上传视频。"
+        case .uploadSegmentMismatch(_, let zh): "上传与片段记录不符：\(zh)。"
+        case .recordingAlreadyReceived(let key): "中心已收到片段 \(key) 的视频。"
+        case .uploadOffsetMismatch(let expected, let got): "Upload-Offset 为 \(got)，但中心已有 \(expected) 字节：请从 \(expected) 继续（HEAD 可查询）。"
+        case .uploadChecksumMismatch: "数据块与 Upload-Checksum 不符，未保留任何内容：请重新发送。"
+        case .uploadChecksumUnsupported(let name): "不支持 Upload-Checksum 算法“\(name)”：请用 sha256 或 sha1。"
+        case .uploadTooLarge(let max): "上传超过中心允许的大小（\(max) 字节）。"
+        case .uploadChunkTooLarge(let max): "数据块超过单次 PATCH 允许的大小（\(max) 字节）：请分成更小的块。"
+        case .uploadContentType: "数据块须以 Content-Type: application/offset+octet-stream 发送。"
+        case .uploadDigestMismatch(let key): "整个文件的 SHA-256 与片段 \(key) 的记录不符，数据已丢弃：请从头重新上传。"
+        case .uploadFinished(let id): "上传 \(id) 已完成：视频已作为片段录像保存，不能这样删除。"
+        case .recordingStorageFailed(let detail): "录像存储出错：\(detail)。"
         }
     }
 }
@@ -202,6 +270,7 @@ public final class CentralDatabase: Sendable {
                 """
             ]),
         Migration(version: 2, name: "synchronised items and the tables they land in", statements: SyncSchema.statements),
+        Migration(version: 3, name: "recording uploads", statements: UploadSchema.statements),
     ]
 
     // MARK: Venues

@@ -32,7 +32,20 @@ public struct CentralClient: Sendable {
     /// How long one call may take before it counts as a failure.
     public var timeout: TimeAmount
 
-    public init(baseURL: String, venueID: String, key: Curve25519.Signing.PrivateKey, http: HTTPClient = .shared, timeout: TimeAmount = .seconds(30)) {
+    /// The HTTP client for the central office: a refused or unanswered connection fails the call at once (after at
+    /// most 5 s) instead of being retried until the request's deadline, so the agent knows the link is down and
+    /// tries again on its own schedule. Lives as long as the process.
+    public static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    public init(
+        baseURL: String, venueID: String, key: Curve25519.Signing.PrivateKey, http: HTTPClient = CentralClient.http,
+        timeout: TimeAmount = .seconds(30)
+    ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.venueID = venueID
         self.key = key

@@ -13,6 +13,7 @@ public enum SyncSignature {
     public enum Purpose: String, Sendable {
         case batch = "kaodian-sync-batch-v1"
         case session = "kaodian-sync-session-v1"
+        case bundle = "kaodian-sync-bundle-v1"
     }
 
     static func message(_ body: Data, purpose: Purpose) -> Data {
@@ -141,6 +142,45 @@ public struct SyncSession: Codable, Sendable {
     public init(token: String, expiresAt: Date) {
         self.token = token
         self.expiresAt = expiresAt
+    }
+}
+
+/// What a USB export holds (`bundle.json`, signed in `bundle.json.sig`): the venue, when it was written, its batches
+/// (`batches/NNNN.json`, each with its `.sig`, signed like online batches) and the video files not yet uploaded
+/// (`videos/<camera>/<file>`), each with the key of its segment and its SHA-256.
+public struct SyncBundle: Codable, Sendable {
+    public struct Video: Codable, Sendable, Equatable {
+        public var cameraId: String
+        public var session: String
+        public var sequence: Int
+        public var path: String
+        public var bytes: Int64
+        public var sha256: String
+
+        public init(cameraId: String, session: String, sequence: Int, path: String, bytes: Int64, sha256: String) {
+            self.cameraId = cameraId
+            self.session = session
+            self.sequence = sequence
+            self.path = path
+            self.bytes = bytes
+            self.sha256 = sha256
+        }
+    }
+    public static let format = "kaodian-sync-bundle-1"
+    public var format: String
+    public var venueId: String
+    public var createdAt: Date
+    public var batches: [String]
+    public var items: Int
+    public var videos: [Video]
+
+    public init(venueId: String, createdAt: Date, batches: [String], items: Int, videos: [Video]) {
+        self.format = Self.format
+        self.venueId = venueId
+        self.createdAt = createdAt
+        self.batches = batches
+        self.items = items
+        self.videos = videos
     }
 }
 

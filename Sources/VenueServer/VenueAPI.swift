@@ -21,6 +21,8 @@ struct VenueAPI: Sendable {
     let face: FaceService
     /// The room cameras' recorders.
     let recorder: RecorderService
+    /// Reports results and video to the central office.
+    let sync: SyncAgent
     /// The HTTPS port and the certificate authority devices install to trust it, when the venue serves HTTPS.
     let https: (port: Int, authorityPEM: String)?
     let logger: Logger
@@ -97,6 +99,8 @@ struct VenueAPI: Sendable {
         api.post("admin/cameras/:cameraId/recording", use: setRecordingMode)
         api.get("admin/recording", use: recordingStatus)
         api.get("admin/recording/alerts", use: recordingAlerts)
+        api.get("admin/sync", use: syncStatus)
+        api.post("admin/sync/now", use: syncNow)
         // Room cameras: live picture and recordings (admins, and invigilators in their own rooms)
         api.get("rooms/:roomId/cameras", use: roomCameras)
         api.get("rooms/:roomId/cameras/:cameraId/live", use: liveCamera)

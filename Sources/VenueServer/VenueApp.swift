@@ -20,6 +20,8 @@ public struct VenueConfiguration: Sendable {
     public var https: HTTPS?
     /// The room cameras' recordings.
     public var recording: RecordingSettings
+    /// Reporting to the central office.
+    public var sync = SyncSettings()
 
     public struct HTTPS: Sendable {
         public var port: Int
@@ -64,16 +66,17 @@ public enum VenueApp {
     /// The router of plain requests (what most tests use).
     public static func buildRouter(
         database: VenueDatabase, configuration: VenueConfiguration, face: FaceService? = nil, recorder: RecorderService? = nil,
-        logger: Logger
+        sync: SyncAgent? = nil, logger: Logger
     ) -> Router<VenueRequestContext> {
-        buildRouters(database: database, configuration: configuration, face: face, recorder: recorder, logger: logger).http
+        buildRouters(database: database, configuration: configuration, face: face, recorder: recorder, sync: sync, logger: logger).http
     }
 
     /// The router of plain requests, and the one that answers WebSocket upgrade requests (the live view).
     public static func buildRouters(
         database: VenueDatabase, configuration: VenueConfiguration, face: FaceService? = nil, recorder: RecorderService? = nil,
-        logger: Logger
+        sync: SyncAgent? = nil, logger: Logger
     ) -> (http: Router<VenueRequestContext>, webSocket: Router<VenueRequestContext>) {
+        let sync = sync ?? SyncAgent(database: database, dataDirectory: configuration.dataDirectory, settings: configuration.sync, logger: logger)
         let face = face ?? FaceService(database: database, modelsFolder: configuration.faceModels, logger: logger)
         let recorder = recorder ?? RecorderService(database: database, settings: configuration.recording, logger: logger)
         try? FileManager.default.createDirectory(at: configuration.incoming, withIntermediateDirectories: true)
@@ -85,7 +88,7 @@ public enum VenueApp {
         let api = VenueAPI(
             database: database, presence: Presence(), trustedIssuers: configuration.trustedIssuers,
             incoming: configuration.incoming, throttle: LoginThrottle(), face: face, recorder: recorder,
-            https: configuration.https.map { (port: $0.port, authorityPEM: $0.tls.authorityPEM) }, logger: logger)
+            sync: sync, https: configuration.https.map { (port: $0.port, authorityPEM: $0.tls.authorityPEM) }, logger: logger)
         api.addRoutes(to: router)
         let webSocketRouter = Router(context: VenueRequestContext.self)
         api.addLiveRoutes(to: webSocketRouter)
@@ -98,8 +101,10 @@ public enum VenueApp {
     ) throws -> some ApplicationProtocol {
         let face = FaceService(database: database, modelsFolder: configuration.faceModels, logger: logger)
         let recorder = RecorderService(database: database, settings: configuration.recording, logger: logger)
-        let routers = buildRouters(database: database, configuration: configuration, face: face, recorder: recorder, logger: logger)
-        var services: [any Service] = [TimeUpService(database: database, logger: logger), face, recorder]
+        let sync = SyncAgent(database: database, dataDirectory: configuration.dataDirectory, settings: configuration.sync, logger: logger)
+        let routers = buildRouters(
+            database: database, configuration: configuration, face: face, recorder: recorder, sync: sync, logger: logger)
+        var services: [any Service] = [TimeUpService(database: database, logger: logger), face, recorder, sync]
         if let https = configuration.https {
             // The same routes over HTTPS, run as a service of the HTTP application so both stop together.
             services.append(

@@ -386,6 +386,17 @@ extension VenueDatabase {
         }
     }
 
+    /// The segments whose video the central office has not received yet, oldest first.
+    public func segmentsNotUploaded(limit: Int) async throws -> [SegmentView] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM recording_segment WHERE uploadedAt IS NULL ORDER BY startedAt, cameraId, session, sequence LIMIT ?",
+                arguments: [limit]
+            ).map(Self.segmentView)
+        }
+    }
+
     /// All bytes of the segments kept.
     public func recordingBytes() async throws -> Int64 {
         try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM recording_segment") ?? 0 }

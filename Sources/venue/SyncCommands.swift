@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import SyncClient
 import VenueStore
 
 /// `venue enrol`: the venue introduces itself to the central office once, with the one-time code the office gave,
@@ -38,8 +39,7 @@ struct Enrol: AsyncParsableCommand {
         if let venue = try await database.venue(), venue.id.rawValue != venueId {
             throw ValidationError("this venue's packages are for venue \(venue.id.rawValue), not \(venueId) / 本考点的考务包属于考点 \(venue.id.rawValue)，不是 \(venueId)")
         }
-        let folder = data.url.appendingPathComponent("sync", isDirectory: true)
-        let key = try VenueSigningKey.loadOrCreate(in: folder)
+        let key = try VenueSyncSettings.loadOrCreateSigningKey(dataDirectory: data.url)
 
         struct Enrolment: Encodable {
             var venueId: String
@@ -76,31 +76,7 @@ struct Enrol: AsyncParsableCommand {
             }
             throw ExitCode(3)
         }
-        struct Remembered: Encodable {
-            var url: String
-            var venueId: String
-            var enrolledAt: Date
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        try encoder.encode(Remembered(url: central, venueId: venueId, enrolledAt: Date()))
-            .write(to: folder.appendingPathComponent("central.json"), options: .atomic)
+        try VenueSyncSettings.remember(centralURL: central, venueID: venueId, enrolledAt: Date(), dataDirectory: data.url)
         say("venue \(venueId) enrolled with the central office at \(central) 考点已在中心注册")
-    }
-}
-
-/// The venue's Ed25519 signing key: 32 raw bytes in a file only its owner may read.
-enum VenueSigningKey {
-    static func loadOrCreate(in folder: URL) throws -> Curve25519.Signing.PrivateKey {
-        let file = folder.appendingPathComponent("venue-signing.key")
-        if let raw = FileManager.default.contents(atPath: file.path) {
-            return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-        }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let key = Curve25519.Signing.PrivateKey()
-        guard FileManager.default.createFile(atPath: file.path, contents: key.rawRepresentation, attributes: [.posixPermissions: 0o600])
-        else { throw ValidationError("cannot write \(file.path)") }
-        return key
     }
 }

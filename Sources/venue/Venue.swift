@@ -13,7 +13,7 @@ struct VenueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "venue",
         abstract: "Kaodian venue appliance: delivers theory exams to browser terminals on the test site's LAN.",
-        subcommands: [Serve.self, Import.self, DemoPackageCommand.self, Keygen.self, FaceCommand.self, CameraCommand.self, Enrol.self])
+        subcommands: [Serve.self, Import.self, DemoPackageCommand.self, Keygen.self, FaceCommand.self, CameraCommand.self, Enrol.self, Export.self])
 }
 
 struct DataDirectoryOption: ParsableArguments {

@@ -3,12 +3,12 @@
  * (with CSV download) and the review of one attempt (paper as the candidate saw it, answers, key, scores).
  * Staff accounts, the audit log and the room documents live in accounts.js, face verification in face.js.
  * Routes: #import, #packages, #results, #results/{sittingId}, #review/{attemptId}, #staff, #audit?filters, #documents,
- * #face?filters.
+ * #face?filters, #cameras, #live, #playback, #sync (reporting to the central office, sync.js).
  * A one-time password must be changed first (password-view, as in the console).
  *
  * data-testid hooks: staff-username, staff-password, staff-login, staff-login-error, lang-switch, logout,
- *   tab-import, tab-packages, tab-results, tab-staff, tab-audit, tab-documents, tab-face, tab-cameras, tab-live, tab-playback
- *   (more hooks: accounts.js, face.js, cameras.js, playback.js),
+ *   tab-import, tab-packages, tab-results, tab-staff, tab-audit, tab-documents, tab-face, tab-cameras, tab-live, tab-playback,
+ *   tab-sync (more hooks: accounts.js, face.js, cameras.js, playback.js, sync.js),
  *   password-view, password-current, password-new, password-repeat, password-submit, password-error,
  *   import-file, import-submit, import-result, import-summary, import-problems, import-problem (data-code),
  *   packages-table, package-row-{packageID}, packages-error,
@@ -27,6 +27,7 @@ import { showStaff, showAudit, showDocuments } from './accounts.js';
 import { showFace } from './face.js';
 import { showCameras } from './cameras.js';
 import { showLive, showPlayback } from './playback.js';
+import { showSync } from './sync.js';
 
 const app = document.getElementById('app');
 const session = new StaffSession('kd.admin', ['admin']);
@@ -106,7 +107,7 @@ function tabs(active) {
   });
   return h('nav', { class: 'tabs' }, tab('import', '#import'), tab('packages', '#packages'), tab('results', '#results'),
     tab('staff', '#staff'), tab('audit', '#audit'), tab('documents', '#documents'), tab('face', '#face'),
-    tab('cameras', '#cameras'), tab('live', '#live'), tab('playback', '#playback'));
+    tab('cameras', '#cameras'), tab('live', '#live'), tab('playback', '#playback'), tab('sync', '#sync'));
 }
 
 function route() {
@@ -130,6 +131,7 @@ function route() {
   else if (page === 'cameras') showCameras(ctx);
   else if (page === 'playback') showPlayback(ctx, query);
   else if (page === 'live') showLive(ctx, query);
+  else if (page === 'sync') showSync(ctx);
   else if (page === 'packages') showPackages();
   else if (page === 'results') showResults(arg || null);
   else if (page === 'review' && arg) showReview(arg);

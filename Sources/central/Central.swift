@@ -11,7 +11,7 @@ struct Central: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "central",
         abstract: "The Kaodian central office service: receives what the venues send (PostgreSQL).",
-        subcommands: [Serve.self, VenueCommands.self])
+        subcommands: [Serve.self, VenueCommands.self, Import.self])
 }
 
 /// `--database-url`, or `$KAODIAN_CENTRAL_DATABASE_URL`.
@@ -46,15 +46,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "0.0.0.0"
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8090
     @OptionGroup var database: DatabaseOption
+    @Option(help: "Folder for the venues' video: uploads in progress and received recordings (created if missing).")
+    var storageDir = "./central-storage"
 
     func run() async throws {
+        try FileManager.default.createDirectory(atPath: storageDir, withIntermediateDirectories: true)
         var logging = Logger(label: "kaodian.central")
         logging.logLevel = .info
         let logger = logging
         let database = try database.open(logger: logger)
         let configuration = CentralConfiguration(host: host, port: port)
         try await withDatabase(database, waiting: .seconds(10)) {
-            let app = CentralApp.buildApplication(database: database, configuration: configuration, logger: logger) { port in
+            let app = CentralApp.buildApplication(
+                database: database, configuration: configuration, logger: logger, uploads: .files(at: storageDir)
+            ) { port in
                 let shown = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
                 FileHandle.standardOutput.write(Data("Kaodian central is ready 中心服务已启动: http://\(shown):\(port)/healthz\n".utf8))
             }

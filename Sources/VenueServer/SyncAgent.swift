@@ -1,0 +1,219 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import SyncClient
+import SyncProtocol
+import VenueStore
+
+/// How the sync agent paces itself.
+public struct SyncSettings: Sendable {
+    /// At most this many items, and about this much payload, in one signed batch.
+    public var batchItems = 500
+    public var batchBytes = 2 << 20
+    /// How often the outbox is looked at when all is sent (new items are written by every exam write).
+    public var pollEvery: Duration = .seconds(1)
+    /// Retry delays while central cannot be reached, growing to the last one (kept short: results must reach
+    /// central within seconds of the link coming back, and a failed try costs one connection attempt).
+    public var offlineRetry: [Duration] = [.milliseconds(500), .seconds(1), .seconds(2), .seconds(3)]
+    /// Retry delay after a refusal that will not go away by itself (revoked, bad signature): someone must act.
+    public var refusedRetry: Duration = .seconds(60)
+    /// Bytes per second for video uploads; nil sends as fast as the link allows.
+    public var videoBytesPerSecond: Int?
+
+    public init() {}
+}
+
+/// What the sync page shows.
+public struct SyncStatus: Sendable, Codable, Equatable {
+    public struct Problem: Sendable, Codable, Equatable {
+        public var code: String
+        public var message: String
+        public var messageZh: String
+        public var at: Int64
+    }
+    public struct Upload: Sendable, Codable, Equatable {
+        public var cameraId: String
+        public var fileName: String
+        public var bytesSent: Int64
+        public var bytesTotal: Int64
+        public var bytesPerSecond: Double
+    }
+    public var enrolled = false
+    public var centralUrl: String?
+    public var venueId: String?
+    /// `notEnrolled`, `idle` (all sent), `sending`, `offline` (central unreachable), `refused` (central refuses).
+    public var state = "notEnrolled"
+    public var lastSuccessAt: Int64?
+    public var lastAttemptAt: Int64?
+    public var nextAttemptAt: Int64?
+    public var lastError: Problem?
+    /// Items central acknowledged since the agent started.
+    public var sentItems = 0
+    public var upload: Upload?
+}
+
+/// The sync agent: sends the outbox to the central office whenever it can be reached — results first, then the
+/// venue's record, in bounded signed batches — and marks what central acknowledged. Everything it needs to resume is
+/// in the database (an item is acknowledged only after central's receipt), so it picks up where it was after any
+/// restart, SIGKILL included: at worst a batch central already stored is sent again and answered as duplicates.
+public final class SyncAgent: Service, Sendable {
+    let database: VenueDatabase
+    let dataDirectory: URL
+    let settings: SyncSettings
+    let logger: Logger
+    private let state = Mutex(SyncStatus())
+    private let forced = Mutex(false)
+    private let kicks: AsyncStream<Void>
+    private let kickContinuation: AsyncStream<Void>.Continuation
+
+    public init(database: VenueDatabase, dataDirectory: URL, settings: SyncSettings = SyncSettings(), logger: Logger) {
+        self.database = database
+        self.dataDirectory = dataDirectory
+        self.settings = settings
+        self.logger = logger
+        (kicks, kickContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var status: SyncStatus { state.withLock { $0 } }
+
+    /// "Sync now": try at once, whatever the back-off says.
+    public func syncNow() {
+        forced.withLock { $0 = true }
+        kickContinuation.yield()
+    }
+
+    public func run() async throws {
+        if let last = try? await database.syncState("lastSuccessAt").flatMap(Int64.init) {
+            state.withLock { $0.lastSuccessAt = last }
+        }
+        let ticker = Task { [kickContinuation, settings] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: settings.pollEvery)
+                kickContinuation.yield()
+            }
+        }
+        var failures = 0
+        var notBefore = ContinuousClock.now
+        await withGracefulShutdownHandler {
+            for await _ in kicks {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                let now = ContinuousClock.now
+                if now < notBefore && !forced.withLock({ $0 }) { continue }
+                forced.withLock { $0 = false }
+                switch await round() {
+                case .done:
+                    failures = 0
+                    notBefore = now
+                case .offline:
+                    let delay = settings.offlineRetry[min(failures, settings.offlineRetry.count - 1)]
+                    failures += 1
+                    notBefore = ContinuousClock.now + delay
+                    state.withLock { $0.nextAttemptAt = Date().addingTimeInterval(delay.seconds).millis }
+                case .refused:
+                    notBefore = ContinuousClock.now + settings.refusedRetry
+                    state.withLock { $0.nextAttemptAt = Date().addingTimeInterval(settings.refusedRetry.seconds).millis }
+                case .notEnrolled:
+                    notBefore = ContinuousClock.now + .seconds(5)
+                }
+            }
+        } onGracefulShutdown: {
+            self.kickContinuation.finish()
+        }
+        ticker.cancel()
+    }
+
+    enum Outcome {
+        case done, offline, refused, notEnrolled
+    }
+
+    /// Sends everything queued, batch after batch, until the outbox is empty or something fails.
+    func round() async -> Outcome {
+        let settings: VenueSyncSettings
+        do {
+            guard let loaded = try VenueSyncSettings.load(dataDirectory: dataDirectory) else {
+                state.withLock {
+                    $0.enrolled = false
+                    $0.state = "notEnrolled"
+                }
+                return .notEnrolled
+            }
+            settings = loaded
+        } catch {
+            problem(code: "sync_settings_unreadable", en: "The sync settings cannot be read: \(error).", zh: "同步设置无法读取：\(error)。")
+            return .refused
+        }
+        state.withLock {
+            $0.enrolled = true
+            $0.centralUrl = settings.centralURL
+            $0.venueId = settings.venueID
+        }
+        let client = CentralClient(baseURL: settings.centralURL, venueID: settings.venueID, key: settings.key)
+        while true {
+            let items: [SyncItem]
+            do {
+                items = try await database.pendingOutbox(limit: self.settings.batchItems, maxBytes: self.settings.batchBytes)
+            } catch {
+                logger.error("sync: cannot read the outbox: \(error)")
+                return .offline
+            }
+            if items.isEmpty {
+                state.withLock {
+                    $0.state = "idle"
+                    $0.nextAttemptAt = nil
+                }
+                return .done
+            }
+            state.withLock {
+                $0.state = "sending"
+                $0.lastAttemptAt = Date().millis
+            }
+            do {
+                let receipt = try await client.send(items)
+                let acknowledged = receipt.stored + receipt.duplicates
+                try await database.acknowledgeOutbox(acknowledged)
+                let now = Date().millis
+                try? await database.setSyncState("lastSuccessAt", String(now))
+                state.withLock {
+                    $0.lastSuccessAt = now
+                    $0.lastError = nil
+                    $0.sentItems += acknowledged.count
+                }
+                logger.debug("sync: \(receipt.stored.count) items stored, \(receipt.duplicates.count) already held")
+            } catch CentralCallError.refused(_, "item_conflict", let message, let messageZh, let conflicts) where !conflicts.isEmpty {
+                // Central holds other content under these ids: sending them again changes nothing. Set them aside
+                // for a person and send the rest.
+                logger.error("sync: central holds different content for \(conflicts.count) items: \(conflicts)")
+                try? await database.refuseOutbox(conflicts, reason: "\(message) / \(messageZh)")
+                problem(code: "item_conflict", en: message, zh: messageZh)
+            } catch CentralCallError.refused(let status, let code, let message, let messageZh, _) {
+                logger.error("sync: central refused the batch (\(status) \(code)): \(message)")
+                problem(code: code, en: message, zh: messageZh)
+                state.withLock { $0.state = "refused" }
+                return .refused
+            } catch CentralCallError.unreachable(let detail) {
+                problem(
+                    code: "central_unreachable", en: "The central office cannot be reached (\(detail)); trying again shortly.",
+                    zh: "无法连接中心（\(detail)），稍后自动重试。")
+                state.withLock { $0.state = "offline" }
+                return .offline
+            } catch {
+                logger.error("sync: \(error)")
+                problem(code: "sync_failed", en: "Sending failed: \(error).", zh: "发送失败：\(error)。")
+                state.withLock { $0.state = "offline" }
+                return .offline
+            }
+        }
+    }
+
+    private func problem(code: String, en: String, zh: String) {
+        state.withLock { $0.lastError = SyncStatus.Problem(code: code, message: en, messageZh: zh, at: Date().millis) }
+    }
+}
+
+extension Duration {
+    var seconds: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}
