@@ -145,6 +145,7 @@ let package = Package(
             name: "CentralStore",
             dependencies: [
                 "SyncProtocol",
+                "VenuePackage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -157,12 +158,15 @@ let package = Package(
             dependencies: [
                 "CentralStore",
                 "SyncProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            resources: [.copy("Public")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -20,11 +20,19 @@ public struct CentralConfiguration: Sendable {
 /// The central office's HTTP API. Every answer is JSON; an error is `{"error": {"code", "message", "messageZh"}}`,
 /// the same shape as the venue's.
 public enum CentralApp {
+    /// Where the office pages live: `Public/` copied beside the executable by SwiftPM.
+    public static var publicFolder: String {
+        Bundle.module.resourceURL?.appendingPathComponent("Public").path ?? "Public"
+    }
+
     public static func buildRouter(
-        database: CentralDatabase, logger: Logger, uploads: UploadSettings = .files()
+        database: CentralDatabase, logger: Logger, uploads: UploadSettings = .files(), alerts: AlertSettings = AlertSettings()
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: CentralErrorMiddleware())
+        router.add(middleware: OfficePageMiddleware())
+        router.add(middleware: FileMiddleware(publicFolder, searchForIndexHtml: true, logger: logger))
+        OfficeAPI(database: database, policy: alerts.policy).register(on: router)
         let api = CentralAPI(database: database, logger: logger)
         router.get("healthz", use: api.health)
         router.post("api/enrolments", use: api.enrol)
@@ -34,13 +42,15 @@ public enum CentralApp {
         return router
     }
 
+    /// The HTTP application, with the completeness monitor as its service (when `alerts` is given).
     public static func buildApplication(
         database: CentralDatabase, configuration: CentralConfiguration, logger: Logger, uploads: UploadSettings = .files(),
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        alerts: AlertSettings? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: buildRouter(database: database, logger: logger, uploads: uploads),
+            router: buildRouter(database: database, logger: logger, uploads: uploads, alerts: alerts ?? AlertSettings()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kaodian-central"),
+            services: alerts.map { [CompletenessMonitor(database: database, settings: $0, logger: logger)] } ?? [],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }
@@ -134,6 +144,10 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let detail = error.body ?? error.status.reasonPhrase
             return Self.response(code: "invalid_request", en: detail, zh: "请求无效：\(detail)", status: error.status)
+        } catch is NIOTooManyBytesError {
+            return Self.response(
+                code: "body_too_large", en: "The request body is larger than this call takes.", zh: "请求内容超过该接口的上限。",
+                status: .contentTooLarge)
         } catch is DecodingError {
             return Self.response(
                 code: "invalid_request", en: "The request body is not the JSON this call takes.", zh: "请求内容不是该接口要求的 JSON。",
@@ -168,6 +182,8 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .uploadContentType: .unsupportedMediaType
         case .uploadDigestMismatch: .unprocessableContent
         case .recordingStorageFailed: .internalServerError
+        case .badUsername: .badRequest
+        case .loginFailed, .signInRequired: .unauthorized
         }
     }
 

@@ -16,6 +16,9 @@ public enum CentralError: Error, Sendable, Equatable {
     case badPublicKey
     case databaseUnavailable
     case venueNotEnrolled(String)
+    case badUsername(String)
+    case loginFailed
+    case signInRequired
     case signatureInvalid
     case batchInvalid(en: String, zh: String)
     case batchReplayed(String)
@@ -52,6 +55,9 @@ public enum CentralError: Error, Sendable, Equatable {
         case .badPublicKey: "public_key_invalid"
         case .databaseUnavailable: "database_unavailable"
         case .venueNotEnrolled: "venue_not_enrolled"
+        case .badUsername: "username_invalid"
+        case .loginFailed: "login_failed"
+        case .signInRequired: "sign_in_required"
         case .signatureInvalid: "signature_invalid"
         case .batchInvalid: "batch_invalid"
         case .batchReplayed: "batch_replayed"
@@ -90,6 +96,9 @@ public enum CentralError: Error, Sendable, Equatable {
         case .badPublicKey: "The venue's public key is not an Ed25519 public key (32 bytes, base64)."
         case .databaseUnavailable: "The central database does not answer."
         case .venueNotEnrolled(let id): "Venue \(id) has not enrolled yet: run `venue enrol` with the code from the central office."
+        case .badUsername(let name): "\"\(name)\" is not a user name: use 1 to 64 letters, digits, '-', '_' or '.'."
+        case .loginFailed: "The user name or the password is wrong."
+        case .signInRequired: "Sign in first (the session is missing or has ended)."
         case .signatureInvalid: "The signature does not match this venue's registered key: the data was changed or signed with another key."
         case .batchInvalid(let en, _): "The batch is not valid: \(en)."
         case .batchReplayed(let id): "Batch \(id) was already received: a batch is accepted once (a retry is sent as a new batch)."
@@ -128,6 +137,9 @@ public enum CentralError: Error, Sendable, Equatable {
         case .badPublicKey: "考点公钥不是 Ed25519 公钥（32 字节，base64）。"
         case .databaseUnavailable: "中心数据库无响应。"
         case .venueNotEnrolled(let id): "考点 \(id) 尚未注册：请用中心给的注册码运行 venue enrol。"
+        case .badUsername(let name): "“\(name)”不是有效的用户名：只能用 1 到 64 个字母、数字、“-”“_”或“.”。"
+        case .loginFailed: "用户名或密码错误。"
+        case .signInRequired: "请先登录（会话不存在或已结束）。"
         case .signatureInvalid: "签名与该考点登记的公钥不符：数据被改动，或用了其他密钥签名。"
         case .batchInvalid(_, let zh): "批次无效：\(zh)。"
         case .batchReplayed(let id): "批次 \(id) 已接收过：同一批次只接收一次（重发应作为新批次）。"
@@ -271,6 +283,8 @@ public final class CentralDatabase: Sendable {
             ]),
         Migration(version: 2, name: "synchronised items and the tables they land in", statements: SyncSchema.statements),
         Migration(version: 3, name: "recording uploads", statements: UploadSchema.statements),
+        Migration(version: 4, name: "sitting manifests and completeness alerts", statements: SyncSchema.completeness),
+        Migration(version: 5, name: "office accounts and sessions", statements: accountStatements),
     ]
 
     // MARK: Venues

@@ -3,6 +3,9 @@ import Foundation
 import NIOCore
 import SyncProtocol
 
+#if canImport(CoreFoundation)
+    import CoreFoundation
+#endif
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -180,7 +180,7 @@ enum SyncSchema {
     /// order they arrive in.
     static let kinds: [String] = [
         "attempt", "attemptSubmitted", "answerLog", "attemptEvent", "checkIn", "faceVerification", "faceOverride",
-        "incident", "timeExtension", "roomClock", "audit", "segment", "gap", "alert",
+        "incident", "timeExtension", "roomClock", "audit", "segment", "gap", "alert", "manifest",
     ]
 
     static func ms(_ field: String) -> String { "to_timestamp((p->>'\(field)')::bigint / 1000.0)" }
@@ -336,5 +336,33 @@ enum SyncSchema {
         ON CONFLICT (venue_id, id) DO UPDATE SET cleared_at = EXCLUDED.cleared_at, detail = EXCLUDED.detail, seq = EXCLUDED.seq
         WHERE venue_alert.seq < EXCLUDED.seq
         """,
+        """
+        INSERT INTO sitting_manifest (venue_id, sitting_id, payload, generated_at, received_at, seq)
+        SELECT DISTINCT ON (i.sitting_id) $1, i.sitting_id, p, \(ms("generatedAt")), i.received_at, i.seq
+        \(items("manifest")) AND i.sitting_id IS NOT NULL ORDER BY i.sitting_id, i.seq DESC
+        ON CONFLICT (venue_id, sitting_id) DO UPDATE SET payload = EXCLUDED.payload, generated_at = EXCLUDED.generated_at,
+            received_at = EXCLUDED.received_at, seq = EXCLUDED.seq
+        WHERE sitting_manifest.seq < EXCLUDED.seq
+        """,
+    ]
+
+    /// Migration 4: what each venue says it holds per sitting, and the alerts raised when central lacks some of it.
+    static let completeness: [String] = [
+        """
+        CREATE TABLE sitting_manifest (
+            venue_id TEXT NOT NULL, sitting_id TEXT NOT NULL, payload JSONB NOT NULL, generated_at TIMESTAMPTZ NOT NULL,
+            received_at TIMESTAMPTZ NOT NULL, seq BIGINT NOT NULL,
+            PRIMARY KEY (venue_id, sitting_id)
+        )
+        """,
+        """
+        CREATE TABLE completeness_alert (
+            id BIGSERIAL PRIMARY KEY,
+            venue_id TEXT NOT NULL, sitting_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('results', 'recordings')),
+            detail TEXT NOT NULL, raised_at TIMESTAMPTZ NOT NULL, cleared_at TIMESTAMPTZ,
+            emailed_at TIMESTAMPTZ, texted_at TIMESTAMPTZ, notify_error TEXT
+        )
+        """,
+        "CREATE UNIQUE INDEX completeness_alert_open ON completeness_alert (venue_id, sitting_id, kind) WHERE cleared_at IS NULL",
     ]
 }

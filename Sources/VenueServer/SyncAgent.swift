@@ -158,11 +158,19 @@ public final class SyncAgent: Service, Sendable {
                 return .offline
             }
             if items.isEmpty {
-                state.withLock {
-                    $0.state = "idle"
-                    $0.nextAttemptAt = nil
+                // Everything is at central: tell it what the venue holds per sitting (once per change).
+                if let queued = try? await database.queueChangedManifests(), !queued.isEmpty { continue }
+                // Then the video, one segment at a time, looking at the results again after each.
+                switch await uploadNextSegment(client: client, settings: settings) {
+                case .uploaded: continue
+                case .nothing:
+                    state.withLock {
+                        $0.state = "idle"
+                        $0.nextAttemptAt = nil
+                    }
+                    return .done
+                case .failed(let outcome): return outcome
                 }
-                return .done
             }
             state.withLock {
                 $0.state = "sending"
@@ -204,6 +212,99 @@ public final class SyncAgent: Service, Sendable {
                 return .offline
             }
         }
+    }
+
+    enum VideoStep {
+        case uploaded, nothing
+        case failed(Outcome)
+    }
+
+    /// The upload session (a bearer token) while it lasts.
+    private let session = Mutex<SyncSession?>(nil)
+    /// Segments central would not take yet (their record not there, say), and when to try them again.
+    private let segmentsLater = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    /// Uploads the oldest segment central does not have (resuming from the offset central acknowledged), then marks
+    /// it uploaded.
+    func uploadNextSegment(client: CentralClient, settings venue: VenueSyncSettings) async -> VideoStep {
+        let segments: [SegmentView]
+        do {
+            segments = try await database.segmentsNotUploaded(limit: 200)
+        } catch {
+            logger.error("sync: cannot read the segments: \(error)")
+            return .nothing
+        }
+        let now = ContinuousClock.now
+        let later = segmentsLater.withLock { $0 }
+        guard let segment = segments.first(where: { segment in later[Self.uploadID(segment)].map { $0 <= now } ?? true })
+        else { return .nothing }
+        let uploadID = Self.uploadID(segment)
+        let file = recordingsFolder.appendingPathComponent(segment.cameraId).appendingPathComponent(segment.fileName)
+        do {
+            let token = try await uploadToken(client)
+            let uploader = TusUploader(
+                baseURL: venue.centralURL, token: token, http: CentralClient.http, bytesPerSecond: settings.videoBytesPerSecond,
+                retries: 2, retryDelay: .milliseconds(500))
+            state.withLock {
+                $0.state = "sending"
+                $0.upload = SyncStatus.Upload(
+                    cameraId: segment.cameraId, fileName: segment.fileName, bytesSent: 0, bytesTotal: Int64(segment.bytes), bytesPerSecond: 0)
+            }
+            let outcome = try await uploader.upload(
+                file: file, uploadId: uploadID,
+                segment: RecordingSegmentKey(cameraId: segment.cameraId, session: segment.session, sequence: segment.sequence),
+                sha256: segment.sha256
+            ) { progress in
+                self.state.withLock {
+                    $0.upload?.bytesSent = progress.offset
+                    $0.upload?.bytesPerSecond = progress.bytesPerSecond
+                }
+            }
+            try await database.markSegmentsUploaded(cameraID: segment.cameraId, fileNames: [segment.fileName])
+            let at = Date().millis
+            try? await database.setSyncState("lastSuccessAt", String(at))
+            state.withLock {
+                $0.upload = nil
+                $0.lastSuccessAt = at
+                $0.lastError = nil
+            }
+            logger.debug("sync: segment \(segment.fileName) uploaded (\(outcome.bytesSent) bytes sent, from \(outcome.resumedFrom))")
+            return .uploaded
+        } catch CentralCallError.unreachable(let detail) {
+            state.withLock { $0.upload = nil }
+            problem(
+                code: "central_unreachable", en: "The central office cannot be reached (\(detail)); the upload resumes shortly.",
+                zh: "无法连接中心（\(detail)），录像上传稍后自动续传。")
+            state.withLock { $0.state = "offline" }
+            return .failed(.offline)
+        } catch CentralCallError.refused(let status, let code, let message, let messageZh, _) {
+            state.withLock { $0.upload = nil }
+            if status == 401 { session.withLock { $0 = nil } }
+            logger.warning("sync: central did not take segment \(segment.fileName) (\(status) \(code)): \(message)")
+            problem(code: code, en: "\(segment.fileName): \(message)", zh: "\(segment.fileName)：\(messageZh)")
+            segmentsLater.withLock { $0[uploadID] = ContinuousClock.now + self.settings.refusedRetry }
+            return .uploaded  // the next segment, or the results, go on
+        } catch {
+            state.withLock { $0.upload = nil }
+            logger.error("sync: uploading \(segment.fileName): \(error)")
+            problem(code: "upload_failed", en: "\(segment.fileName): \(error)", zh: "\(segment.fileName)：\(error)")
+            segmentsLater.withLock { $0[uploadID] = ContinuousClock.now + self.settings.refusedRetry }
+            return .uploaded
+        }
+    }
+
+    var recordingsFolder: URL { dataDirectory.appendingPathComponent("recordings", isDirectory: true) }
+
+    /// The upload id of a segment, the same on every try and after every restart, so central resumes it.
+    static func uploadID(_ segment: SegmentView) -> String {
+        "seg-" + SyncDigest.hex(Data("\(segment.cameraId)\n\(segment.session)\n\(segment.sequence)".utf8)).prefix(48)
+    }
+
+    func uploadToken(_ client: CentralClient) async throws -> String {
+        if let current = session.withLock({ $0 }), current.expiresAt.timeIntervalSinceNow > 300 { return current.token }
+        let fresh = try await client.openUploadSession()
+        session.withLock { $0 = fresh }
+        return fresh.token
     }
 
     private func problem(code: String, en: String, zh: String) {

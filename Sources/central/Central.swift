@@ -11,7 +11,7 @@ struct Central: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "central",
         abstract: "The Kaodian central office service: receives what the venues send (PostgreSQL).",
-        subcommands: [Serve.self, VenueCommands.self, Import.self])
+        subcommands: [Serve.self, VenueCommands.self, AccountCommands.self, Import.self])
 }
 
 /// `--database-url`, or `$KAODIAN_CENTRAL_DATABASE_URL`.
@@ -48,6 +48,39 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOption
     @Option(help: "Folder for the venues' video: uploads in progress and received recordings (created if missing).")
     var storageDir = "./central-storage"
+    @Option(help: "Minutes after a sitting's end before missing results raise an alert.") var resultsDueMinutes = 60.0
+    @Option(help: "Hours after a sitting's end before missing recordings raise an alert.") var recordingsDueHours = 24.0
+    @Option(help: "Seconds between completeness checks.") var completenessEvery = 60.0
+    @Option(help: "The office's SMTP server for alert e-mail, smtp://host[:port] (plain SMTP, no authentication).")
+    var smtpURL: String?
+    @Option(help: "Sender address of alert e-mail.") var alertFrom = "kaodian-central@localhost"
+    @Option(help: "Who gets alert e-mail (repeat for several).") var alertEmail: [String] = []
+    @Option(help: "An SMS gateway's webhook: central POSTs {\"to\": [...], \"message\": \"...\"} as JSON for each alert.")
+    var smsWebhook: String?
+    @Option(help: "Phone numbers sent to the SMS webhook with each alert (repeat for several).") var smsTo: [String] = []
+
+    func validate() throws {
+        if let smtpURL, SMTPSettings(url: smtpURL, from: alertFrom, to: alertEmail) == nil {
+            throw ValidationError("--smtp-url must be smtp://host[:port]")
+        }
+        if smtpURL != nil && alertEmail.isEmpty { throw ValidationError("--smtp-url needs at least one --alert-email") }
+        if let smsWebhook, URL(string: smsWebhook).map({ ["http", "https"].contains($0.scheme ?? "") }) != true {
+            throw ValidationError("--sms-webhook must be an http:// or https:// address")
+        }
+        guard resultsDueMinutes >= 0, recordingsDueHours >= 0, completenessEvery >= 0.1 else {
+            throw ValidationError("the due times cannot be negative, and completeness is checked at most every 0.1 s")
+        }
+    }
+
+    var alerts: AlertSettings {
+        var settings = AlertSettings()
+        settings.policy = CompletenessPolicy(resultsDueAfter: resultsDueMinutes * 60, recordingsDueAfter: recordingsDueHours * 3600)
+        settings.checkEvery = .milliseconds(Int(completenessEvery * 1000))
+        settings.smtp = smtpURL.flatMap { SMTPSettings(url: $0, from: alertFrom, to: alertEmail) }
+        settings.smsWebhook = smsWebhook
+        settings.smsTo = smsTo
+        return settings
+    }
 
     func run() async throws {
         try FileManager.default.createDirectory(atPath: storageDir, withIntermediateDirectories: true)
@@ -58,10 +91,12 @@ struct Serve: AsyncParsableCommand {
         let configuration = CentralConfiguration(host: host, port: port)
         try await withDatabase(database, waiting: .seconds(10)) {
             let app = CentralApp.buildApplication(
-                database: database, configuration: configuration, logger: logger, uploads: .files(at: storageDir)
+                database: database, configuration: configuration, logger: logger, uploads: .files(at: storageDir),
+                alerts: alerts
             ) { port in
                 let shown = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
-                FileHandle.standardOutput.write(Data("Kaodian central is ready 中心服务已启动: http://\(shown):\(port)/healthz\n".utf8))
+                FileHandle.standardOutput.write(Data(
+                    "Kaodian central is ready 中心服务已启动: http://\(shown):\(port)/healthz\n  office pages 中心管理页面: http://\(shown):\(port)/office/\n".utf8))
             }
             try await app.runService()
         }
@@ -131,4 +166,25 @@ struct VenueCommands: AsyncParsableCommand {
 
 extension CentralError: CustomStringConvertible {
     public var description: String { "\(code): \(messageEn) / \(messageZh)" }
+}
+
+struct AccountCommands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "account", abstract: "Office accounts for the admin pages (/office/).",
+        subcommands: [Set.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Create an office account, or give an existing one a new password; prints the password once.")
+        @Option(help: "User name (letters, digits, '-', '_', '.').") var username: String
+        @Option(help: "The person's name, as the pages show it.") var name: String?
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let database = try database.open(logger: Logger(label: "kaodian.central"))
+            let password = try await withDatabase(database) { try await database.setOfficeAccount(username: username, name: name) }
+            print("account \(username) ready 账号已就绪; password 密码: \(password)")
+        }
+    }
 }

@@ -57,6 +57,8 @@ struct Serve: AsyncParsableCommand {
     var recordingFreeFloorGb = 2.0
     @Option(help: "At most this many GB of recordings are kept (uploaded ones are deleted first); none by default.")
     var recordingQuotaGb: Double?
+    @Option(help: "Upper limit for uploading recordings to the central office, in kilobits per second (results are never limited); none by default.")
+    var syncVideoKbps: Int?
 
     func run() async throws {
         var logger = Logger(label: "kaodian.venue")
@@ -72,6 +74,7 @@ struct Serve: AsyncParsableCommand {
         configuration.recording.cameraDownAfter = max(0, recordingAlertsAfter)
         configuration.recording.freeSpaceFloor = Int64(max(0, recordingFreeFloorGb) * 1_073_741_824)
         configuration.recording.quotaBytes = recordingQuotaGb.map { Int64(max(0, $0) * 1_073_741_824) }
+        configuration.sync.videoBytesPerSecond = syncVideoKbps.map { max(1, $0) * 1000 / 8 }
         let database = try VenueDatabase.open(folder: data.url, logger: logger)
         if demo {
             let setup = DemoSetup(

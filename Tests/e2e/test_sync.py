@@ -209,6 +209,28 @@ def test_results_reach_central_online_after_an_outage_and_by_usb(postgres, tmp_p
                  "the exported items were not acknowledged online")
         central_holds_the_venue_outbox(office, data)
         assert int(office.one("SELECT count(*) FROM exam_attempt WHERE status = 'submitted'")) == 3
+
+        # The rooms end: the venue sends its manifest of the sitting at once, and the office's completeness page shows
+        # everything arrived (central's digest of the answer log equals the venue's).
+        admin = venue.staff_token("admin", "kaodian-admin")
+        for room in ("R01", "R02"):
+            r = requests.post(f"{venue.base}/api/console/sittings/{SITTING}/rooms/{room}/end", json={"reason": "考试结束"},
+                              headers={"Authorization": f"Bearer {admin}"}, timeout=30)
+            assert r.status_code == 200, r.text
+        account = central("account", "set", "--username", "office1", "--name", "王主任", database_url=postgres)
+        assert account.returncode == 0, account.stderr
+        password = re.search(r"password 密码: (\S+)", account.stdout).group(1)
+        session = requests.Session()
+        assert session.post(office.base + "/api/office/login", json={"username": "office1", "password": password},
+                            timeout=30).status_code == 200
+
+        def sitting_complete():
+            rows = session.get(office.base + "/api/office/completeness", timeout=30).json()
+            row = next((r for r in rows if r["sittingId"] == SITTING and r.get("closedAt")), None)
+            return row if row and row["resultsComplete"] else None
+        row = wait_for(sitting_complete, "the office did not see the sitting complete", timeout=20)
+        assert row["answerLogMatches"] and row["held"]["submitted"] == row["expected"]["submitted"] == 3
+        assert row["missing"] == [] and row["recordingsComplete"] and not row["resultsOverdue"]
     finally:
         venue.stop()
         office.stop()

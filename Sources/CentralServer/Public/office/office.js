@@ -1,0 +1,217 @@
+/*
+ * The central office's pages (/office/): sign in, then
+ *   #completeness — per venue and sitting, what the venue says it holds (its manifest) against what central holds,
+ *                   what is missing, since when, and whether it is overdue (refreshes every 10 s);
+ *   #alerts       — completeness alerts, open first, with whether the e-mail and the text message went out;
+ *   #venues       — every venue: enrolled or revoked, when central last received from it, items held, refusals;
+ *   #reports      — what central refused from venues (tampered or replayed batches, conflicts, revoked venues).
+ * Chinese first, English on request (kept in localStorage).
+ *
+ * data-testid hooks: login-username, login-password, login-submit, login-error, lang-switch, logout,
+ *   tab-completeness, tab-alerts, tab-venues, tab-reports, completeness-table,
+ *   completeness-{venueId}-{sittingId} (data-results: complete|missing|overdue, data-recordings: same),
+ *   missing-{venueId}-{sittingId}, alerts-table, alert-{id} (data-kind, data-open), venues-table, venue-{id},
+ *   reports-table, page-error
+ */
+
+const zh = {
+  title: '考点上报中心', loading: '正在加载…', logout: '退出', username: '用户名', password: '密码', login: '登录',
+  'tab.completeness': '上报完整性', 'tab.alerts': '告警', 'tab.venues': '考点', 'tab.reports': '拒收记录',
+  venue: '考点', sitting: '场次', manifest: '考点清单', results: '成绩', recordings: '录像', missing: '缺少', since: '应到时间',
+  complete: '已收齐', incomplete: '未收齐', overdue: '逾期', attempts: '作答', submitted: '交卷', answerLog: '作答记录',
+  checkIns: '签到', videos: '录像段', kind: '类型', detail: '详情', raisedAt: '告警时间', clearedAt: '解除时间', notified: '通知',
+  emailed: '邮件已发', texted: '短信已发', open: '未解除', none: '无', enrolled: '已注册', revoked: '已吊销', notEnrolled: '未注册',
+  lastReceived: '最近接收', items: '记录数', refusals: '拒收', at: '时间', code: '原因', batch: '批次',
+  noCompleteness: '还没有考点上报场次清单。', noAlerts: '没有告警。', noReports: '没有拒收记录。',
+  heldOf: '{held} / {expected}', language: 'English',
+};
+const en = {
+  title: 'Kaodian central office', loading: 'Loading…', logout: 'Sign out', username: 'User name', password: 'Password', login: 'Sign in',
+  'tab.completeness': 'Completeness', 'tab.alerts': 'Alerts', 'tab.venues': 'Venues', 'tab.reports': 'Refusals',
+  venue: 'Venue', sitting: 'Sitting', manifest: 'Manifest', results: 'Results', recordings: 'Recordings', missing: 'Missing',
+  since: 'Due since', complete: 'complete', incomplete: 'incomplete', overdue: 'overdue', attempts: 'Attempts',
+  submitted: 'Submitted', answerLog: 'Answer log', checkIns: 'Check-ins', videos: 'Videos', kind: 'Kind', detail: 'Detail',
+  raisedAt: 'Raised', clearedAt: 'Cleared', notified: 'Sent', emailed: 'e-mail sent', texted: 'SMS sent', open: 'open', none: 'none',
+  enrolled: 'enrolled', revoked: 'revoked', notEnrolled: 'not enrolled', lastReceived: 'Last received', items: 'Items',
+  refusals: 'Refusals', at: 'When', code: 'Reason', batch: 'Batch', noCompleteness: 'No venue has sent a sitting manifest yet.',
+  noAlerts: 'No alerts.', noReports: 'Nothing refused.', heldOf: '{held} / {expected}', language: '中文',
+};
+let lang = localStorage.getItem('kd-office-lang') === 'en' ? 'en' : 'zh';
+const t = (key, params = {}) => ((lang === 'en' ? en : zh)[key] ?? zh[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => params[k] ?? '');
+
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
+    else if (key === 'testid') el.dataset.testid = value;
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? '' : value);
+  }
+  for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) el.append(child);
+  return el;
+}
+const when = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', { hour12: false }) : '—');
+const app = document.getElementById('app');
+let refreshTimer = null;
+
+async function call(path, options = {}) {
+  const response = await fetch(path, { credentials: 'same-origin', ...options, headers: { 'Content-Type': 'application/json', ...(options.headers || {}) } });
+  if (response.status === 204) return null;
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = new Error(body?.error ? (lang === 'en' ? body.error.message : body.error.messageZh) : `HTTP ${response.status}`);
+    error.status = response.status;
+    throw error;
+  }
+  return body;
+}
+
+function errorBox(error) {
+  return h('p', { class: 'notice notice-danger', testid: 'page-error' }, error.message);
+}
+
+function showLogin(message) {
+  document.getElementById('logout').hidden = true;
+  document.getElementById('user-slot').textContent = '';
+  const username = h('input', { id: 'u', autocomplete: 'username', testid: 'login-username', required: true });
+  const password = h('input', { id: 'p', type: 'password', autocomplete: 'current-password', testid: 'login-password', required: true });
+  const problem = h('p', { class: 'notice notice-danger', testid: 'login-error', hidden: !message }, message || '');
+  const form = h('form', { class: 'login card' },
+    h('label', { for: 'u' }, t('username')), username, h('label', { for: 'p' }, t('password')), password,
+    h('button', { type: 'submit', class: 'btn btn-primary', testid: 'login-submit' }, t('login')), problem);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await call('/api/office/login', { method: 'POST', body: JSON.stringify({ username: username.value, password: password.value }) });
+      route();
+    } catch (error) {
+      problem.hidden = false;
+      problem.textContent = error.message;
+    }
+  });
+  app.replaceChildren(form);
+}
+
+function tabs(active) {
+  const tab = (key) => h('a', { class: ['btn tab', active === key ? 'is-active' : null], href: `#${key}`, testid: `tab-${key}` }, t(`tab.${key}`));
+  return h('nav', { class: 'tabs' }, tab('completeness'), tab('alerts'), tab('venues'), tab('reports'));
+}
+
+function state(complete, overdue) {
+  if (complete) return ['complete', 'badge-ok', t('complete')];
+  if (overdue) return ['overdue', 'badge-danger', t('overdue')];
+  return ['missing', 'badge-warn', t('incomplete')];
+}
+
+async function showCompleteness() {
+  const sittings = await call('/api/office/completeness');
+  const rows = sittings.map((s) => {
+    const [results, resultsClass, resultsText] = state(s.resultsComplete, s.resultsOverdue);
+    const [recordings, recordingsClass, recordingsText] = state(s.recordingsComplete, s.recordingsOverdue);
+    const counts = (key) => t('heldOf', { held: s.held[key], expected: s.expected[key] });
+    return h('tr', { testid: `completeness-${s.venueId}-${s.sittingId}`, dataset: { results, recordings } },
+      h('td', {}, s.venueName, h('br'), h('span', { class: 'muted small' }, s.venueId)),
+      h('td', {}, s.sittingId, h('br'), h('span', { class: 'muted small' }, `${t('manifest')} ${when(s.manifestAt)}`)),
+      h('td', {}, h('span', { class: ['badge', resultsClass] }, resultsText), h('br'),
+        h('span', { class: 'small' }, `${t('submitted')} ${counts('submitted')} · ${t('answerLog')} ${counts('answerLogEntries')} · ${t('checkIns')} ${counts('checkIns')}`)),
+      h('td', {}, h('span', { class: ['badge', recordingsClass] }, recordingsText), h('br'),
+        h('span', { class: 'small' }, `${t('videos')} ${counts('videos')}`)),
+      h('td', { testid: `missing-${s.venueId}-${s.sittingId}` }, s.missing.length ? s.missing.join('; ') : t('none')),
+      h('td', { class: 'small' }, when(s.since)));
+  });
+  app.replaceChildren(tabs('completeness'), h('section', { class: 'card' }, h('h1', {}, t('tab.completeness')),
+    rows.length
+      ? h('div', { class: 'table-wrap' }, h('table', { class: 'data', testid: 'completeness-table' },
+        h('thead', {}, h('tr', {}, ...['venue', 'sitting', 'results', 'recordings', 'missing', 'since'].map((k) => h('th', {}, t(k))))),
+        h('tbody', {}, rows)))
+      : h('p', { class: 'muted', testid: 'completeness-table' }, t('noCompleteness'))));
+  refreshTimer = setTimeout(() => { if (location.hash === '#completeness' || !location.hash) route(); }, 10000);
+}
+
+async function showAlerts() {
+  const alerts = await call('/api/office/alerts');
+  const rows = alerts.map((a) => h('tr', { testid: `alert-${a.id}`, dataset: { kind: a.kind, open: String(!a.clearedAt) } },
+    h('td', {}, h('span', { class: ['badge', a.clearedAt ? 'badge-ok' : 'badge-danger'] }, a.clearedAt ? when(a.clearedAt) : t('open'))),
+    h('td', {}, t(a.kind)), h('td', {}, a.detail), h('td', { class: 'small' }, when(a.raisedAt)),
+    h('td', { class: 'small' }, [a.emailedAt ? t('emailed') : null, a.textedAt ? t('texted') : null].filter(Boolean).join(' · ') || '—',
+      a.notifyError ? h('div', { class: 'muted' }, a.notifyError) : null)));
+  app.replaceChildren(tabs('alerts'), h('section', { class: 'card' }, h('h1', {}, t('tab.alerts')),
+    rows.length
+      ? h('div', { class: 'table-wrap' }, h('table', { class: 'data', testid: 'alerts-table' },
+        h('thead', {}, h('tr', {}, ...['clearedAt', 'kind', 'detail', 'raisedAt', 'notified'].map((k) => h('th', {}, t(k))))),
+        h('tbody', {}, rows)))
+      : h('p', { class: 'muted', testid: 'alerts-table' }, t('noAlerts'))));
+}
+
+async function showVenues() {
+  const venues = await call('/api/office/venues');
+  const rows = venues.map((v) => h('tr', { testid: `venue-${v.id}` },
+    h('td', {}, v.name, h('br'), h('span', { class: 'muted small' }, v.id)),
+    h('td', {}, h('span', { class: ['badge', v.revokedAt ? 'badge-danger' : v.enrolledAt ? 'badge-ok' : 'badge-warn'] },
+      v.revokedAt ? t('revoked') : v.enrolledAt ? t('enrolled') : t('notEnrolled'))),
+    h('td', {}, when(v.lastReceivedAt)), h('td', {}, String(v.items)),
+    h('td', {}, String(v.refusals), v.lastRefusalAt ? h('span', { class: 'muted small' }, ` · ${when(v.lastRefusalAt)}`) : '')));
+  app.replaceChildren(tabs('venues'), h('section', { class: 'card' }, h('h1', {}, t('tab.venues')),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data', testid: 'venues-table' },
+      h('thead', {}, h('tr', {}, ...['venue', 'enrolled', 'lastReceived', 'items', 'refusals'].map((k) => h('th', {}, t(k))))),
+      h('tbody', {}, rows)))));
+}
+
+async function showReports() {
+  const reports = await call('/api/office/reports');
+  const rows = reports.map((r) => h('tr', {},
+    h('td', { class: 'small' }, when(r.at)), h('td', {}, r.venueId), h('td', {}, h('code', {}, r.code)),
+    h('td', { class: 'small' }, r.batchId || '—'), h('td', {}, r.detail)));
+  app.replaceChildren(tabs('reports'), h('section', { class: 'card' }, h('h1', {}, t('tab.reports')),
+    rows.length
+      ? h('div', { class: 'table-wrap' }, h('table', { class: 'data', testid: 'reports-table' },
+        h('thead', {}, h('tr', {}, ...['at', 'venue', 'code', 'batch', 'detail'].map((k) => h('th', {}, t(k))))),
+        h('tbody', {}, rows)))
+      : h('p', { class: 'muted', testid: 'reports-table' }, t('noReports'))));
+}
+
+async function route() {
+  clearTimeout(refreshTimer);
+  let me;
+  try {
+    me = await call('/api/office/me');
+  } catch (error) {
+    showLogin(error.status === 401 ? null : error.message);
+    return;
+  }
+  document.getElementById('user-slot').textContent = me.name;
+  document.getElementById('logout').hidden = false;
+  const page = location.hash.replace(/^#/, '') || 'completeness';
+  try {
+    if (page === 'alerts') await showAlerts();
+    else if (page === 'venues') await showVenues();
+    else if (page === 'reports') await showReports();
+    else await showCompleteness();
+  } catch (error) {
+    if (error.status === 401) showLogin();
+    else app.replaceChildren(tabs(page), errorBox(error));
+  }
+}
+
+function applyLanguage() {
+  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+  document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  document.getElementById('lang').textContent = t('language');
+  document.title = t('title');
+}
+
+document.getElementById('lang').addEventListener('click', () => {
+  lang = lang === 'en' ? 'zh' : 'en';
+  localStorage.setItem('kd-office-lang', lang);
+  applyLanguage();
+  route();
+});
+document.getElementById('logout').addEventListener('click', async () => {
+  await call('/api/office/logout', { method: 'POST' }).catch(() => null);
+  showLogin();
+});
+window.addEventListener('hashchange', route);
+applyLanguage();
+route();

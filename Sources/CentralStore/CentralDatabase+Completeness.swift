@@ -1,0 +1,231 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Counts of one sitting's records: what the venue's manifest says it holds, or what central holds.
+public struct RecordCounts: Sendable, Codable, Equatable {
+    public var attempts: Int
+    public var submitted: Int
+    public var answerLogEntries: Int
+    public var checkIns: Int
+    public var incidents: Int
+    public var faceVerifications: Int
+    public var segments: Int
+    public var videos: Int
+}
+
+/// Per venue and sitting: what the venue holds (its latest manifest), what central holds, what is missing and since
+/// when, and whether that is overdue.
+public struct SittingCompleteness: Sendable, Codable, Equatable {
+    public var venueId: String
+    public var venueName: String
+    public var sittingId: String
+    /// When the venue made its latest manifest, and when central received it.
+    public var manifestAt: Date
+    public var manifestReceivedAt: Date
+    public var scheduledEnd: Date
+    /// When the venue ended the last of the sitting's rooms, if it has.
+    public var closedAt: Date?
+    public var candidates: Int
+    public var expected: RecordCounts
+    public var held: RecordCounts
+    /// Central's digest of the answer log equals the venue's (same entries, not only as many).
+    public var answerLogMatches: Bool
+    public var resultsComplete: Bool
+    public var recordingsComplete: Bool
+    /// What is missing, in words: ["attempts 2", "answer log 15", "videos 3", …].
+    public var missing: [String]
+    /// Since when the results (and the recordings) have been expected: the sitting's end.
+    public var since: Date
+    public var resultsDueAt: Date
+    public var recordingsDueAt: Date
+    public var resultsOverdue: Bool
+    public var recordingsOverdue: Bool
+}
+
+/// How long after a sitting's end its results and its recordings may take to arrive before an alert is raised.
+public struct CompletenessPolicy: Sendable {
+    public var resultsDueAfter: TimeInterval
+    public var recordingsDueAfter: TimeInterval
+
+    public init(resultsDueAfter: TimeInterval = 3600, recordingsDueAfter: TimeInterval = 24 * 3600) {
+        self.resultsDueAfter = resultsDueAfter
+        self.recordingsDueAfter = recordingsDueAfter
+    }
+}
+
+/// A completeness alert: a sitting whose results or recordings are overdue at central.
+public struct CompletenessAlert: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var venueId: String
+    public var sittingId: String
+    public var kind: String
+    public var detail: String
+    public var raisedAt: Date
+    public var clearedAt: Date?
+    public var emailedAt: Date?
+    public var textedAt: Date?
+    public var notifyError: String?
+}
+
+extension CentralDatabase {
+    /// Every sitting some venue sent a manifest for, compared with what central holds.
+    public func completeness(policy: CompletenessPolicy = CompletenessPolicy(), venueID: String? = nil, now: Date = Date()) async throws
+        -> [SittingCompleteness]
+    {
+        let rows = try await client.query(
+            """
+            SELECT m.venue_id, v.name, m.sitting_id, m.generated_at, m.received_at, m.payload::text,
+                (SELECT count(*) FROM exam_attempt a WHERE a.venue_id = m.venue_id AND a.sitting_id = m.sitting_id)::int,
+                (SELECT count(*) FROM exam_attempt a WHERE a.venue_id = m.venue_id AND a.sitting_id = m.sitting_id
+                    AND a.status = 'submitted')::int,
+                log.entries::int, log.digest,
+                (SELECT count(*) FROM check_in c WHERE c.venue_id = m.venue_id AND c.sitting_id = m.sitting_id)::int,
+                (SELECT count(*) FROM incident c WHERE c.venue_id = m.venue_id AND c.sitting_id = m.sitting_id)::int,
+                (SELECT count(*) FROM face_verification f WHERE f.venue_id = m.venue_id AND f.sitting_id = m.sitting_id)::int,
+                seg.recorded::int, seg.videos::int
+            FROM sitting_manifest m JOIN venue v ON v.id = m.venue_id
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS entries,
+                    encode(sha256(convert_to(COALESCE(string_agg(l.attempt_id || ':' || l.seq || ':' || l.change_id || E'\\n', ''
+                        ORDER BY l.attempt_id COLLATE "C", l.seq), ''), 'UTF8')), 'hex') AS digest
+                FROM answer_log l JOIN exam_attempt a ON a.venue_id = l.venue_id AND a.attempt_id = l.attempt_id
+                WHERE l.venue_id = m.venue_id AND a.sitting_id = m.sitting_id
+            ) log
+            CROSS JOIN LATERAL (
+                SELECT count(r.camera_id) AS recorded, count(r.video_received_at) AS videos
+                FROM jsonb_array_elements(m.payload->'segments') s
+                LEFT JOIN recording_segment r ON r.venue_id = m.venue_id AND r.camera_id = s->>'cameraId'
+                    AND r.session = s->>'session' AND r.sequence = (s->>'sequence')::int AND r.sha256 = s->>'sha256'
+            ) seg
+            WHERE \(venueID)::text IS NULL OR m.venue_id = \(venueID)
+            ORDER BY (m.payload->>'scheduledStart')::bigint DESC, m.venue_id, m.sitting_id
+            """, logger: logger)
+        var result: [SittingCompleteness] = []
+        for try await row in rows.decode(
+            (String, String, String, Date, Date, String, Int, Int, Int, String, Int, Int, Int, Int, Int).self)
+        {
+            let (venue, name, sitting, generated, received, payload, attempts, submitted, entries, digest, checkIns, incidents, faces,
+                recorded, videos) = row
+            guard let manifest = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else { continue }
+            func int(_ key: String) -> Int { (manifest[key] as? NSNumber)?.intValue ?? 0 }
+            func date(_ key: String) -> Date? { (manifest[key] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue / 1000) } }
+            let segments = (manifest["segments"] as? [Any])?.count ?? 0
+            let expected = RecordCounts(
+                attempts: int("attempts"), submitted: int("submitted"), answerLogEntries: int("answerLogEntries"), checkIns: int("checkIns"),
+                incidents: int("incidents"), faceVerifications: int("faceVerifications"), segments: segments, videos: segments)
+            let held = RecordCounts(
+                attempts: attempts, submitted: submitted, answerLogEntries: entries, checkIns: checkIns, incidents: incidents,
+                faceVerifications: faces, segments: recorded, videos: videos)
+            let logMatches = (manifest["answerLogSHA256"] as? String) == digest
+            var missing: [String] = []
+            for (label, want, have) in [
+                ("attempts", expected.attempts, held.attempts), ("submissions", expected.submitted, held.submitted),
+                ("answer log", expected.answerLogEntries, held.answerLogEntries), ("check-ins", expected.checkIns, held.checkIns),
+                ("incidents", expected.incidents, held.incidents), ("face checks", expected.faceVerifications, held.faceVerifications),
+                ("segment records", expected.segments, held.segments), ("videos", expected.videos, held.videos),
+            ] where have < want {
+                missing.append("\(label) \(want - have)")
+            }
+            if !logMatches && expected.answerLogEntries == held.answerLogEntries { missing.append("answer log differs") }
+            let resultsComplete =
+                held.attempts >= expected.attempts && held.submitted >= expected.submitted && logMatches && held.checkIns >= expected.checkIns
+                && held.incidents >= expected.incidents && held.faceVerifications >= expected.faceVerifications
+            let recordingsComplete = held.segments >= expected.segments && held.videos >= expected.videos
+            let end = date("closedAt") ?? date("scheduledEnd") ?? generated
+            let resultsDue = end.addingTimeInterval(policy.resultsDueAfter)
+            let recordingsDue = end.addingTimeInterval(policy.recordingsDueAfter)
+            result.append(
+                SittingCompleteness(
+                    venueId: venue, venueName: name, sittingId: sitting, manifestAt: generated, manifestReceivedAt: received,
+                    scheduledEnd: date("scheduledEnd") ?? end, closedAt: date("closedAt"), candidates: int("candidates"),
+                    expected: expected, held: held, answerLogMatches: logMatches, resultsComplete: resultsComplete,
+                    recordingsComplete: recordingsComplete, missing: missing, since: end, resultsDueAt: resultsDue,
+                    recordingsDueAt: recordingsDue, resultsOverdue: !resultsComplete && now >= resultsDue,
+                    recordingsOverdue: !recordingsComplete && now >= recordingsDue))
+        }
+        return result
+    }
+
+    /// Raises an alert for each overdue sitting that has none open, and clears the open ones whose sitting is now
+    /// complete. Returns the alerts raised now (to be sent out).
+    public func reconcileCompletenessAlerts(policy: CompletenessPolicy, now: Date = Date()) async throws -> [CompletenessAlert] {
+        let sittings = try await completeness(policy: policy, now: now)
+        var raised: [CompletenessAlert] = []
+        try await transaction { connection in
+            for sitting in sittings {
+                for (kind, overdue, complete) in [
+                    ("results", sitting.resultsOverdue, sitting.resultsComplete),
+                    ("recordings", sitting.recordingsOverdue, sitting.recordingsComplete),
+                ] {
+                    if overdue {
+                        let detail = "\(sitting.venueName) (\(sitting.venueId)) · \(sitting.sittingId): \(kind) overdue since "
+                            + "\(ISO8601DateFormatter().string(from: kind == "results" ? sitting.resultsDueAt : sitting.recordingsDueAt)); "
+                            + "missing: \(sitting.missing.joined(separator: ", "))"
+                        let rows = try await connection.query(
+                            """
+                            INSERT INTO completeness_alert (venue_id, sitting_id, kind, detail, raised_at)
+                            VALUES (\(sitting.venueId), \(sitting.sittingId), \(kind), \(detail), \(now))
+                            ON CONFLICT (venue_id, sitting_id, kind) WHERE cleared_at IS NULL DO NOTHING RETURNING id
+                            """, logger: logger)
+                        for try await id in rows.decode(Int64.self) {
+                            raised.append(
+                                CompletenessAlert(
+                                    id: id, venueId: sitting.venueId, sittingId: sitting.sittingId, kind: kind, detail: detail, raisedAt: now))
+                        }
+                    } else if complete {
+                        try await connection.query(
+                            """
+                            UPDATE completeness_alert SET cleared_at = \(now)
+                            WHERE venue_id = \(sitting.venueId) AND sitting_id = \(sitting.sittingId) AND kind = \(kind) AND cleared_at IS NULL
+                            """, logger: logger)
+                    }
+                }
+            }
+        }
+        for alert in raised {
+            logger.warning("completeness alert raised", metadata: ["detail": "\(alert.detail)"])
+        }
+        return raised
+    }
+
+    /// The alerts whose e-mail or text message has not gone out yet (open ones only).
+    public func alertsToNotify() async throws -> [CompletenessAlert] {
+        try await completenessAlerts(where: "cleared_at IS NULL AND (emailed_at IS NULL OR texted_at IS NULL)", limit: 100)
+    }
+
+    public func completenessAlerts(limit: Int = 200) async throws -> [CompletenessAlert] {
+        try await completenessAlerts(where: "TRUE", limit: limit)
+    }
+
+    private func completenessAlerts(where filter: String, limit: Int) async throws -> [CompletenessAlert] {
+        var alerts: [CompletenessAlert] = []
+        let rows = try await client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT id, venue_id, sitting_id, kind, detail, raised_at, cleared_at, emailed_at, texted_at, notify_error
+                    FROM completeness_alert WHERE \(filter) ORDER BY cleared_at IS NOT NULL, raised_at DESC LIMIT \(limit)
+                    """), logger: logger)
+        for try await (id, venue, sitting, kind, detail, raised, cleared, emailed, texted, error) in rows.decode(
+            (Int64, String, String, String, String, Date, Date?, Date?, Date?, String?).self)
+        {
+            alerts.append(
+                CompletenessAlert(
+                    id: id, venueId: venue, sittingId: sitting, kind: kind, detail: detail, raisedAt: raised, clearedAt: cleared,
+                    emailedAt: emailed, textedAt: texted, notifyError: error))
+        }
+        return alerts
+    }
+
+    /// Records that an alert's e-mail or text went out, or why it did not.
+    public func markAlertNotified(id: Int64, emailed: Bool, texted: Bool, error: String?, now: Date = Date()) async throws {
+        try await client.query(
+            """
+            UPDATE completeness_alert SET
+                emailed_at = CASE WHEN \(emailed) THEN COALESCE(emailed_at, \(now)) ELSE emailed_at END,
+                texted_at = CASE WHEN \(texted) THEN COALESCE(texted_at, \(now)) ELSE texted_at END,
+                notify_error = \(error)
+            WHERE id = \(id)
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// A real SMTP server for tests: aiosmtpd (from the test tools in `.venv-tests`) on 127.0.0.1, printing every message
+/// it receives to a file the test reads. Stopped by `stop()` or when the test's `withTestMailServer` ends.
+public final class TestMailServer: @unchecked Sendable {
+    public let port: Int
+    let process: Process
+    let log: URL
+
+    init(port: Int, process: Process, log: URL) {
+        self.port = port
+        self.process = process
+        self.log = log
+    }
+
+    /// Everything received so far (the server's dump: envelope lines, then each message as sent).
+    public var received: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// SIGTERM, and SIGKILL if it has not gone within 5 s (a server started by a test that also runs a service may
+    /// have inherited SIGTERM ignored).
+    public func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning, Date() < deadline { usleep(50_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: log)
+    }
+}
+
+public struct TestMailServerError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+public func withTestMailServer<T>(_ body: (TestMailServer) async throws -> T) async throws -> T {
+    let python = Fixtures.repositoryRoot.appendingPathComponent(".venv-tests/bin/python")
+    guard FileManager.default.isExecutableFile(atPath: python.path) else {
+        throw TestMailServerError(description: "\(python.path) is missing: run scripts/setup.sh (it installs aiosmtpd)")
+    }
+    let port = unusedPort()
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString).log")
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    let process = Process()
+    process.executableURL = python
+    process.arguments = ["-u", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Debugging", "stdout"]
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = try FileHandle(forWritingTo: log)
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let server = TestMailServer(port: port, process: process, log: log)
+    defer { server.stop() }
+    // Ready when it accepts a connection.
+    let deadline = Date().addingTimeInterval(20)
+    while !canConnect(port: port) {
+        guard Date() < deadline, process.isRunning else { throw TestMailServerError(description: "aiosmtpd did not start") }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    return try await body(server)
+}
+
+func canConnect(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
