@@ -20,6 +20,8 @@ public struct SyncSettings: Sendable {
     public var refusedRetry: Duration = .seconds(60)
     /// Bytes per second for video uploads; nil sends as fast as the link allows.
     public var videoBytesPerSecond: Int?
+    /// Bytes per video chunk: central acknowledges each, so a cut loses at most one.
+    public var videoChunkBytes = 4 << 20
 
     public init() {}
 }
@@ -243,7 +245,8 @@ public final class SyncAgent: Service, Sendable {
         do {
             let token = try await uploadToken(client)
             let uploader = TusUploader(
-                baseURL: venue.centralURL, token: token, http: CentralClient.http, bytesPerSecond: settings.videoBytesPerSecond,
+                baseURL: venue.centralURL, token: token, http: CentralClient.http, chunkSize: settings.videoChunkBytes,
+                bytesPerSecond: settings.videoBytesPerSecond,
                 retries: 2, retryDelay: .milliseconds(500))
             state.withLock {
                 $0.state = "sending"

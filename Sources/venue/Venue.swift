@@ -59,6 +59,8 @@ struct Serve: AsyncParsableCommand {
     var recordingQuotaGb: Double?
     @Option(help: "Upper limit for uploading recordings to the central office, in kilobits per second (results are never limited); none by default.")
     var syncVideoKbps: Int?
+    @Option(help: "Size of one video chunk sent to the central office, in KiB (each is acknowledged, so a cut link re-sends at most one).")
+    var syncVideoChunkKib = 4096
 
     func run() async throws {
         var logger = Logger(label: "kaodian.venue")
@@ -75,6 +77,7 @@ struct Serve: AsyncParsableCommand {
         configuration.recording.freeSpaceFloor = Int64(max(0, recordingFreeFloorGb) * 1_073_741_824)
         configuration.recording.quotaBytes = recordingQuotaGb.map { Int64(max(0, $0) * 1_073_741_824) }
         configuration.sync.videoBytesPerSecond = syncVideoKbps.map { max(1, $0) * 1000 / 8 }
+        configuration.sync.videoChunkBytes = max(16, min(syncVideoChunkKib, 16 * 1024)) * 1024
         let database = try VenueDatabase.open(folder: data.url, logger: logger)
         if demo {
             let setup = DemoSetup(
