@@ -31,6 +31,7 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.down = False
         self.connections = self.cuts = self.stalls = self.bytes = 0
+        self.bytes_up = self.bytes_down = 0  # towards the target, and back
         self.server = socket.socket()
         self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.server.bind(("127.0.0.1", listen_port))
@@ -45,6 +46,17 @@ class FaultProxy:
             return None
         with self.lock:
             return now + self.random.randint(1, 2 * every)
+
+    def cut_now(self):
+        """Cuts every open connection at once (the link drops mid-transfer); new ones are let through."""
+        with self.lock:
+            open_sockets = list(self.open)
+            self.cuts += 1
+        for s in open_sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def start(self):
         self.running = True
@@ -104,8 +116,8 @@ class FaultProxy:
                 self.open.discard(upstream)
 
         def pump(source, sink, direction):
-            started = time.monotonic()
-            sent = 0
+            # Pacing: each chunk takes len/rate seconds of the link, never borrowing from idle time before it.
+            free_at = time.monotonic()
             try:
                 while True:
                     data = source.recv(16384)
@@ -131,11 +143,15 @@ class FaultProxy:
                             self.stalls += 1
                         time.sleep(self.stall_seconds)
                     sink.sendall(data)
-                    sent += len(data)
                     with self.lock:
                         self.bytes += len(data)
+                        if direction == "up":
+                            self.bytes_up += len(data)
+                        else:
+                            self.bytes_down += len(data)
                     if self.rate:
-                        ahead = sent / self.rate - (time.monotonic() - started)
+                        free_at = max(free_at, time.monotonic()) + len(data) / self.rate
+                        ahead = free_at - time.monotonic()
                         if ahead > 0:
                             time.sleep(ahead)
             except OSError:

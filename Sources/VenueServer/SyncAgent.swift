@@ -53,6 +53,10 @@ public struct SyncStatus: Sendable, Codable, Equatable {
     /// Items central acknowledged since the agent started.
     public var sentItems = 0
     public var upload: Upload?
+    /// Video bytes put on the link since the agent started (chunks sent again after a cut or damage included), and
+    /// those central acknowledged: the difference is what cuts cost.
+    public var videoBytesSent: Int64 = 0
+    public var videoBytesAcknowledged: Int64 = 0
 }
 
 /// The sync agent: sends the outbox to the central office whenever it can be reached — results first, then the
@@ -247,20 +251,28 @@ public final class SyncAgent: Service, Sendable {
             let uploader = TusUploader(
                 baseURL: venue.centralURL, token: token, http: CentralClient.http, chunkSize: settings.videoChunkBytes,
                 bytesPerSecond: settings.videoBytesPerSecond,
-                retries: 2, retryDelay: .milliseconds(500))
+                retries: 3, retryDelay: .milliseconds(200))
             state.withLock {
                 $0.state = "sending"
                 $0.upload = SyncStatus.Upload(
                     cameraId: segment.cameraId, fileName: segment.fileName, bytesSent: 0, bytesTotal: Int64(segment.bytes), bytesPerSecond: 0)
             }
+            let before = state.withLock { ($0.videoBytesSent, $0.videoBytesAcknowledged) }
+            let resumedFrom = Mutex<Int64?>(nil)
             let outcome = try await uploader.upload(
                 file: file, uploadId: uploadID,
                 segment: RecordingSegmentKey(cameraId: segment.cameraId, session: segment.session, sequence: segment.sequence),
                 sha256: segment.sha256
             ) { progress in
+                let start = resumedFrom.withLock { value in
+                    if value == nil { value = progress.offset }
+                    return value ?? progress.offset
+                }
                 self.state.withLock {
                     $0.upload?.bytesSent = progress.offset
                     $0.upload?.bytesPerSecond = progress.bytesPerSecond
+                    $0.videoBytesSent = before.0 + progress.bytesSent
+                    $0.videoBytesAcknowledged = before.1 + progress.offset - start
                 }
             }
             try await database.markSegmentsUploaded(cameraID: segment.cameraId, fileNames: [segment.fileName])

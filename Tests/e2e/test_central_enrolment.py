@@ -9,58 +9,26 @@ code a second time is refused (enrolment_used); `central venue revoke` marks the
 """
 import os
 import re
-import shutil
 import stat
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from conftest import ROOT, VenueProcess, free_port, venue_binary
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+from throwaway_postgres import PG_BIN, ThrowawayPostgres  # noqa: F401 (PG_BIN is used by other tests)
 
 
 def central_binary() -> str:
     return os.environ.get("CENTRAL_BIN", str(ROOT / ".build" / "debug" / "central"))
 
 
-def as_postgres(args):
-    """PostgreSQL refuses to run as root: as root, its tools run as the postgres user."""
-    return ["runuser", "-u", "postgres", "--", *args] if os.getuid() == 0 else list(args)
-
-
 @pytest.fixture
 def postgres():
-    folder = Path(tempfile.mkdtemp(prefix="kaodian-pg-"))
-    if os.getuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    data = folder / "data"
-    subprocess.run(as_postgres([PG_BIN / "initdb", "-D", data, "-A", "trust", "-U", "kaodian", "--no-sync", "-E", "UTF8",
-                                "--locale", "C"]), check=True, capture_output=True)
-    port = free_port()
-    log = open(folder / "server.log", "wb")
-    server = subprocess.Popen(as_postgres([PG_BIN / "postgres", "-D", data, "-h", "127.0.0.1", "-p", str(port), "-k", folder,
-                                           "-c", "fsync=off"]), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 30
-        while subprocess.run([PG_BIN / "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]).returncode != 0:
-            assert time.time() < deadline and server.poll() is None, (folder / "server.log").read_text()
-            time.sleep(0.1)
-        subprocess.run([PG_BIN / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "kaodian", "kaodian"], check=True)
-        yield f"postgres://kaodian@127.0.0.1:{port}/kaodian"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-        shutil.rmtree(folder, ignore_errors=True)
+    with ThrowawayPostgres() as url:
+        yield url
 
 
 def central(*args, database_url):
