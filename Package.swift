@@ -174,6 +174,8 @@ let package = Package(
             dependencies: [
                 "CentralServer",
                 "CentralStore",
+                "VenuePackage",
+                "ExamCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -22,7 +22,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,7 +34,8 @@ import requests  # noqa: E402
 from conftest import VenueProcess, demo_candidate, free_port  # noqa: E402
 from test_camera_probe import Camera  # noqa: E402
 from test_central_enrolment import central, enrol  # noqa: E402
-from test_sync import SITTING, Central, venue_sql  # noqa: E402
+from central_process import CentralProcess
+from test_sync import SITTING, venue_sql  # noqa: E402
 from throwaway_postgres import ThrowawayPostgres  # noqa: E402
 
 spec = importlib.util.spec_from_file_location("fault_proxy", ROOT / "scripts" / "fault-proxy.py")
@@ -72,7 +72,7 @@ def main():
     with ThrowawayPostgres() as url:
         added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "基准考点", database_url=url)
         code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
-        office = Central(url, work / "central-storage")
+        office = CentralProcess(url, work / "central-storage")
         office.start()
         proxy = fault_proxy.FaultProxy(office.port).start()
         camera = Camera("--size", "1280x720", "--fps", "25", "--bitrate-kbps", str(args.camera_kbps))

@@ -38,6 +38,9 @@ public enum CentralApp {
         router.post("api/enrolments", use: api.enrol)
         router.post("api/sync/batches", use: api.receiveBatch)
         router.post("api/sync/sessions", use: api.openUploadSession)
+        router.get("api/sync/packages", use: api.pendingPackages)
+        router.get("api/sync/packages/:packageId", use: api.packageFile)
+        router.post("api/sync/packages/:packageId/result", use: api.packageResult)
         CentralUploads(database: database, settings: uploads, logger: logger).register(on: router)
         return router
     }
@@ -124,6 +127,39 @@ extension CentralAPI {
         return response
     }
 
+    /// The venue of an upload session's bearer token.
+    func venue(_ request: Request) async throws -> String {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw CentralError.uploadSessionInvalid }
+        return try await database.venueForUploadToken(String(header.dropFirst(7)))
+    }
+
+    /// The packages central has issued for the calling venue and it has not reported on.
+    @Sendable func pendingPackages(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try json(try await database.packages(venueID: try await venue(request), pending: true), request: request, context: context)
+    }
+
+    @Sendable func packageFile(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let venueID = try await venue(request)
+        let data = try await database.packageFile(venueID: venueID, packageID: try context.parameters.require("packageId"))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/zip", .cacheControl: "no-store", HTTPField.Name("Kaodian-Package-SHA256")!: SyncDigest.hex(data)],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    struct PackageResult: Decodable {
+        var imported: Bool
+        var result: String
+    }
+
+    @Sendable func packageResult(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let venueID = try await venue(request)
+        let body = try await request.decode(as: PackageResult.self, context: context)
+        try await database.recordPackageResult(
+            venueID: venueID, packageID: try context.parameters.require("packageId"), imported: body.imported, result: body.result)
+        return Response(status: .noContent)
+    }
+
     func json(_ value: some Encodable, request: Request, context: BasicRequestContext) throws -> Response {
         Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
@@ -184,6 +220,8 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .recordingStorageFailed: .internalServerError
         case .badUsername: .badRequest
         case .loginFailed, .signInRequired: .unauthorized
+        case .packageExists: .conflict
+        case .packageUnknown: .notFound
         }
     }
 

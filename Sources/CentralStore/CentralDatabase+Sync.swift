@@ -16,7 +16,7 @@ public struct SyncReport: Sendable, Codable, Equatable {
 extension CentralDatabase {
     /// At most this many items in one batch, and this much payload per item.
     public static let maxBatchItems = 5000
-    public static let maxItemBytes = 1 << 20
+    public static let maxItemBytes = 8 << 20  // a manifest lists every segment of a sitting: thousands with many cameras
     /// How long an upload session lasts.
     public static let uploadSessionValidity: TimeInterval = 3600
 
@@ -88,7 +88,7 @@ extension CentralDatabase {
             }
             let data = Data(item.payload.utf8)
             guard data.count <= maxItemBytes else {
-                throw CentralError.batchInvalid(en: "item \(item.id) is larger than 1 MiB", zh: "记录 \(item.id) 超过 1 MiB")
+                throw CentralError.batchInvalid(en: "item \(item.id) is larger than 8 MiB", zh: "记录 \(item.id) 超过 8 MiB")
             }
             guard SyncDigest.hex(data) == item.sha256 else {
                 throw CentralError.batchInvalid(en: "item \(item.id): the SHA-256 does not match its payload", zh: "记录 \(item.id) 的 SHA-256 与内容不符")

@@ -17,6 +17,8 @@ public enum CentralError: Error, Sendable, Equatable {
     case databaseUnavailable
     case venueNotEnrolled(String)
     case badUsername(String)
+    case packageExists(String)
+    case packageUnknown(String)
     case loginFailed
     case signInRequired
     case signatureInvalid
@@ -56,6 +58,8 @@ public enum CentralError: Error, Sendable, Equatable {
         case .databaseUnavailable: "database_unavailable"
         case .venueNotEnrolled: "venue_not_enrolled"
         case .badUsername: "username_invalid"
+        case .packageExists: "package_exists"
+        case .packageUnknown: "package_unknown"
         case .loginFailed: "login_failed"
         case .signInRequired: "sign_in_required"
         case .signatureInvalid: "signature_invalid"
@@ -98,6 +102,8 @@ public enum CentralError: Error, Sendable, Equatable {
         case .venueNotEnrolled(let id): "Venue \(id) has not enrolled yet: run `venue enrol` with the code from the central office."
         case .badUsername(let name): "\"\(name)\" is not a user name: use 1 to 64 letters, digits, '-', '_' or '.'."
         case .loginFailed: "The user name or the password is wrong."
+        case .packageExists(let id): "Another file was already issued as package \(id)."
+        case .packageUnknown(let id): "No package \(id) was issued for this venue."
         case .signInRequired: "Sign in first (the session is missing or has ended)."
         case .signatureInvalid: "The signature does not match this venue's registered key: the data was changed or signed with another key."
         case .batchInvalid(let en, _): "The batch is not valid: \(en)."
@@ -139,6 +145,8 @@ public enum CentralError: Error, Sendable, Equatable {
         case .venueNotEnrolled(let id): "考点 \(id) 尚未注册：请用中心给的注册码运行 venue enrol。"
         case .badUsername(let name): "“\(name)”不是有效的用户名：只能用 1 到 64 个字母、数字、“-”“_”或“.”。"
         case .loginFailed: "用户名或密码错误。"
+        case .packageExists(let id): "考务包 \(id) 已以另一个文件下发。"
+        case .packageUnknown(let id): "没有为本考点下发考务包 \(id)。"
         case .signInRequired: "请先登录（会话不存在或已结束）。"
         case .signatureInvalid: "签名与该考点登记的公钥不符：数据被改动，或用了其他密钥签名。"
         case .batchInvalid(_, let zh): "批次无效：\(zh)。"
@@ -285,6 +293,7 @@ public final class CentralDatabase: Sendable {
         Migration(version: 3, name: "recording uploads", statements: UploadSchema.statements),
         Migration(version: 4, name: "sitting manifests and completeness alerts", statements: SyncSchema.completeness),
         Migration(version: 5, name: "office accounts and sessions", statements: accountStatements),
+        Migration(version: 6, name: "venue packages issued for the sync channel", statements: packageStatements),
     ]
 
     // MARK: Venues

@@ -65,6 +65,71 @@ public struct CentralClient: Sendable {
         return try await post("/api/sync/sessions", body: body, purpose: .session, expecting: SyncSession.self)
     }
 
+    /// A package central has issued for this venue and the venue has not reported on.
+    public struct PendingPackage: Codable, Sendable, Equatable {
+        public var packageId: String
+        public var sha256: String
+        public var bytes: Int64
+    }
+
+    public func pendingPackages(token: String) async throws -> [PendingPackage] {
+        let answer = try await call(.GET, "/api/sync/packages", token: token, limit: 1 << 20)
+        guard let list = try? SyncBatch.decoder.decode([PendingPackage].self, from: answer) else {
+            throw CentralCallError.badAnswer(status: 200)
+        }
+        return list
+    }
+
+    /// Downloads a package into `file`, checking its size and SHA-256 against what central announced.
+    public func downloadPackage(_ package: PendingPackage, token: String, to file: URL) async throws {
+        let data = try await call(.GET, "/api/sync/packages/" + package.packageId, token: token, limit: Int(package.bytes) + 1)
+        guard Int64(data.count) == package.bytes, SyncDigest.hex(data) == package.sha256 else {
+            throw CentralCallError.refused(
+                status: 200, code: "package_download_damaged", message: "package \(package.packageId) arrived damaged (size or SHA-256)",
+                messageZh: "考务包 \(package.packageId) 下载后校验不符", conflicts: [])
+        }
+        try data.write(to: file, options: .atomic)
+    }
+
+    /// Tells central the venue imported the package, or refused it (and why).
+    public func reportPackage(_ packageID: String, imported: Bool, result: String, token: String) async throws {
+        struct Result: Encodable {
+            var imported: Bool
+            var result: String
+        }
+        _ = try await call(
+            .POST, "/api/sync/packages/\(packageID)/result", token: token, limit: 1 << 16,
+            body: try JSONEncoder().encode(Result(imported: imported, result: result)))
+    }
+
+    func call(_ method: HTTPMethod, _ path: String, token: String, limit: Int, body: Data? = nil) async throws -> Data {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response: HTTPClientResponse
+        let answer: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: .seconds(300))
+            answer = try await response.body.collect(upTo: limit)
+        } catch {
+            throw CentralCallError.unreachable(String(describing: error))
+        }
+        let data = Data(answer.readableBytesView)
+        guard (200..<300).contains(response.status.code) else {
+            if let refusal = try? SyncBatch.decoder.decode(SyncRefusal.self, from: data) {
+                throw CentralCallError.refused(
+                    status: Int(response.status.code), code: refusal.error.code, message: refusal.error.message,
+                    messageZh: refusal.error.messageZh, conflicts: refusal.error.conflicts ?? [])
+            }
+            throw CentralCallError.badAnswer(status: Int(response.status.code))
+        }
+        return data
+    }
+
     /// True when central's health check answers 200 within a few seconds.
     public func isReachable() async -> Bool {
         var request = HTTPClientRequest(url: baseURL + "/healthz")

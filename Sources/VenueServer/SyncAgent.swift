@@ -1,3 +1,4 @@
+import ExamCore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -22,6 +23,8 @@ public struct SyncSettings: Sendable {
     public var videoBytesPerSecond: Int?
     /// Bytes per video chunk: central acknowledges each, so a cut loses at most one.
     public var videoChunkBytes = 4 << 20
+    /// How often central is asked for packages issued for this venue.
+    public var packagesEvery: Duration = .seconds(30)
 
     public init() {}
 }
@@ -86,6 +89,7 @@ public final class SyncAgent: Service, Sendable {
     /// "Sync now": try at once, whatever the back-off says.
     public func syncNow() {
         forced.withLock { $0 = true }
+        packagesCheckedAt.withLock { $0 = nil }
         kickContinuation.yield()
     }
 
@@ -166,7 +170,9 @@ public final class SyncAgent: Service, Sendable {
             if items.isEmpty {
                 // Everything is at central: tell it what the venue holds per sitting (once per change).
                 if let queued = try? await database.queueChangedManifests(), !queued.isEmpty { continue }
-                // Then the video, one segment at a time, looking at the results again after each.
+                // Packages central issued for this venue (now and then), then the video, one segment at a time,
+                // looking at the results again after each.
+                await fetchPackages(client: client)
                 switch await uploadNextSegment(client: client, settings: settings) {
                 case .uploaded: continue
                 case .nothing:
@@ -309,6 +315,53 @@ public final class SyncAgent: Service, Sendable {
     }
 
     var recordingsFolder: URL { dataDirectory.appendingPathComponent("recordings", isDirectory: true) }
+
+    /// When central's package list was last looked at.
+    private let packagesCheckedAt = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// Fetches the packages central has issued for this venue (every `packagesEvery`, or at once on "sync now"),
+    /// imports each through the same door as an upload on the admin page (`VenueImporter`: signature, digests,
+    /// content, one transaction), and tells central what became of it.
+    func fetchPackages(client: CentralClient) async {
+        let now = ContinuousClock.now
+        if let last = packagesCheckedAt.withLock({ $0 }), now - last < settings.packagesEvery { return }
+        packagesCheckedAt.withLock { $0 = now }
+        do {
+            let token = try await uploadToken(client)
+            let pending = try await client.pendingPackages(token: token)
+            guard !pending.isEmpty else { return }
+            let imported = Set(try await database.importedPackages().map(\.packageID))
+            let incoming = dataDirectory.appendingPathComponent("incoming", isDirectory: true)
+            try FileManager.default.createDirectory(at: incoming, withIntermediateDirectories: true)
+            for package in pending {
+                if imported.contains(package.packageId) {
+                    try await client.reportPackage(package.packageId, imported: true, result: "already imported", token: token)
+                    continue
+                }
+                let file = incoming.appendingPathComponent("central-\(UUID().uuidString).kdpkg")
+                defer { try? FileManager.default.removeItem(at: file) }
+                try await client.downloadPackage(package, token: token, to: file)
+                do {
+                    let summary = try await VenueImporter(
+                        database: database, trustedIssuers: dataDirectory.appendingPathComponent("trusted-issuers")
+                    ).importPackage(at: file, actor: "central office", role: "system")
+                    logger.notice("sync: imported package \(summary.packageID) from the central office")
+                    try await client.reportPackage(
+                        package.packageId, imported: true,
+                        result: "imported: \(summary.sittings) sittings, \(summary.candidates) candidates", token: token)
+                } catch let error as any CodedError {
+                    logger.error("sync: package \(package.packageId) from the central office refused: \(error.message.en)")
+                    problem(code: error.code, en: "Package \(package.packageId): \(error.message.en)", zh: "考务包 \(package.packageId)：\(error.message.zh)")
+                    try await client.reportPackage(
+                        package.packageId, imported: false, result: "\(error.code): \(error.message.en) / \(error.message.zh)", token: token)
+                }
+            }
+        } catch CentralCallError.unreachable {
+            packagesCheckedAt.withLock { $0 = nil }  // as soon as central answers again
+        } catch {
+            logger.warning("sync: fetching packages: \(error)")  // tried again at the next check
+        }
+    }
 
     /// The upload id of a segment, the same on every try and after every restart, so central resumes it.
     static func uploadID(_ segment: SegmentView) -> String {

@@ -1,17 +1,19 @@
 import ArgumentParser
+import ExamCore
 import CentralServer
 import CentralStore
 import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import VenuePackage
 
 @main
 struct Central: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "central",
         abstract: "The Kaodian central office service: receives what the venues send (PostgreSQL).",
-        subcommands: [Serve.self, VenueCommands.self, AccountCommands.self, Import.self])
+        subcommands: [Serve.self, VenueCommands.self, PackageCommands.self, AccountCommands.self, Import.self])
 }
 
 /// `--database-url`, or `$KAODIAN_CENTRAL_DATABASE_URL`.
@@ -185,6 +187,64 @@ struct AccountCommands: AsyncParsableCommand {
             let database = try database.open(logger: Logger(label: "kaodian.central"))
             let password = try await withDatabase(database) { try await database.setOfficeAccount(username: username, name: name) }
             print("account \(username) ready 账号已就绪; password 密码: \(password)")
+        }
+    }
+}
+
+struct PackageCommands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "package", abstract: "Venue packages the venues fetch over the sync channel.",
+        subcommands: [Issue.self, List.self])
+
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a signed venue package to its venue: checked whole first, then fetched by the venue when online.",
+            discussion: """
+                The package is read and checked as a venue would (archive, format version, the issuer's signature \
+                against --issuer-key, every part's digest, the content) and must be for --venue. The venue fetches it \
+                the next time it reaches the central office, imports it under its own rules and reports the outcome \
+                (`central package list`).
+                """)
+        @Option(help: "The venue it is for.") var venue: String
+        @Option(help: "The issuer's public key (ISSUER.pub.json from `venue keygen`) the package must be signed with.")
+        var issuerKey: String
+        @Argument(help: "The package file.") var file: String
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let url = URL(fileURLWithPath: file)
+            let key = try IssuerPublicKey.load(from: URL(fileURLWithPath: issuerKey))
+            let verified: VerifiedPackage
+            do {
+                verified = try PackageReader.read(url, trusting: [key])
+            } catch {
+                throw ValidationError("\(file): \(error.code): \(error.message.en) / \(error.message.zh)")
+            }
+            guard verified.manifest.venue.id.rawValue == venue else {
+                throw ValidationError("the package is for venue \(verified.manifest.venue.id.rawValue), not \(venue) / 考务包不属于该考点")
+            }
+            let data = try Data(contentsOf: url)
+            let database = try database.open(logger: Logger(label: "kaodian.central"))
+            let issued = try await withDatabase(database) {
+                try await database.issuePackage(venueID: venue, packageID: verified.manifest.packageID, file: data)
+            }
+            print("package \(issued.packageId) issued to \(venue) 考务包已下发 (\(issued.bytes) bytes, SHA-256 \(issued.sha256))")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A venue's packages: id, issued, fetched, imported or refused (why).")
+        @Option(help: "The venue.") var venue: String
+        @OptionGroup var database: DatabaseOption
+
+        func run() async throws {
+            let database = try database.open(logger: Logger(label: "kaodian.central"))
+            let packages = try await withDatabase(database) { try await database.packages(venueID: venue) }
+            let format = ISO8601DateFormatter()
+            for package in packages {
+                let state = package.imported.map { $0 ? "imported" : "refused" } ?? (package.fetchedAt == nil ? "waiting" : "fetched")
+                print([package.packageId, state, format.string(from: package.issuedAt), package.result ?? ""].joined(separator: "\t"))
+            }
         }
     }
 }

@@ -15,9 +15,10 @@ import time
 import requests
 
 from browser_helpers import Shots, attr, click, console_problems, make_driver, staff_login, text, type_into, wait_until, wait_visible
-from conftest import OUTPUT, VenueProcess, demo_candidate, free_port
+from conftest import OUTPUT, VenueProcess, free_port
 from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
-from test_sync import SITTING, Central, take_exam
+from central_process import CentralProcess
+from test_sync import SITTING, take_exam
 
 WAIT = 30
 
@@ -28,7 +29,7 @@ def test_the_sync_page_and_the_office_pages(postgres, tmp_path, request):  # noq
     code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
     password = re.search(r"password 密码: (\S+)",
                          central("account", "set", "--username", "office1", "--name", "王主任", database_url=postgres).stdout).group(1)
-    office = Central(postgres, tmp_path / "central-storage")
+    office = CentralProcess(postgres, tmp_path / "central-storage")
     data = tmp_path / "venue-data"
     venue = VenueProcess(data, free_port(), log_name="venue-browser-sync")
     driver = make_driver(tmp_path / "profile", width=390, height=844)

@@ -7,7 +7,6 @@ with their reasons and leave nothing behind; the right code registers the venue'
 DATA/sync/venue-signing.key, readable by its owner only) and `central venue list` shows the venue enrolled; the same
 code a second time is refused (enrolment_used); `central venue revoke` marks the venue revoked.
 """
-import os
 import re
 import stat
 import subprocess
@@ -16,13 +15,10 @@ import time
 import pytest
 import requests
 
-from conftest import ROOT, VenueProcess, free_port, venue_binary
+from conftest import VenueProcess, free_port, venue_binary
 
-from throwaway_postgres import PG_BIN, ThrowawayPostgres  # noqa: F401 (PG_BIN is used by other tests)
-
-
-def central_binary() -> str:
-    return os.environ.get("CENTRAL_BIN", str(ROOT / ".build" / "debug" / "central"))
+from central_process import central_binary
+from throwaway_postgres import ThrowawayPostgres
 
 
 @pytest.fixture

@@ -13,11 +13,8 @@ import base64
 import hashlib
 import json
 import os
-import signal
-import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -27,55 +24,13 @@ from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
 from tusclient.uploader import Uploader
 
-from conftest import OUTPUT, free_port
-from test_central_enrolment import PG_BIN, central, central_binary, postgres  # noqa: F401 (postgres is a fixture)
+from central_process import CentralProcess
+from test_central_enrolment import central, postgres  # noqa: F401 (postgres is a fixture)
 
 VENUE = "KD-TUS-01"
 CAMERA = "cam-201"
 SESSION = "0b5e8a52-7d11-4c3e-a9a1-6c2f1e0d9b87"
 MiB = 1 << 20
-
-
-class CentralProcess:
-    """`central serve` on 127.0.0.1 with its own storage folder; can be killed and started again."""
-
-    def __init__(self, database_url: str, storage: Path):
-        self.database_url = database_url
-        self.storage = storage
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process = None
-        OUTPUT.mkdir(parents=True, exist_ok=True)
-        self.log_path = OUTPUT / f"central-tus-{self.port}.log"
-
-    def start(self):
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([central_binary(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                                         "--database-url", self.database_url, "--storage-dir", str(self.storage)],
-                                        stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        deadline = time.time() + 30
-        while True:
-            try:
-                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            assert time.time() < deadline and self.process.poll() is None, f"central did not start; see {self.log_path}"
-            time.sleep(0.1)
-
-    def kill(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=30)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def signed_post(base, path, body: dict, key: Ed25519PrivateKey, purpose: str):
@@ -108,12 +63,6 @@ def metadata(upload_id: str, sequence: int, data: bytes) -> dict:
 class SHA256Uploader(Uploader):
     """tuspy with sha256 chunk checksums (it sends sha1 unless told otherwise)."""
     CHECKSUM_ALGORITHM_PAIR = ("sha256", hashlib.sha256)
-
-
-def psql(database_url: str, sql: str) -> str:
-    port = database_url.rsplit(":", 1)[1].split("/")[0]
-    return subprocess.run([PG_BIN / "psql", "-h", "127.0.0.1", "-p", port, "-U", "kaodian", "-d", "kaodian", "-tAc", sql],
-                          capture_output=True, text=True, check=True).stdout.strip()
 
 
 def test_tuspy_uploads_a_recording_resumes_after_central_restarts_and_central_keeps_it_byte_for_byte(postgres, tmp_path):
@@ -198,9 +147,9 @@ def test_tuspy_uploads_a_recording_resumes_after_central_restarts_and_central_ke
         stored = storage / "recordings" / VENUE / CAMERA / SESSION / "000000.mp4"
         assert stored.read_bytes() == first
         assert not partial.exists()
-        assert psql(postgres, f"SELECT video_received_at IS NOT NULL FROM recording_segment WHERE venue_id = '{VENUE}' "
+        assert server.one(f"SELECT video_received_at IS NOT NULL FROM recording_segment WHERE venue_id = '{VENUE}' "
                               "AND sequence = 0") == "t"
-        assert psql(postgres, "SELECT state || ' ' || upload_offset FROM recording_upload WHERE upload_id = 'kd-up-0'") \
+        assert server.one("SELECT state || ' ' || upload_offset FROM recording_upload WHERE upload_id = 'kd-up-0'") \
             == f"complete {len(first)}"
 
         # The second segment with sha256 checksums, in one go.

@@ -22,53 +22,11 @@ from pathlib import Path
 import requests
 
 from conftest import VenueProcess, demo_candidate, free_port
-from test_central_enrolment import PG_BIN, central, central_binary, enrol, postgres  # noqa: F401 (postgres is a fixture)
+from central_process import CentralProcess
+from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
 
 SITTING = "S-DEMO-THEORY"
 ROOM_API = f"/api/console/sittings/{SITTING}/rooms/R01"
-
-
-class Central:
-    """`central serve` on a fixed port, stopped and started again as the link comes and goes."""
-
-    def __init__(self, database_url: str, storage: Path):
-        self.database_url = database_url
-        self.storage = storage
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen([central_binary(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                                         "--database-url", self.database_url, "--storage-dir", str(self.storage)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while True:
-            try:
-                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            assert time.time() < deadline and self.process.poll() is None, "central did not start"
-            time.sleep(0.1)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def sql(self, query: str) -> list[list[str]]:
-        port = self.database_url.rsplit(":", 1)[1].split("/")[0]
-        out = subprocess.run([str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", port, "-U", "kaodian", "-d", "kaodian", "-tA",
-                              "-F", "\t", "-c", query], capture_output=True, text=True, check=True).stdout
-        return [line.split("\t") for line in out.splitlines() if line]
-
-    def one(self, query: str) -> str:
-        return self.sql(query)[0][0]
 
 
 def venue_sql(data: Path, query: str, args=()):
@@ -112,7 +70,7 @@ def sync_view(venue: VenueProcess) -> dict:
     return r.json()
 
 
-def central_holds_the_venue_outbox(office: Central, data: Path):
+def central_holds_the_venue_outbox(office: CentralProcess, data: Path):
     """Every outbox item at the venue is at central once, with the same digest; the answer logs agree row by row."""
     venue_items = {item_id: hashlib.sha256(payload.encode()).hexdigest()
                    for item_id, payload in venue_sql(data, "SELECT id, payload FROM sync_outbox")}
@@ -127,7 +85,7 @@ def test_results_reach_central_online_after_an_outage_and_by_usb(postgres, tmp_p
     added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
     assert added.returncode == 0, added.stderr
     code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
-    office = Central(postgres, tmp_path / "central-storage")
+    office = CentralProcess(postgres, tmp_path / "central-storage")
     data = tmp_path / "venue-data"
     venue = VenueProcess(data, free_port(), log_name="venue-sync")
     try:

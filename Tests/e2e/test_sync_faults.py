@@ -16,7 +16,8 @@ import requests
 
 from conftest import ROOT, VenueProcess, demo_candidate, free_port
 from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
-from test_sync import SITTING, Central, central_holds_the_venue_outbox, venue_sql, wait_for
+from central_process import CentralProcess
+from test_sync import SITTING, central_holds_the_venue_outbox, venue_sql, wait_for
 
 spec = importlib.util.spec_from_file_location("fault_proxy", ROOT / "scripts" / "fault-proxy.py")
 fault_proxy = importlib.util.module_from_spec(spec)
@@ -65,7 +66,7 @@ def test_nothing_is_lost_or_doubled_through_cuts_stalls_and_crashes(postgres, tm
     import re
     added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
     code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
-    office = Central(postgres, tmp_path / "central-storage")
+    office = CentralProcess(postgres, tmp_path / "central-storage")
     data = tmp_path / "venue-data"
     venue = VenueProcess(data, free_port(), log_name="venue-sync-faults")
     proxy = None
@@ -91,8 +92,7 @@ def test_nothing_is_lost_or_doubled_through_cuts_stalls_and_crashes(postgres, tm
                 venue.kill()
                 venue.start()
             elif what == "central":
-                office.process.kill()
-                office.process.wait()
+                office.kill()
                 time.sleep(rng.uniform(0.2, 1.5))
                 office.start()
             else:

@@ -17,7 +17,8 @@ import requests
 from conftest import ROOT, VenueProcess, free_port
 from test_camera_probe import cameras  # noqa: F401 (fixture)
 from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
-from test_sync import Central, sync_view, venue_sql, wait_for
+from central_process import CentralProcess
+from test_sync import sync_view, venue_sql, wait_for
 
 spec = importlib.util.spec_from_file_location("fault_proxy", ROOT / "scripts" / "fault-proxy.py")
 fault_proxy = importlib.util.module_from_spec(spec)
@@ -29,7 +30,7 @@ def test_video_reaches_central_byte_for_byte_through_cuts_and_crashes(postgres, 
     added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
     code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
     storage = tmp_path / "central-storage"
-    office = Central(postgres, storage)
+    office = CentralProcess(postgres, storage)
     data = tmp_path / "venue-data"
     venue = VenueProcess(data, free_port(), demo_start_in=120, log_name="venue-sync-video",
                          extra_args=("--segment-seconds", "2", "--demo-camera", f"R01={camera.urls[0]}",
@@ -53,8 +54,7 @@ def test_video_reaches_central_byte_for_byte_through_cuts_and_crashes(postgres, 
                 venue.kill()
                 venue.start()
             else:
-                office.process.kill()
-                office.process.wait()
+                office.kill()
                 office.start()
         assert saw_upload and saw_upload["bytesTotal"] > 0 and "fileName" in saw_upload, "the sync page never showed an upload"
         assert proxy.cuts >= 2, f"only {proxy.cuts} cuts: the test proved little"
