@@ -3,6 +3,7 @@
 # Builds the release binaries, then runs scripts/bench-sync.py with the given options (see its --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product venue --product central >/dev/null
+swift build -c release --product venue >/dev/null
+swift build -c release --product central >/dev/null
 export VENUE_BIN="$PWD/.build/release/venue" CENTRAL_BIN="$PWD/.build/release/central"
 exec .venv-tests/bin/python scripts/bench-sync.py "$@"

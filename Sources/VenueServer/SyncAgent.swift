@@ -23,6 +23,8 @@ public struct SyncSettings: Sendable {
     public var videoBytesPerSecond: Int?
     /// Bytes per video chunk: central acknowledges each, so a cut loses at most one.
     public var videoChunkBytes = 4 << 20
+    /// How often, at most, the sittings' manifests are computed while writes go on (at once when a room ends).
+    public var manifestEvery: Duration = .seconds(60)
     /// How often central is asked for packages issued for this venue.
     public var packagesEvery: Duration = .seconds(30)
 
@@ -89,6 +91,7 @@ public final class SyncAgent: Service, Sendable {
     /// "Sync now": try at once, whatever the back-off says.
     public func syncNow() {
         forced.withLock { $0 = true }
+        forcedManifests.withLock { $0 = true }
         packagesCheckedAt.withLock { $0 = nil }
         kickContinuation.yield()
     }
@@ -169,7 +172,9 @@ public final class SyncAgent: Service, Sendable {
             }
             if items.isEmpty {
                 // Everything is at central: tell it what the venue holds per sitting (once per change).
-                if let queued = try? await database.queueChangedManifests(), !queued.isEmpty { continue }
+                if await manifestsMayHaveChanged(), let queued = try? await database.queueChangedManifests(), !queued.isEmpty {
+                    continue
+                }
                 // Packages central issued for this venue (now and then), then the video, one segment at a time,
                 // looking at the results again after each.
                 await fetchPackages(client: client)
@@ -315,6 +320,29 @@ public final class SyncAgent: Service, Sendable {
     }
 
     var recordingsFolder: URL { dataDirectory.appendingPathComponent("recordings", isDirectory: true) }
+
+    /// The outbox as it stood when the manifests were last computed, and when that was.
+    private let manifestsChecked = Mutex<(seq: Int64, at: ContinuousClock.Instant)?>(nil)
+
+    /// Computing the manifests reads every answer-log entry of every sitting, so it is done only when something was
+    /// written since, and then at most every `manifestEvery` — at once when a room's clock changed (a room ended) or
+    /// on "sync now".
+    func manifestsMayHaveChanged() async -> Bool {
+        let last = manifestsChecked.withLock { $0 }
+        guard let changes = try? await database.outboxChanges(after: last?.seq ?? 0) else { return false }
+        let now = ContinuousClock.now
+        if let last {
+            guard changes.newest != last.seq else { return false }
+            guard changes.roomClockChanged || now - last.at >= settings.manifestEvery || forcedManifests.withLock({ $0 }) else {
+                return false
+            }
+        }
+        forcedManifests.withLock { $0 = false }
+        manifestsChecked.withLock { $0 = (changes.newest, now) }
+        return true
+    }
+
+    private let forcedManifests = Mutex(false)
 
     /// When central's package list was last looked at.
     private let packagesCheckedAt = Mutex<ContinuousClock.Instant?>(nil)

@@ -123,6 +123,17 @@ extension VenueDatabase {
         }
     }
 
+    /// The newest outbox sequence number, and whether a room's clock changed (a room started, paused or ended) after
+    /// `seq`: the agent's cheap test of whether the sittings' manifests may have changed.
+    public func outboxChanges(after seq: Int64) async throws -> (newest: Int64, roomClockChanged: Bool) {
+        try await pool.read { db in
+            let newest = try Int64.fetchOne(db, sql: "SELECT COALESCE(max(seq), 0) FROM sync_outbox") ?? 0
+            let clock = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM sync_outbox WHERE seq > ? AND kind = 'roomClock')", arguments: [seq]) ?? false
+            return (newest, clock)
+        }
+    }
+
     /// A value the sync agent keeps across restarts (its last success, the last error).
     public func syncState(_ key: String) async throws -> String? {
         try await pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM sync_state WHERE key = ?", arguments: [key]) }
