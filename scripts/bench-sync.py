@@ -122,10 +122,12 @@ def main():
             # 2. Video through the throttled link, with cuts (it starts as soon as the results are in).
             video_started = time.time()
             expected_seconds = video_bytes / rate
-            cut_times = [video_started + expected_seconds * (k + 1) / (args.cuts + 1) for k in range(args.cuts)]
+            # Cuts fall while video crosses the link: after 1/(cuts+1), 2/(cuts+1)… of the video's bytes went up.
+            up_at_start = proxy.bytes_up
+            cut_after = [video_bytes * (k + 1) / (args.cuts + 1) for k in range(args.cuts)]
             cuts_done = 0
             while venue_sql(data, "SELECT count(*) FROM recording_segment WHERE uploadedAt IS NULL")[0][0]:
-                if cuts_done < len(cut_times) and time.time() >= cut_times[cuts_done]:
+                if cuts_done < len(cut_after) and proxy.bytes_up - up_at_start >= cut_after[cuts_done]:
                     proxy.cut_now()
                     cuts_done += 1
                 assert time.time() - video_started < expected_seconds * 3 + 60, "video upload did not finish"
@@ -147,7 +149,7 @@ def main():
     print(f"video: {segment_count} segments, {video_bytes / 1e6:.1f} MB through a {args.link_kbps / 1000:.1f} Mb/s link in "
           f"{video_seconds:.1f} s = {throughput * 8 / 1e6:.2f} Mb/s, {throughput / rate * 100:.1f} % of the link (goal ≥ 90 %)")
     print(f"cuts: {cuts_done}; video bytes sent again: {resent / 1024:.0f} KiB = {resent / max(cuts_done, 1) / 1024:.0f} KiB per cut, "
-          f"chunk {args.chunk_kib} KiB (goal ≤ one chunk per cut)")
+          f"chunk {args.chunk_kib} KiB (goal ≤ one chunk per cut; a cut chunk counts whole, however much of it had crossed)")
 
 
 if __name__ == "__main__":

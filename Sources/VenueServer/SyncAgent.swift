@@ -16,7 +16,7 @@ public struct SyncSettings: Sendable {
     public var pollEvery: Duration = .seconds(1)
     /// Retry delays while central cannot be reached, growing to the last one (kept short: results must reach
     /// central within seconds of the link coming back, and a failed try costs one connection attempt).
-    public var offlineRetry: [Duration] = [.milliseconds(500), .seconds(1), .seconds(2), .seconds(3)]
+    public var offlineRetry: [Duration] = [.milliseconds(250), .milliseconds(500), .seconds(1)]
     /// Retry delay after a refusal that will not go away by itself (revoked, bad signature): someone must act.
     public var refusedRetry: Duration = .seconds(60)
     /// Bytes per second for video uploads; nil sends as fast as the link allows.
