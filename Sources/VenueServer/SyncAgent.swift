@@ -10,8 +10,8 @@ import VenueStore
 /// How the sync agent paces itself.
 public struct SyncSettings: Sendable {
     /// At most this many items, and about this much payload, in one signed batch.
-    public var batchItems = 500
-    public var batchBytes = 2 << 20
+    public var batchItems = 2000
+    public var batchBytes = 4 << 20
     /// How often the outbox is looked at when all is sent (new items are written by every exam write).
     public var pollEvery: Duration = .seconds(1)
     /// Retry delays while central cannot be reached, growing to the last one (kept short: results must reach
