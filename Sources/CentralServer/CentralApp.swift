@@ -127,10 +127,8 @@ extension CentralAPI {
         return response
     }
 
-    /// The venue of an upload session's bearer token.
     func venue(_ request: Request) async throws -> String {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw CentralError.uploadSessionInvalid }
-        return try await database.venueForUploadToken(String(header.dropFirst(7)))
+        try await CentralUploads.sessionVenue(of: request, database: database)
     }
 
     /// The packages central has issued for the calling venue and it has not reported on.

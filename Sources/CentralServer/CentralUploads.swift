@@ -72,12 +72,17 @@ struct CentralUploads: Sendable {
 
     /// The venue whose upload session token the request carries.
     func venue(of request: Request) async throws -> String {
+        try await Self.sessionVenue(of: request, database: database, now: settings.clock())
+    }
+
+    /// The venue of the upload session token in `Authorization: Bearer …` (uploads and the package channel).
+    static func sessionVenue(of request: Request, database: CentralDatabase, now: Date = Date()) async throws -> String {
         guard let value = request.headers[.authorization], value.count > 7, value.prefix(7).lowercased() == "bearer " else {
             throw CentralError.uploadSessionInvalid
         }
         let token = value.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty, token.utf8.count <= 256 else { throw CentralError.uploadSessionInvalid }
-        return try await database.venueForUploadToken(token, now: settings.clock())
+        return try await database.venueForUploadToken(token, now: now)
     }
 
     static func number(_ request: Request, _ field: HTTPField.Name, required name: String) throws -> Int64 {

@@ -34,9 +34,12 @@ public final class CompletenessMonitor: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await check()
-            try? await Task.sleep(for: settings.checkEvery)
+        // Stops at once on shutdown (the wait between checks is cancelled).
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.check()
+                try await Task.sleep(for: self.settings.checkEvery)
+            }
         }
     }
 

@@ -108,13 +108,17 @@ public final class SyncAgent: Service, Sendable {
         }
         var failures = 0
         var notBefore = ContinuousClock.now
+        // On shutdown the loop ends and a send or an upload in flight is cancelled: nothing is lost, central's
+        // offsets and the outbox say where to resume.
         await withGracefulShutdownHandler {
             for await _ in kicks {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 let now = ContinuousClock.now
                 if now < notBefore && !forced.withLock({ $0 }) { continue }
                 forced.withLock { $0 = false }
-                switch await round() {
+                let outcome = await cancelWhenGracefulShutdown { await self.round() }
+                if Task.isShuttingDownGracefully { break }
+                switch outcome {
                 case .done:
                     failures = 0
                     notBefore = now
