@@ -120,6 +120,7 @@ struct CameraRecorderTests {
             let task = Task { await recorder.run() }
             defer { task.cancel() }
             try await log.wait(for: .seconds(15)) { $0.recordings.count == 1 }
+            let began = Date()
             try await Task.sleep(for: .seconds(4.5))
 
             // Given what a power cut leaves mid-segment: a copy of the .part being written, one cut in the middle
@@ -128,6 +129,8 @@ struct CameraRecorderTests {
             let name = try #require(parts.first)
             #expect(parts.count == 1)
             let copy = try Data(contentsOf: folder.appendingPathComponent(name))
+            // A loaded machine may oversleep: the copy holds at most what was recorded until now.
+            let recordedFor = Date().timeIntervalSince(began)
             task.cancel()
             await task.value
             let boxes = topLevelBoxes(copy)
@@ -156,7 +159,7 @@ struct CameraRecorderTests {
             }
             let wholeSeconds = fromWhole.first?.duration ?? 0
             let cutSeconds = fromCut.first?.duration ?? 0
-            #expect(wholeSeconds >= 2.5 && wholeSeconds <= 5.5, "\(wholeSeconds) s")
+            #expect(wholeSeconds >= 2.5 && wholeSeconds <= recordedFor + 1.5, "\(wholeSeconds) s of \(recordedFor) s recorded")
             #expect(cutSeconds >= 1.5 && cutSeconds < wholeSeconds, "\(cutSeconds) s of \(wholeSeconds) s")
             #expect(fromEmpty.isEmpty)
             #expect(try FileManager.default.contentsOfDirectory(atPath: empty.path).isEmpty)
