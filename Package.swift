@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "kaodian-load", targets: ["kaodian-load"]),
         .executable(name: "central", targets: ["central"]),
         .executable(name: "kaodian-camera-bench", targets: ["kaodian-camera-bench"]),
+        .executable(name: "kaodian-assembly-bench", targets: ["kaodian-assembly-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/drmohundro/SWXMLHash.git", from: "8.1.1"),
     ],
     targets: [
         // Domain: questions, papers, sittings, attempts, grading, layout. Foundation only.
@@ -41,6 +43,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: strict
+        ),
+        // Question banks: knowledge-point trees, bank questions, skill tasks, paper assembly, duplicate detection, statistics.
+        .target(name: "QuestionBank", dependencies: ["ExamCore"], swiftSettings: strict),
+        // Bank files in and out: the .xlsx template, Moodle XML, QTI 2.1/3.0; every bad row reported with its number.
+        .target(
+            name: "BankInterchange",
+            dependencies: [
+                "ExamCore", "QuestionBank",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "SWXMLHash", package: "SWXMLHash"),
             ],
             swiftSettings: strict
         ),
@@ -146,6 +160,8 @@ let package = Package(
             dependencies: [
                 "SyncProtocol",
                 "VenuePackage",
+                "QuestionBank",
+                "ExamCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -158,6 +174,10 @@ let package = Package(
             dependencies: [
                 "CentralStore",
                 "SyncProtocol",
+                "QuestionBank",
+                "BankInterchange",
+                "VenuePackage",
+                "ExamCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -204,12 +224,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ExamCoreTests", dependencies: ["ExamCore"], swiftSettings: strict),
+        .testTarget(name: "QuestionBankTests", dependencies: ["QuestionBank", "ExamCore"], swiftSettings: strict),
+        .testTarget(
+            name: "BankInterchangeTests", dependencies: ["BankInterchange", "QuestionBank", "ExamCore", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine"], swiftSettings: strict),
         .testTarget(name: "CameraKitTests", dependencies: ["CameraKit", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "CentralTests",
             dependencies: [
-                "CentralStore", "CentralServer", "SyncProtocol", "SyncClient", "TestSupport",
+                "CentralStore", "CentralServer", "SyncProtocol", "SyncClient", "TestSupport", "QuestionBank", "ExamCore",
+                "VenuePackage",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -247,6 +272,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        // Paper assembly benchmark: papers from a generated bank of N questions (scripts/bench-assembly.sh).
+        .executableTarget(
+            name: "kaodian-assembly-bench",
+            dependencies: ["QuestionBank", "ExamCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
     ],
