@@ -1,10 +1,12 @@
 import CentralStore
+import ExamCore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import SyncProtocol
+import VenuePackage
 
 /// What the central service needs to run.
 public struct CentralConfiguration: Sendable {
@@ -26,14 +28,16 @@ public enum CentralApp {
     }
 
     public static func buildRouter(
-        database: CentralDatabase, logger: Logger, uploads: UploadSettings = .files(), alerts: AlertSettings = AlertSettings()
+        database: CentralDatabase, logger: Logger, uploads: UploadSettings = .files(), alerts: AlertSettings = AlertSettings(),
+        issuer: IssuerSettings = .ephemeral()
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: CentralErrorMiddleware())
         router.add(middleware: OfficePageMiddleware())
         router.add(middleware: FileMiddleware(publicFolder, searchForIndexHtml: true, logger: logger))
         OfficeAPI(database: database, policy: alerts.policy).register(on: router)
-        let api = CentralAPI(database: database, logger: logger)
+        OfficeAuthoring(database: database, issuer: issuer).register(on: router)
+        let api = CentralAPI(database: database, logger: logger, issuer: issuer)
         router.get("healthz", use: api.health)
         router.post("api/enrolments", use: api.enrol)
         router.post("api/sync/batches", use: api.receiveBatch)
@@ -41,6 +45,7 @@ public enum CentralApp {
         router.get("api/sync/packages", use: api.pendingPackages)
         router.get("api/sync/packages/:packageId", use: api.packageFile)
         router.post("api/sync/packages/:packageId/result", use: api.packageResult)
+        router.get("api/sync/keys", use: api.releasedKeys)
         CentralUploads(database: database, settings: uploads, logger: logger).register(on: router)
         return router
     }
@@ -48,10 +53,10 @@ public enum CentralApp {
     /// The HTTP application, with the completeness monitor as its service (when `alerts` is given).
     public static func buildApplication(
         database: CentralDatabase, configuration: CentralConfiguration, logger: Logger, uploads: UploadSettings = .files(),
-        alerts: AlertSettings? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        alerts: AlertSettings? = nil, issuer: IssuerSettings = .ephemeral(), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: buildRouter(database: database, logger: logger, uploads: uploads, alerts: alerts ?? AlertSettings()),
+            router: buildRouter(database: database, logger: logger, uploads: uploads, alerts: alerts ?? AlertSettings(), issuer: issuer),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kaodian-central"),
             services: alerts.map { [CompletenessMonitor(database: database, settings: $0, logger: logger)] } ?? [],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
@@ -62,6 +67,7 @@ public enum CentralApp {
 struct CentralAPI: Sendable {
     let database: CentralDatabase
     let logger: Logger
+    let issuer: IssuerSettings
 
     struct Health: ResponseEncodable {
         var status: String
@@ -91,6 +97,8 @@ struct CentralAPI: Sendable {
         var venueId: String
         var name: String
         var enrolledAt: Date
+        /// The key central signs venue packages with: the venue trusts it from now on.
+        var issuer: IssuerPublicKey?
     }
 
     /// A venue registers its public key with its one-time enrolment code.
@@ -98,7 +106,8 @@ struct CentralAPI: Sendable {
         let body = try await request.decode(as: Enrolment.self, context: context)
         guard let key = Data(base64Encoded: body.publicKey) else { throw CentralError.badPublicKey }
         let venue = try await database.enrol(venueID: body.venueId, code: body.code, publicKey: key)
-        var response = try Enrolled(venueId: venue.id, name: venue.name, enrolledAt: venue.enrolledAt ?? Date())
+        var response = try Enrolled(
+            venueId: venue.id, name: venue.name, enrolledAt: venue.enrolledAt ?? Date(), issuer: try? issuer.key.publicKey())
             .response(from: request, context: context)
         response.status = .created
         return response
@@ -134,6 +143,11 @@ extension CentralAPI {
     /// The packages central has issued for the calling venue and it has not reported on.
     @Sendable func pendingPackages(_ request: Request, context: BasicRequestContext) async throws -> Response {
         try json(try await database.packages(venueID: try await venue(request), pending: true), request: request, context: context)
+    }
+
+    /// The keys of sealed papers central has released for the calling venue (at their release time, or by hand).
+    @Sendable func releasedKeys(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try json(try await database.releasedKeys(venueID: try await venue(request)), request: request, context: context)
     }
 
     @Sendable func packageFile(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -175,6 +189,11 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if case .itemConflict(let ids) = error { conflicts = ids }
             return Self.response(
                 code: error.code, en: error.messageEn, zh: error.messageZh, status: Self.status(error), conflicts: conflicts)
+        } catch let error as OfficeError {
+            return Self.response(
+                code: error.code, en: error.message.en, zh: error.message.zh,
+                status: error.kind == .notFound ? .notFound : error.kind == .conflict ? .conflict : .unprocessableContent,
+                problems: error.problems)
         } catch let error as HTTPError {
             let detail = error.body ?? error.status.reasonPhrase
             return Self.response(code: "invalid_request", en: detail, zh: "请求无效：\(detail)", status: error.status)
@@ -223,11 +242,29 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    static func response(code: String, en: String, zh: String, status: HTTPResponse.Status, conflicts: [String]? = nil) -> Response {
-        let body = SyncRefusal(error: .init(code: code, message: en, messageZh: zh, conflicts: conflicts))
-        let data = (try? JSONEncoder().encode(body)) ?? Data()
+    static func response(
+        code: String, en: String, zh: String, status: HTTPResponse.Status, conflicts: [String]? = nil, problems: [Message] = []
+    ) -> Response {
+        let data: Data
+        if problems.isEmpty {
+            data = (try? JSONEncoder().encode(SyncRefusal(error: .init(code: code, message: en, messageZh: zh, conflicts: conflicts)))) ?? Data()
+        } else {
+            let body = RefusalWithProblems(error: .init(code: code, message: en, messageZh: zh, problems: problems))
+            data = (try? JSONEncoder().encode(body)) ?? Data()
+        }
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+/// An error body that lists every problem found (a form, a rule, a list checked whole).
+struct RefusalWithProblems: Encodable {
+    struct Failure: Encodable {
+        var code: String
+        var message: String
+        var messageZh: String
+        var problems: [Message]
+    }
+    var error: Failure
 }

@@ -294,6 +294,7 @@ public final class CentralDatabase: Sendable {
         Migration(version: 4, name: "sitting manifests and completeness alerts", statements: SyncSchema.completeness),
         Migration(version: 5, name: "office accounts and sessions", statements: accountStatements),
         Migration(version: 6, name: "venue packages issued for the sync channel", statements: packageStatements),
+        Migration(version: 7, name: "question banks, papers, exam plans and sealed papers", statements: authoringStatements),
     ]
 
     // MARK: Venues

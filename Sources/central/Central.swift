@@ -60,6 +60,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "An SMS gateway's webhook: central POSTs {\"to\": [...], \"message\": \"...\"} as JSON for each alert.")
     var smsWebhook: String?
     @Option(help: "Phone numbers sent to the SMS webhook with each alert (repeat for several).") var smsTo: [String] = []
+    @Option(help: "The issuer id venue packages are signed as (the key is made on first start in --storage-dir/keys/).")
+    var issuerId = "kaodian-central"
+    @Option(help: "The issuer's name as packages show it.") var issuerName = "职业技能等级认定中心"
+    @Option(help: "Minutes before a sitting's start at which its sealed paper's key is released to the venue.")
+    var sealReleaseMinutes = 15.0
 
     func validate() throws {
         if let smtpURL, SMTPSettings(url: smtpURL, from: alertFrom, to: alertEmail) == nil {
@@ -69,6 +74,8 @@ struct Serve: AsyncParsableCommand {
         if let smsWebhook, URL(string: smsWebhook).map({ ["http", "https"].contains($0.scheme ?? "") }) != true {
             throw ValidationError("--sms-webhook must be an http:// or https:// address")
         }
+        guard isWellFormedIdentifier(issuerId) else { throw ValidationError("--issuer-id may only hold letters, digits, '-', '_', '.'") }
+        guard sealReleaseMinutes >= 0 else { throw ValidationError("--seal-release-minutes cannot be negative") }
         guard resultsDueMinutes >= 0, recordingsDueHours >= 0, completenessEvery >= 0.1 else {
             throw ValidationError("the due times cannot be negative, and completeness is checked at most every 0.1 s")
         }
@@ -91,10 +98,13 @@ struct Serve: AsyncParsableCommand {
         let logger = logging
         let database = try database.open(logger: logger)
         let configuration = CentralConfiguration(host: host, port: port)
+        let issuer = try IssuerSettings.load(
+            folder: URL(fileURLWithPath: storageDir).appendingPathComponent("keys"), issuer: issuerId, name: issuerName,
+            releaseLead: sealReleaseMinutes * 60)
         try await withDatabase(database, waiting: .seconds(10)) {
             let app = CentralApp.buildApplication(
                 database: database, configuration: configuration, logger: logger, uploads: .files(at: storageDir),
-                alerts: alerts
+                alerts: alerts, issuer: issuer
             ) { port in
                 let shown = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
                 FileHandle.standardOutput.write(Data(

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Crypto
 import ExamCore
 import Foundation
+import VenuePackage
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -78,5 +79,19 @@ struct Enrol: AsyncParsableCommand {
         }
         try VenueSyncSettings.remember(centralURL: central, venueID: venueId, enrolledAt: Date(), dataDirectory: data.url)
         say("venue \(venueId) enrolled with the central office at \(central) 考点已在中心注册")
+        // The central office's package-signing key comes with the answer: packages it builds are trusted from now on.
+        struct Answer: Decodable {
+            var issuer: IssuerPublicKey?
+        }
+        if let issuer = (try? JSONDecoder().decode(Answer.self, from: Data(body.readableBytesView)))?.issuer,
+            isWellFormedIdentifier(issuer.issuer), (try? issuer.signingKey()) != nil
+        {
+            let folder = data.url.appendingPathComponent("trusted-issuers")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            try encoder.encode(issuer).write(to: folder.appendingPathComponent("\(issuer.issuer).json"), options: .atomic)
+            say("trusting packages signed by \(issuer.issuer) 已信任中心的考务包签名密钥")
+        }
     }
 }
