@@ -4,7 +4,9 @@ import Foundation
 /// The checks on a package's content that no digest can make: references, seats, identities, questions.
 /// Every problem is collected, so an issuer can fix them all at once.
 enum ContentCheck {
-    static func check(_ contents: PackageContents) throws(PackageError) -> [Paper.ID: AssembledPaper] {
+    /// `sealed` lists the sittings whose paper travels sealed (version 2): their paper is not among the plain ones,
+    /// and is checked when the venue opens it (`SealedPaper.open`).
+    static func check(_ contents: PackageContents, sealed: [Manifest.Sealed] = []) throws(PackageError) -> [Paper.ID: AssembledPaper] {
         var problems: [PackageProblem] = []
         func add(_ code: String, _ zh: String, _ en: String) { problems.append(PackageProblem(code, zh: zh, en: en)) }
 
@@ -79,8 +81,30 @@ enum ContentCheck {
                     add("sitting_invalid", "场次 \(sitting.id) 不是理论考试，终端人脸核验只用于机考", "the sitting \(sitting.id) is not a theory exam; face checks at the terminal apply to computer-based exams only")
                 }
             }
-            if contents.papers.contains(where: { $0.id == sitting.paper }) == false {
+            let sealedHere = sealed.contains { $0.sitting == sitting.id && $0.paper == sitting.paper }
+            if contents.papers.contains(where: { $0.id == sitting.paper }) == false && !sealedHere {
                 add("sitting_missing_paper", "场次 \(sitting.id) 引用了不存在的试卷 \(sitting.paper)", "the sitting \(sitting.id) references the paper \(sitting.paper), which is not in the package")
+            }
+        }
+
+        // Sealed papers: one part per sitting, for that sitting's paper, which does not also travel in plain form.
+        var sealedSittings = Set<Sitting.ID>()
+        for entry in sealed {
+            if !sealedSittings.insert(entry.sitting).inserted {
+                add("paper_seal_invalid", "场次 \(entry.sitting) 的密封试卷出现两次", "the sealed paper of the sitting \(entry.sitting) is listed twice")
+            }
+            if let sitting = sittings[entry.sitting] {
+                if sitting.paper != entry.paper {
+                    add("paper_seal_invalid", "密封试卷 \(entry.paper) 不是场次 \(entry.sitting) 的试卷 \(sitting.paper)", "the sealed paper \(entry.paper) is not the paper \(sitting.paper) of the sitting \(entry.sitting)")
+                }
+            } else {
+                add("paper_seal_invalid", "密封试卷引用了不存在的场次 \(entry.sitting)", "a sealed paper references the sitting \(entry.sitting), which the package does not define")
+            }
+            if entry.part != PartName.sealed(entry.sitting) {
+                add("paper_seal_invalid", "场次 \(entry.sitting) 的密封部分应为 \(PartName.sealed(entry.sitting))", "the sealed part of the sitting \(entry.sitting) must be \(PartName.sealed(entry.sitting))")
+            }
+            if contents.papers.contains(where: { $0.id == entry.paper }) {
+                add("paper_seal_invalid", "试卷 \(entry.paper) 既密封又以明文提供", "the paper \(entry.paper) is both sealed and in plain form")
             }
         }
 

@@ -5,8 +5,11 @@ import Foundation
 public struct Manifest: Codable, Sendable, Hashable {
     public static let formatName = "kaodian-venue-package"
     /// Format versions this build can read.
-    public static let supportedVersions: ClosedRange<Int> = 1...1
+    public static let supportedVersions: ClosedRange<Int> = 1...2
+    /// The version of a package with nothing sealed (readable by every venue).
     public static let currentVersion = 1
+    /// The version of a package with sealed papers.
+    public static let sealedVersion = 2
 
     public struct Issuer: Codable, Sendable, Hashable {
         public var id: String
@@ -29,6 +32,18 @@ public struct Manifest: Codable, Sendable, Hashable {
         }
     }
 
+    /// A sealed sitting's paper: its questions and the paper travel encrypted in `part` (version 2).
+    public struct Sealed: Codable, Sendable, Hashable {
+        public var sitting: Sitting.ID
+        public var paper: Paper.ID
+        public var part: String
+        public init(sitting: Sitting.ID, paper: Paper.ID, part: String) {
+            self.sitting = sitting
+            self.paper = paper
+            self.part = part
+        }
+    }
+
     public var format: String
     public var formatVersion: Int
     public var packageID: String
@@ -37,12 +52,16 @@ public struct Manifest: Codable, Sendable, Hashable {
     public var venue: Venue
     public var sittings: [Sitting]
     public var parts: [Part]
+    /// Sealed papers (version 2); absent when nothing is sealed.
+    public var sealed: [Sealed]?
 
     public init(
-        packageID: String, issuedAt: Date, issuer: Issuer, venue: Venue, sittings: [Sitting], parts: [Part]
+        packageID: String, issuedAt: Date, issuer: Issuer, venue: Venue, sittings: [Sitting], parts: [Part],
+        sealed: [Sealed] = []
     ) {
         self.format = Self.formatName
-        self.formatVersion = Self.currentVersion
+        self.formatVersion = sealed.isEmpty ? Self.currentVersion : Self.sealedVersion
+        self.sealed = sealed.isEmpty ? nil : sealed
         self.packageID = packageID
         self.issuedAt = issuedAt
         self.issuer = issuer
@@ -54,7 +73,7 @@ public struct Manifest: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case format, formatVersion
         case packageID = "packageId"
-        case issuedAt, issuer, venue, sittings, parts
+        case issuedAt, issuer, venue, sittings, parts, sealed
     }
 }
 
@@ -68,6 +87,7 @@ public enum PartName {
     public static let staff = "staff.json"
     public static let questions = "questions.json"
     public static func paper(_ id: Paper.ID) -> String { "papers/\(id.rawValue).json" }
+    public static func sealed(_ sitting: Sitting.ID) -> String { "sealed/\(sitting.rawValue).bin" }
 }
 
 /// JSON as packages write it: ISO-8601 dates, sorted keys, so the same content gives the same bytes.

@@ -33,8 +33,10 @@ public struct PackageError: CodedError, Equatable {
     public var message: Message {
         let shown = problems.prefix(20)
         let more = problems.count - shown.count
-        var zh = "考点数据包被拒绝：" + shown.map(\.message.zh).joined(separator: "；")
-        var en = "the venue package was refused: " + shown.map(\.message.en).joined(separator: "; ")
+        // Opening a sealed paper is not an import: its messages stand on their own.
+        let opening = problems.allSatisfy { $0.code.hasPrefix("paper_seal_") }
+        var zh = (opening ? "" : "考点数据包被拒绝：") + shown.map(\.message.zh).joined(separator: "；")
+        var en = (opening ? "" : "the venue package was refused: ") + shown.map(\.message.en).joined(separator: "; ")
         if more > 0 {
             zh += "；另有 \(more) 个问题"
             en += "; and \(more) more problems"

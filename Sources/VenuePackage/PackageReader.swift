@@ -10,6 +10,19 @@ public struct VerifiedPackage: Sendable {
     public let manifestSHA256: String
     public let contents: PackageContents
     public let papers: [Paper.ID: AssembledPaper]
+    /// Sittings whose paper is sealed (version 2): each opens with its code (`SealedPaper.open(code:)`).
+    public let sealed: [SealedPaper]
+
+    public init(
+        manifest: Manifest, manifestSHA256: String, contents: PackageContents, papers: [Paper.ID: AssembledPaper],
+        sealed: [SealedPaper] = []
+    ) {
+        self.manifest = manifest
+        self.manifestSHA256 = manifestSHA256
+        self.contents = contents
+        self.papers = papers
+        self.sealed = sealed
+    }
 }
 
 /// Reads a venue package and checks everything before anything is imported:
@@ -88,10 +101,22 @@ public enum PackageReader {
                 "package_unlisted_part", zh: "文件 \(path) 不在签名清单中", en: "the file \(path) is not listed in the signed manifest")
         }
 
+        let sealedEntries = manifest.sealed ?? []
+        if manifest.formatVersion < Manifest.sealedVersion && !sealedEntries.isEmpty {
+            throw .malformed(PartName.manifest, "sealed papers need format version \(Manifest.sealedVersion)")
+        }
+        for entry in sealedEntries where parts[entry.part] == nil {
+            throw .missingPart(entry.part)
+        }
         let contents = try decodeParts(parts, manifest: manifest)
-        let papers = try ContentCheck.check(contents)
+        let papers = try ContentCheck.check(contents, sealed: sealedEntries)
+        let sealed = sealedEntries.map {
+            SealedPaper(
+                sitting: $0.sitting, paper: $0.paper, part: $0.part, ciphertext: parts[$0.part] ?? Data(),
+                plainQuestions: contents.questions)
+        }
         return VerifiedPackage(
-            manifest: manifest, manifestSHA256: sha256Hex(manifestData), contents: contents, papers: papers)
+            manifest: manifest, manifestSHA256: sha256Hex(manifestData), contents: contents, papers: papers, sealed: sealed)
     }
 
     private static func listEntries(_ archive: Archive) throws(PackageError) -> [String: Entry] {
