@@ -31,6 +31,7 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case cameraTested = "camera.tested"
     case recordingDeleted = "recording.deleted"
     case recordingUploaded = "recording.uploaded"
+    case paperUnsealed = "paper.unsealed"
 }
 
 /// One entry of the audit log: who did what, when, to what, and why.

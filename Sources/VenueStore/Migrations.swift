@@ -432,6 +432,25 @@ enum VenueMigrations {
         migrator.registerMigration("v8: sync outbox") { db in
             try OutboxSchema.migrate(db)
         }
+        migrator.registerMigration("v9: sealed papers") { db in
+            // One row per sitting whose paper arrived sealed: the ciphertext as the package carried it, and when and
+            // by whom it was opened. Until then the sitting's paper row is a placeholder (body {"sealed": true}).
+            try db.execute(
+                sql: """
+                    CREATE TABLE sealed_paper (
+                        sittingId TEXT PRIMARY KEY REFERENCES sitting(id),
+                        packageId TEXT NOT NULL,
+                        paperId TEXT NOT NULL,
+                        part TEXT NOT NULL,
+                        ciphertext BLOB NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        importedAt INTEGER NOT NULL,
+                        unsealedAt INTEGER,
+                        unsealedBy TEXT,
+                        code TEXT
+                    );
+                    """)
+        }
         return migrator
     }
 }

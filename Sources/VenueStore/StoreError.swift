@@ -43,6 +43,8 @@ public enum StoreError: CodedError, Equatable {
     /// The candidate tried self check-in too often: the invigilator checks them at the desk.
     case faceCheckAttemptsUsed(Int)
     case alreadyCheckedIn
+    /// The sitting's paper arrived sealed and has not been opened with its code yet.
+    case paperSealed(Sitting.ID)
 
     public var code: String {
         switch self {
@@ -82,6 +84,7 @@ public enum StoreError: CodedError, Equatable {
         case .faceCheckNotDue: "face_check_not_due"
         case .faceCheckAttemptsUsed: "face_check_attempts_used"
         case .alreadyCheckedIn: "already_checked_in"
+        case .paperSealed: "paper_sealed"
         }
     }
 
@@ -154,6 +157,10 @@ public enum StoreError: CodedError, Equatable {
             Message(zh: "人脸核验已尝试 \(count) 次未通过，请举手，由监考员人工核验", en: "the face check failed \(count) times: raise your hand, the invigilator will check you in")
         case .alreadyCheckedIn:
             Message(zh: "已签到，无需再次核验", en: "already checked in; no further check is needed")
+        case .paperSealed(let sitting):
+            Message(
+                zh: "试卷尚未启封：场次 \(sitting) 的试卷仍处于密封状态，须由中心下发密钥或由考点管理员输入启封码后才能开考",
+                en: "the paper is still sealed: the paper of the sitting \(sitting) opens only when the central office releases its key or the venue admin enters the code (启封码)")
         case .faceNotEnrolled("no_photo"):
             Message(zh: "没有登记照片，无法人脸核验，请联系考点管理员", en: "there is no registered photo to match against; ask the venue admin")
         case .faceNotEnrolled(let why):

@@ -419,7 +419,10 @@ extension VenueDatabase {
         }
         // Submitted concurrently so that group commit puts many of them in one transaction.
         var papers: [Sitting.ID: AssembledPaper] = [:]
-        for sitting in Set(due.map(\.sitting)) { papers[sitting] = try await assembledPaper(for: sitting) }
+        for sitting in Set(due.map(\.sitting)) {
+            // A sitting whose paper is still sealed has nothing to grade: its attempts wait until it is opened.
+            do { papers[sitting] = try await assembledPaper(for: sitting) } catch StoreError.paperSealed { continue }
+        }
         let loaded = papers
         var submitted: [String] = []
         for chunk in stride(from: 0, to: due.count, by: 500).map({ Array(due[$0..<min($0 + 500, due.count)]) }) {

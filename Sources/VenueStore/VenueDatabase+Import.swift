@@ -16,6 +16,8 @@ public struct ImportSummary: Codable, Sendable, Hashable {
     public var staff: Int
     public var questions: Int
     public var papers: Int
+    /// Papers that arrived sealed (version 2 packages); nil in summaries of earlier imports.
+    public var sealedPapers: Int?
     /// False when the same package had been imported before and nothing changed.
     public var newlyImported: Bool
     /// Unix milliseconds, like every time in the API.
@@ -35,7 +37,8 @@ extension VenueDatabase {
             packageID: contents.packageID, manifestSHA256: package.manifestSHA256, issuer: contents.issuer.id,
             venue: contents.venue.id.rawValue, sittings: contents.sittings.count, rooms: contents.rooms.count,
             candidates: contents.candidates.count, staff: contents.staff.count, questions: contents.questions.count,
-            papers: contents.papers.count, newlyImported: true, importedAt: now.millis)
+            papers: contents.papers.count + package.sealed.count, sealedPapers: package.sealed.count,
+            newlyImported: true, importedAt: now.millis)
         let result: ImportSummary = try await pool.write { db in
             if let earlier = try PackageImportRecord.filter(Column("manifestSHA256") == package.manifestSHA256).fetchOne(db) {
                 var again = try JSONDecoder.package.decode(ImportSummary.self, from: Data(earlier.summary.utf8))
@@ -57,8 +60,10 @@ extension VenueDatabase {
                 try VenueIdentityRecord(id: contents.venue.id.rawValue, name: contents.venue.name, firstImportedAt: now.millis)
                     .insert(db)
             }
-            try Self.refuseChangesToStartedSittings(db, contents: contents)
+            try Self.refuseChangesToStartedSittings(db, contents: contents, sealed: package.sealed)
+            try Self.writeSealedPlaceholders(db, package.sealed)
             try Self.write(contents, packageID: contents.packageID, db: db)
+            try Self.writeSeals(db, package.sealed, contents: contents, packageID: contents.packageID, now: now)
             try PackageImportRecord(
                 packageId: contents.packageID, manifestSHA256: package.manifestSHA256, issuerId: contents.issuer.id,
                 issuedAt: contents.issuedAt.millis, importedAt: now.millis, manifest: manifestJSON,
@@ -80,12 +85,19 @@ extension VenueDatabase {
     }
 
     /// A sitting somebody has started answering may only arrive again unchanged: same sitting, paper and seats.
-    private static func refuseChangesToStartedSittings(_ db: Database, contents: PackageContents) throws {
+    /// A sealed paper counts as unchanged when its sealed part is the one held, or when the code kept from an earlier
+    /// opening opens it to the same paper; a sealed part nothing here can open counts as a change.
+    private static func refuseChangesToStartedSittings(_ db: Database, contents: PackageContents, sealed: [SealedPaper]) throws {
         for sitting in contents.sittings {
             let attempts = try AttemptRecord.filter(AttemptRecord.Columns.sittingId == sitting.id.rawValue).fetchCount(db)
             guard attempts > 0, let existing = try SittingRecord.fetchOne(db, key: sitting.id.rawValue) else { continue }
-            let paperBody = try contents.papers.first { $0.id == sitting.paper }?.storedJSON()
             let existingPaper = try PaperRecord.fetchOne(db, key: existing.paperId)?.body
+            let paperBody: String? =
+                if let seal = sealed.first(where: { $0.sitting == sitting.id }) {
+                    try incomingSealedPaperBody(db, seal, existingPaperBody: existingPaper)
+                } else {
+                    try contents.papers.first { $0.id == sitting.paper }?.storedJSON()
+                }
             let seats = Set(contents.seats.filter { $0.sitting == sitting.id }.map { "\($0.admissionNumber)|\($0.room)|\($0.seat)" })
             let existingSeats = Set(
                 try SeatAssignmentRecord.filter(SeatAssignmentRecord.Columns.sittingId == sitting.id.rawValue).fetchAll(db)

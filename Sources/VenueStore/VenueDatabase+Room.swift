@@ -106,6 +106,8 @@ public struct RoomView: Codable, Sendable {
     /// Recording alerts of the room still open (not recorded, a camera down), oldest first.
     public var recordingAlerts: [RecordingAlertView]
     public var counts: Counts
+    /// The sitting's paper is still sealed: the room cannot start until it is opened (启封).
+    public var paperSealed: Bool
 }
 
 /// What happened in a room, for the printed record after the sitting.
@@ -176,8 +178,16 @@ extension VenueDatabase {
     public func roomView(
         sittingID: Sitting.ID, roomID: Room.ID, now: Date = Date(), heartbeat: @Sendable (String) -> Int64? = { _ in nil }
     ) async throws -> RoomView {
-        let paper = try await assembledPaper(for: sittingID)
-        let questionCount = paper.answerableOrder.count
+        // A sealed paper has no questions to count yet; the room view still shows the roster.
+        let questionCount: Int
+        let paperSealed: Bool
+        do {
+            questionCount = try await assembledPaper(for: sittingID).answerableOrder.count
+            paperSealed = false
+        } catch StoreError.paperSealed {
+            questionCount = 0
+            paperSealed = true
+        }
         return try await pool.read { db in
             let (sitting, room) = try Self.sittingAndRoom(db, sittingID: sittingID, roomID: roomID)
             let roomClock = try db.roomClock(sittingID: sitting.id, roomID: room.id)
@@ -288,7 +298,8 @@ extension VenueDatabase {
                 sittingId: sitting.id, sittingName: sitting.name, roomId: room.id, roomName: room.name,
                 clock: ClockView(clock.phase(now: now), now: now), roster: roster, incidents: incidents, pendingMoves: moves,
                 faceAlerts: try Self.faceAlerts(db, sittingID: sitting.id, roomID: room.id),
-                recordingAlerts: try Self.recordingAlerts(db, roomID: room.id, openOnly: true, limit: 50), counts: counts)
+                recordingAlerts: try Self.recordingAlerts(db, roomID: room.id, openOnly: true, limit: 50), counts: counts,
+                paperSealed: paperSealed)
         }
     }
 
@@ -416,6 +427,7 @@ extension VenueDatabase {
     {
         try await roomAction(sittingID, roomID) { db, sitting, room, roomClock in
             var roomClock = roomClock
+            try Self.refuseIfSealed(db, sittingID: sitting.id)
             guard Self.clock(sitting: sitting, room: roomClock).start(now: now) == nil else { throw StoreError.sittingAlreadyStarted }
             roomClock.startedAt = now.millis
             roomClock.startedBy = staff.username

@@ -24,6 +24,10 @@ public struct SittingOverview: Codable, Sendable {
     public var candidates: Int
     public var loggedIn: Int
     public var submitted: Int
+    /// The paper arrived sealed and has not been opened (启封) yet.
+    public var paperSealed: Bool
+    /// When the paper, sealed on arrival, was opened; nil for papers that arrived plain or are still sealed.
+    public var unsealedAt: Int64?
 }
 
 /// One line of the results page.
@@ -119,6 +123,7 @@ extension VenueDatabase {
                         clock: ClockView(roomClock.phase(now: now), now: now)))
                 }
                 if rooms.isEmpty { return nil }
+                let seal = try SealedPaperRecord.fetchOne(db, key: sitting.id)
                 let counts = try Row.fetchOne(
                     db,
                     sql: """
@@ -133,7 +138,8 @@ extension VenueDatabase {
                     durationMinutes: described.durationMinutes, startedAt: sitting.startedAt, startedBy: sitting.startedBy,
                     clock: ClockView(Self.sittingClock(sitting).phase(now: now), now: now), rooms: rooms,
                     candidates: counts?["total"] ?? 0, loggedIn: counts?["loggedIn"] ?? 0,
-                    submitted: counts?["submitted"] ?? 0)
+                    submitted: counts?["submitted"] ?? 0, paperSealed: seal != nil && seal?.unsealedAt == nil,
+                    unsealedAt: seal?.unsealedAt)
             }
         }
     }
@@ -145,6 +151,7 @@ extension VenueDatabase {
             guard var sitting = try SittingRecord.fetchOne(db, key: sittingID.rawValue) else {
                 throw StoreError.notFound("场次 \(sittingID) / the sitting \(sittingID)")
             }
+            try Self.refuseIfSealed(db, sittingID: sitting.id)
             guard Self.sittingClock(sitting).start(now: now) == nil else { throw StoreError.sittingAlreadyStarted }
             sitting.startedAt = now.millis
             sitting.startedBy = staff.username

@@ -87,9 +87,12 @@ public final class VenueDatabase: Sendable {
     }
 
     static func loadPaper(_ db: Database, sittingID: Sitting.ID) throws -> AssembledPaper {
+        // A sealed paper is never served, whatever its paper row holds.
+        try refuseIfSealed(db, sittingID: sittingID.rawValue)
         guard let sitting = try SittingRecord.fetchOne(db, key: sittingID.rawValue),
             let paperRecord = try PaperRecord.fetchOne(db, key: sitting.paperId)
         else { throw StoreError.notFound("场次 \(sittingID) 的试卷 / the paper of sitting \(sittingID)") }
+        if paperRecord.body == sealedPaperBody { throw StoreError.paperSealed(sittingID) }
         let paper = try JSONDecoder().decode(Paper.self, from: Data(paperRecord.body.utf8))
         let ids = paper.sections.flatMap(\.items).map(\.question.rawValue)
         let records = try QuestionRecord.fetchAll(db, keys: ids)
