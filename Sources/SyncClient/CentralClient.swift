@@ -91,6 +91,28 @@ public struct CentralClient: Sendable {
         try data.write(to: file, options: .atomic)
     }
 
+    /// The code (启封码) of a sealed paper that central has released to this venue, at or after the sitting's start.
+    public struct ReleasedKey: Codable, Sendable, Equatable {
+        public var packageId: String
+        public var sittingId: String
+        public var code: String
+        public init(packageId: String, sittingId: String, code: String) {
+            self.packageId = packageId
+            self.sittingId = sittingId
+            self.code = code
+        }
+    }
+
+    /// The keys central has released for this venue's sealed papers (`GET /api/sync/keys`, same bearer token as the
+    /// packages).
+    public func releasedKeys(token: String) async throws -> [ReleasedKey] {
+        let answer = try await call(.GET, "/api/sync/keys", token: token, limit: 1 << 20)
+        guard let list = try? SyncBatch.decoder.decode([ReleasedKey].self, from: answer) else {
+            throw CentralCallError.badAnswer(status: 200)
+        }
+        return list
+    }
+
     /// Tells central the venue imported the package, or refused it (and why).
     public func reportPackage(_ packageID: String, imported: Bool, result: String, token: String) async throws {
         struct Result: Encodable {

@@ -353,45 +353,78 @@ public final class SyncAgent: Service, Sendable {
 
     /// Fetches the packages central has issued for this venue (every `packagesEvery`, or at once on "sync now"),
     /// imports each through the same door as an upload on the admin page (`VenueImporter`: signature, digests,
-    /// content, one transaction), and tells central what became of it.
+    /// content, one transaction), and tells central what became of it; then, while a paper is still sealed, opens
+    /// the sealed papers whose keys central has released.
     func fetchPackages(client: CentralClient) async {
         let now = ContinuousClock.now
         if let last = packagesCheckedAt.withLock({ $0 }), now - last < settings.packagesEvery { return }
         packagesCheckedAt.withLock { $0 = now }
         do {
             let token = try await uploadToken(client)
-            let pending = try await client.pendingPackages(token: token)
-            guard !pending.isEmpty else { return }
-            let imported = Set(try await database.importedPackages().map(\.packageID))
-            let incoming = dataDirectory.appendingPathComponent("incoming", isDirectory: true)
-            try FileManager.default.createDirectory(at: incoming, withIntermediateDirectories: true)
-            for package in pending {
-                if imported.contains(package.packageId) {
-                    try await client.reportPackage(package.packageId, imported: true, result: "already imported", token: token)
-                    continue
-                }
-                let file = incoming.appendingPathComponent("central-\(UUID().uuidString).kdpkg")
-                defer { try? FileManager.default.removeItem(at: file) }
-                try await client.downloadPackage(package, token: token, to: file)
-                do {
-                    let summary = try await VenueImporter(
-                        database: database, trustedIssuers: dataDirectory.appendingPathComponent("trusted-issuers")
-                    ).importPackage(at: file, actor: "central office", role: "system")
-                    logger.notice("sync: imported package \(summary.packageID) from the central office")
-                    try await client.reportPackage(
-                        package.packageId, imported: true,
-                        result: "imported: \(summary.sittings) sittings, \(summary.candidates) candidates", token: token)
-                } catch let error as any CodedError {
-                    logger.error("sync: package \(package.packageId) from the central office refused: \(error.message.en)")
-                    problem(code: error.code, en: "Package \(package.packageId): \(error.message.en)", zh: "考务包 \(package.packageId)：\(error.message.zh)")
-                    try await client.reportPackage(
-                        package.packageId, imported: false, result: "\(error.code): \(error.message.en) / \(error.message.zh)", token: token)
-                }
-            }
+            try await importPackages(client: client, token: token)
+            try await unsealWithReleasedKeys(client: client, token: token)
         } catch CentralCallError.unreachable {
             packagesCheckedAt.withLock { $0 = nil }  // as soon as central answers again
         } catch {
             logger.warning("sync: fetching packages: \(error)")  // tried again at the next check
+        }
+    }
+
+    /// Keys of sealed papers that failed to open: not tried again with the same code.
+    private let failedKeys = Mutex<Set<String>>([])
+
+    /// While a sitting's paper is still sealed, asks central for the keys it has released for this venue (at each
+    /// packages check, so never more often) and opens each sealed paper whose key has come. A key that does not open
+    /// its paper is logged and shown on the sync page, and not tried again until central sends another code.
+    func unsealWithReleasedKeys(client: CentralClient, token: String) async throws {
+        let sealed = Set(try await database.stillSealedSittings().map(\.rawValue))
+        guard !sealed.isEmpty else { return }
+        let keys = try await client.releasedKeys(token: token)
+        for key in keys where sealed.contains(key.sittingId) {
+            let tried = "\(key.sittingId)|\(key.code)"
+            if failedKeys.withLock({ $0.contains(tried) }) { continue }
+            do {
+                try await database.unseal(sitting: Sitting.ID(key.sittingId), code: key.code, actor: "central office", role: "system")
+                logger.notice("sync: opened the sealed paper of sitting \(key.sittingId) with the key released by the central office")
+            } catch let error as any CodedError {
+                failedKeys.withLock { _ = $0.insert(tried) }
+                logger.error("sync: the key released for sitting \(key.sittingId) (package \(key.packageId)) did not open its paper: \(error.message.en)")
+                problem(
+                    code: error.code, en: "Sitting \(key.sittingId): the released key did not open the paper: \(error.message.en)",
+                    zh: "场次 \(key.sittingId)：中心下发的密钥未能启封试卷：\(error.message.zh)")
+            }
+        }
+    }
+
+    /// Imports the packages central has issued and reports on each.
+    private func importPackages(client: CentralClient, token: String) async throws {
+        let pending = try await client.pendingPackages(token: token)
+        guard !pending.isEmpty else { return }
+        let imported = Set(try await database.importedPackages().map(\.packageID))
+        let incoming = dataDirectory.appendingPathComponent("incoming", isDirectory: true)
+        try FileManager.default.createDirectory(at: incoming, withIntermediateDirectories: true)
+        for package in pending {
+            if imported.contains(package.packageId) {
+                try await client.reportPackage(package.packageId, imported: true, result: "already imported", token: token)
+                continue
+            }
+            let file = incoming.appendingPathComponent("central-\(UUID().uuidString).kdpkg")
+            defer { try? FileManager.default.removeItem(at: file) }
+            try await client.downloadPackage(package, token: token, to: file)
+            do {
+                let summary = try await VenueImporter(
+                    database: database, trustedIssuers: dataDirectory.appendingPathComponent("trusted-issuers")
+                ).importPackage(at: file, actor: "central office", role: "system")
+                logger.notice("sync: imported package \(summary.packageID) from the central office")
+                try await client.reportPackage(
+                    package.packageId, imported: true,
+                    result: "imported: \(summary.sittings) sittings, \(summary.candidates) candidates", token: token)
+            } catch let error as any CodedError {
+                logger.error("sync: package \(package.packageId) from the central office refused: \(error.message.en)")
+                problem(code: error.code, en: "Package \(package.packageId): \(error.message.en)", zh: "考务包 \(package.packageId)：\(error.message.zh)")
+                try await client.reportPackage(
+                    package.packageId, imported: false, result: "\(error.code): \(error.message.en) / \(error.message.zh)", token: token)
+            }
         }
     }
 

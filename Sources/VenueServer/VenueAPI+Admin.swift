@@ -29,6 +29,23 @@ extension VenueAPI {
         return JSONResponse(summary)
     }
 
+    struct UnsealRequest: Decodable {
+        var code: String
+    }
+
+    /// Opens a sealed paper with the code (启封码) the central office gave the chief invigilator; answers with the
+    /// sitting as the console lists it. A wrong code is 422 `paper_seal_wrong_code` and changes nothing.
+    @Sendable func unsealPaper(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<SittingOverview> {
+        let admin = try await staff(request, roles: [.admin])
+        let sittingID = Sitting.ID(try context.parameters.require("sittingId"))
+        let body = try await request.decode(as: UnsealRequest.self, context: context)
+        try await database.unseal(sitting: sittingID, code: body.code, actor: admin.username, role: admin.role.rawValue)
+        guard let overview = try await database.sittings(for: admin).first(where: { $0.id == sittingID.rawValue }) else {
+            throw StoreError.notFound("场次 \(sittingID) / the sitting \(sittingID)")
+        }
+        return JSONResponse(overview)
+    }
+
     @Sendable func results(_ request: Request, context: VenueRequestContext) async throws -> JSONResponse<[ResultRow]> {
         _ = try await staff(request, roles: [.admin])
         return JSONResponse(try await database.results(sittingID: Sitting.ID(try context.parameters.require("sittingId"))))

@@ -78,6 +78,7 @@ struct VenueAPI: Sendable {
         // Venue admin
         api.get("admin/packages", use: importedPackages)
         api.post("admin/packages", use: importPackage)
+        api.post("admin/sittings/:sittingId/unseal", use: unsealPaper)
         api.get("admin/sittings/:sittingId/results", use: results)
         api.get("admin/sittings/:sittingId/results.csv", use: resultsCSV)
         api.get("admin/attempts/:attemptId", use: review)

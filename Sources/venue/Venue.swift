@@ -157,6 +157,8 @@ struct DemoPackageCommand: AsyncParsableCommand {
     @Option(help: "The shared face folder (…/shared/face) to take real photos from.") var facePhotos: String?
     @Flag(help: "Candidates check in by face at their terminal before the paper opens.") var selfCheckIn = false
     @Option(help: "Random face re-checks per candidate during the exam (0-20).") var rechecks = 0
+    @Flag(help: "Seal the demo sitting's paper (format version 2) and print its code (启封码) for the venue admin.")
+    var sealed = false
 
     func run() async throws {
         let issuerKey = try IssuerPrivateKey.load(from: URL(fileURLWithPath: key))
@@ -167,8 +169,15 @@ struct DemoPackageCommand: AsyncParsableCommand {
         demo.faceChecks = try FaceChecks.demo(selfCheckIn: selfCheckIn, rechecks: rechecks)
         var contents = demo.contents()
         contents.issuer.id = issuerKey.issuer
-        try PackageWriter.write(contents, signedWith: issuerKey, to: URL(fileURLWithPath: out))
+        var codes: [Sitting.ID: String] = [:]
+        if sealed {
+            for sitting in contents.sittings { codes[sitting.id] = SealCode.generate() }
+        }
+        try PackageWriter.write(contents, sealing: codes, signedWith: issuerKey, to: URL(fileURLWithPath: out))
         say("wrote \(out): \(contents.candidates.count) candidates in \(contents.rooms.count) rooms, sitting starts \(ISO8601DateFormatter().string(from: demo.startsAt))")
+        for (sitting, code) in codes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            say("sealed \(sitting): code \(code)")
+        }
     }
 }
 

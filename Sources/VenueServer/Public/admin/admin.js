@@ -12,6 +12,8 @@
  *   password-view, password-current, password-new, password-repeat, password-submit, password-error,
  *   import-file, import-submit, import-result, import-summary, import-problems, import-problem (data-code),
  *   packages-table, package-row-{packageID}, packages-error,
+ *   sealed-list, sealed-row-{sittingId} (data-state sealed | unsealed), sealed-code-{sittingId}, sealed-submit-{sittingId},
+ *   sealed-error-{sittingId}, sealed-done-{sittingId}, sealed-error
  *   results-sitting (select), results-table, result-row-{admissionNumber} (data-attempt-id, data-status),
  *   result-score-{admissionNumber}, result-pending-{admissionNumber}, result-max-{admissionNumber}, results-csv, results-error,
  *   review-view, review-title, review-score (data-score, data-max, data-pending), review-q-{questionId}
@@ -148,6 +150,7 @@ function summaryTable(summary) {
     ['admin.pkg.staff', summary.staff], ['admin.pkg.questions', summary.questions], ['admin.pkg.papers', summary.papers],
     ['admin.pkg.importedAt', formatDateTime(summary.importedAt)], ['admin.pkg.sha', summary.manifestSHA256],
   ];
+  if (summary.sealedPapers) rows.splice(9, 0, ['admin.pkg.sealedPapers', summary.sealedPapers]);
   return h('dl', { class: 'kv', testid: 'import-summary' }, rows.map(([key, value]) => [h('dt', { i18n: key }), h('dd', { class: key === 'admin.pkg.sha' ? 'mono small' : null }, String(value ?? '—'))]));
 }
 
@@ -184,6 +187,7 @@ function showImport() {
       replaceChildren(result,
         h('p', { class: 'notice notice-ok', i18n: summary.newlyImported === false ? 'admin.importAgain' : 'admin.importDone' }),
         summaryTable(summary));
+      showSealed(sealedCard);
     } catch (error) {
       const parts = [h('p', { class: 'notice notice-error', role: 'alert' },
         h('span', { i18n: 'admin.importFailed' }), ' ', setText(h('span', {}), errorTexts(error)))];
@@ -199,7 +203,77 @@ function showImport() {
       button.disabled = false;
     }
   });
-  replaceChildren(app, tabs('import'), form);
+  const sealedCard = h('section', { class: 'card', testid: 'sealed-list' });
+  replaceChildren(app, tabs('import'), form, sealedCard);
+  showSealed(sealedCard);
+}
+
+/**
+ * Sittings whose paper arrived sealed (已密封): the scheduled start, and a field for the code (启封码) the central
+ * office gives the chief invigilator. The paper is never shown before it is opened; the central office may also
+ * release the key over the sync link, and then the row turns to 已启封 by itself on the next visit.
+ */
+async function showSealed(card) {
+  replaceChildren(card, h('h2', { i18n: 'admin.seal.title' }), h('p', { class: 'muted', i18n: 'common.loading' }));
+  let list;
+  try {
+    list = (await call('/api/console/sittings')).filter((s) => s.paperSealed || s.unsealedAt);
+  } catch (error) {
+    replaceChildren(card, h('h2', { i18n: 'admin.seal.title' }), errorBox(error, 'sealed-error'));
+    return;
+  }
+  if (!list.length) {
+    card.hidden = true;
+    return;
+  }
+  card.hidden = false;
+  replaceChildren(card, h('h2', { i18n: 'admin.seal.title' }), h('p', { class: 'muted', i18n: 'admin.seal.hint' }),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
+      h('thead', {}, h('tr', {}, ['sitting', 'start', 'state', 'code'].map((c) => h('th', { i18n: `admin.seal.${c}` })))),
+      h('tbody', {}, list.map((sitting) => sealedRow(sitting, card))))));
+}
+
+function sealedRow(sitting, card) {
+  const state = sitting.paperSealed ? 'sealed' : 'unsealed';
+  const cells = [
+    h('td', {}, h('div', {}, sitting.name), h('div', { class: 'mono small muted' }, sitting.id)),
+    h('td', { class: 'nowrap' }, formatDateTime(sitting.scheduledStart)),
+    h('td', {}, sitting.paperSealed
+      ? h('span', { class: 'badge badge-warn', i18n: 'admin.seal.sealed' })
+      : [h('span', { class: 'badge badge-primary', i18n: 'admin.seal.unsealed' }), ' ', h('span', { class: 'small muted' }, formatDateTime(sitting.unsealedAt))]),
+  ];
+  if (!sitting.paperSealed) {
+    cells.push(h('td', { class: 'muted' }, '—'));
+    return h('tr', { testid: `sealed-row-${sitting.id}`, dataset: { state } }, cells);
+  }
+  const input = h('input', {
+    type: 'text', class: 'mono', autocomplete: 'off', spellcheck: 'false', size: 32, maxlength: 64,
+    placeholder: 'XXXXX-XXXXX-XXXXX-XXXXX-XXXXX', testid: `sealed-code-${sitting.id}`, 'aria-label': t('admin.seal.code'),
+  });
+  const button = h('button', { type: 'submit', class: 'btn btn-primary', testid: `sealed-submit-${sitting.id}`, i18n: 'admin.seal.open' });
+  const message = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'row' }, input, button);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    replaceChildren(message);
+    if (!input.value.trim()) {
+      message.appendChild(h('p', { class: 'notice notice-warn', i18n: 'admin.seal.enterCode' }));
+      return;
+    }
+    button.disabled = true;
+    try {
+      await call(`/api/admin/sittings/${encodeURIComponent(sitting.id)}/unseal`, { method: 'POST', body: { code: input.value } });
+      cache.sittings = null;
+      showMessage(tBoth('admin.seal.done', { sitting: sitting.name }), 'ok', `sealed-done-${sitting.id}`);
+      await showSealed(card);
+    } catch (error) {
+      replaceChildren(message, errorBox(error, `sealed-error-${sitting.id}`));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  cells.push(h('td', {}, form, message));
+  return h('tr', { testid: `sealed-row-${sitting.id}`, dataset: { state } }, cells);
 }
 
 function setText(el, pair) {

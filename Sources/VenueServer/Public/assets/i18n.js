@@ -825,6 +825,20 @@ const zh = {
   'upload.sending': '正在上传并检查 {name}…',
   'upload.done': '{name} 已保存：{codec} {size}，{seconds} 秒，共 {segments} 段。',
   'audit.recording.uploaded': '上传录像',
+  'audit.paper.unsealed': '启封试卷',
+  'admin.seal.title': '密封试卷',
+  'admin.seal.hint': '以下场次的试卷以密封形式下发，启封前任何人都看不到试卷，也不能开考。中心会在开考时通过同步链路下发密钥；离线时请向主考索取中心提供的启封码并在此输入。',
+  'admin.seal.sitting': '场次',
+  'admin.seal.start': '计划开考时间',
+  'admin.seal.state': '状态',
+  'admin.seal.code': '启封码',
+  'admin.seal.sealed': '已密封',
+  'admin.seal.unsealed': '已启封',
+  'admin.seal.open': '启封',
+  'admin.seal.enterCode': '请输入 25 位启封码',
+  'admin.seal.done': '{sitting} 的试卷已启封',
+  'admin.pkg.sealedPapers': '密封试卷',
+  'console.paperSealed': '试卷尚未启封：中心下发密钥或考点管理员输入启封码之前，本场次不能开考。',
 };
 
 const en = {
@@ -1635,6 +1649,20 @@ const en = {
   'upload.sending': 'Uploading and checking {name}…',
   'upload.done': '{name} stored: {codec} {size}, {seconds} s, {segments} segments.',
   'audit.recording.uploaded': 'Recording uploaded',
+  'audit.paper.unsealed': 'Paper unsealed',
+  'admin.seal.title': 'Sealed papers',
+  'admin.seal.hint': 'These sittings\' papers arrived sealed: nobody can see them or start the sitting until they are opened. The central office releases the key over the sync link at the start; without a link, ask the chief invigilator for the code (启封码) the central office gave and enter it here.',
+  'admin.seal.sitting': 'Sitting',
+  'admin.seal.start': 'Scheduled start',
+  'admin.seal.state': 'State',
+  'admin.seal.code': 'Code (启封码)',
+  'admin.seal.sealed': 'Sealed',
+  'admin.seal.unsealed': 'Opened',
+  'admin.seal.open': 'Open paper',
+  'admin.seal.enterCode': 'Enter the 25-character code',
+  'admin.seal.done': 'The paper of {sitting} is open',
+  'admin.pkg.sealedPapers': 'Sealed papers',
+  'console.paperSealed': 'The paper is still sealed: the sitting cannot start until the central office releases its key or the venue admin enters the code (启封码).',
 };
 
 const dictionaries = { zh, en };

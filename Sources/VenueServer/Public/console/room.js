@@ -236,6 +236,7 @@ export class RoomScreen {
     this.renderMoves();
     this.renderAlerts();
     this.renderRecordingAlerts();
+    this.ui.sealed.hidden = !view.paperSealed;
     this.renderRoster();
     this.renderIncidents();
     this.watchFaces();
@@ -260,6 +261,8 @@ export class RoomScreen {
     const head = h('section', { class: 'card room-head' });
     const moves = h('section', { class: 'card moves-card', testid: 'moves-section', hidden: true });
     const recording = h('section', { class: 'notice notice-danger recording-alerts', testid: 'room-recording-alerts', role: 'alert', hidden: true });
+    // The paper arrived sealed and is not opened yet: the room cannot start (the admin enters the code, 启封码).
+    const sealed = h('p', { class: 'notice notice-warn', testid: 'room-paper-sealed', role: 'status', hidden: true, i18n: 'console.paperSealed' });
     const alertsCount = h('span', { class: 'badge badge-danger face-alerts-count', testid: 'face-alerts-count' }, '0');
     const alertsList = h('div', { class: 'face-alerts-list' });
     const alerts = h('section', { class: 'card face-alerts-card', testid: 'face-alerts', hidden: true, dataset: { count: 0 } },
@@ -279,6 +282,7 @@ export class RoomScreen {
         h('a', { class: 'btn btn-small', href: '#', testid: 'back-to-sittings', i18n: 'console.allSittings' }),
         h('span', { class: 'spacer' }), updated, live),
       head,
+      sealed,
       recording,
       moves,
       alerts,
@@ -301,7 +305,7 @@ export class RoomScreen {
       this.documentsCard());
     Object.assign(this.ui, {
       root, live, updated, head, moves, alerts, alertsCount, alertsList, tbody, incidents, faces, incidentKey: null, movesKey: null, alertsSig: null,
-      recording, recordingSig: null,
+      recording, recordingSig: null, sealed,
     });
     replaceChildren(this.container, root);
     this.setMode(this.mode);
