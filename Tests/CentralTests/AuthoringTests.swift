@@ -1,0 +1,328 @@
+import CentralServer
+import ExamCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import QuestionBank
+import TestSupport
+import Testing
+import VenuePackage
+
+@testable import CentralStore
+
+/// Calls the office API as a signed-in office user would, and reads answers and errors.
+struct OfficeClient {
+    let client: any TestClientProtocol
+    let token: String
+
+    static func signIn(_ client: any TestClientProtocol, database: CentralDatabase, username: String) async throws -> OfficeClient {
+        let password = try await database.setOfficeAccount(username: username, name: username)
+        let response = try await client.execute(
+            uri: "/api/office/login", method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(string: #"{"username":"\#(username)","password":"\#(password)"}"#))
+        struct Session: Decodable { var token: String }
+        return OfficeClient(client: client, token: try JSONDecoder().decode(Session.self, from: Data(response.body.readableBytesView)).token)
+    }
+
+    func call(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, data: Data? = nil) async throws -> TestResponse {
+        var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+        if json != nil { headers[.contentType] = "application/json" }
+        let body = json.map { ByteBuffer(string: $0) } ?? data.map { ByteBuffer(bytes: $0) }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: body)
+    }
+
+    func call(_ method: HTTPRequest.Method, _ uri: String, body: some Encodable) async throws -> TestResponse {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return try await call(method, uri, json: String(decoding: try encoder.encode(body), as: UTF8.self))
+    }
+
+    func object(_ response: TestResponse) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any] ?? [:]
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(type, from: Data(response.body.readableBytesView))
+    }
+}
+
+struct Refusal: Decodable {
+    struct Detail: Decodable {
+        var code: String
+        var message: String
+        var messageZh: String
+        var problems: [Message]?
+    }
+    var error: Detail
+}
+
+func choice(_ id: String, _ stem: String, knowledge: String, difficulty: Int = 3) -> Question {
+    Question(
+        id: Question.ID(id), stem: stem, points: 1,
+        content: .singleChoice(
+            options: [ChoiceOption(id: "a", text: "甲"), ChoiceOption(id: "b", text: "乙"), ChoiceOption(id: "c", text: "丙")], correct: "b"),
+        knowledgePoints: [knowledge], difficulty: difficulty)
+}
+
+@Suite("Central: question banks, papers and their approval, plans and sealed venue packages", .serialized, .timeLimit(.minutes(3)))
+struct AuthoringTests {
+    static let points = [
+        KnowledgePoint(code: "1", name: "基础知识", weight: 40), KnowledgePoint(code: "1.1", name: "电工基础", parent: "1"),
+        KnowledgePoint(code: "2", name: "专业知识", weight: 60), KnowledgePoint(code: "2.1", name: "安全用电", parent: "2"),
+    ]
+
+    @Test func aBankIsBuiltCheckedSearchedAndImportedWholeOrNotAtAll() async throws {
+        try await withCentralDatabase { database, _ in
+            let router = CentralApp.buildRouter(database: database, logger: Logger(label: "test"))
+            try await Application(router: router).test(.router) { client in
+                let unsigned = try await client.execute(uri: "/api/office/banks", method: .get)
+                #expect(unsigned.status == .unauthorized)
+                let office = try await OfficeClient.signIn(client, database: database, username: "editor")
+                let created = try await office.call(
+                    .post, "/api/office/banks", json: #"{"id":"ELEC-4","name":"电工四级理论","occupation":"电工","level":"四级/中级工","subject":"theory"}"#)
+                #expect(created.status == .created)
+                let again = try await office.call(
+                    .post, "/api/office/banks", json: #"{"id":"ELEC-4","name":"x","occupation":"电工","level":"四级","subject":"theory"}"#)
+                #expect(again.status == .conflict)
+
+                // The tree is checked whole.
+                let loop = try await office.call(
+                    .put, "/api/office/banks/ELEC-4/knowledge-points",
+                    body: [KnowledgePoint(code: "a", name: "A", parent: "b"), KnowledgePoint(code: "b", name: "B", parent: "a")])
+                #expect(loop.status == .unprocessableContent)
+                #expect(try office.decode(Refusal.self, loop).error.problems?.contains { $0.en.contains("form a loop") } == true)
+                #expect(try await office.call(.put, "/api/office/banks/ELEC-4/knowledge-points", body: Self.points).status == .ok)
+
+                // A bad question is refused with every reason; a good one is saved and a near-duplicate is flagged.
+                var bad = choice("Q-BAD", "", knowledge: "9.9")
+                bad.difficulty = 7
+                let refused = try await office.call(.post, "/api/office/banks/ELEC-4/questions", body: bad)
+                #expect(refused.status == .unprocessableContent)
+                let reasons = try office.decode(Refusal.self, refused).error.problems?.map(\.en) ?? []
+                #expect(reasons.contains { $0.contains("stem is empty") } && reasons.contains { $0.contains("difficulty") }
+                    && reasons.contains { $0.contains("knowledge point 9.9") }, "\(reasons)")
+                let first = try await office.call(.post, "/api/office/banks/ELEC-4/questions", body: choice("Q1", "安全电压的上限是多少伏？", knowledge: "2.1"))
+                #expect(first.status == .created)
+                let near = try await office.call(.post, "/api/office/banks/ELEC-4/questions", body: choice("Q2", "安全电压的上限是多少伏", knowledge: "2.1"))
+                struct Saved: Decodable {
+                    struct Duplicate: Decodable { var id: String; var similarity: Double }
+                    var duplicates: [Duplicate]
+                }
+                #expect(try office.decode(Saved.self, near).duplicates.map(\.id) == ["Q1"])
+                _ = try await office.call(.post, "/api/office/banks/ELEC-4/questions", body: choice("Q3", "欧姆定律说明了什么关系？", knowledge: "1.1"))
+
+                // Search by text and by knowledge point (and below it).
+                struct Page: Decodable {
+                    struct View: Decodable { var question: Question }
+                    var total: Int
+                    var questions: [View]
+                }
+                let underTwo = try office.decode(Page.self, try await office.call(.get, "/api/office/banks/ELEC-4/questions?knowledgePoint=2"))
+                #expect(underTwo.total == 2 && Set(underTwo.questions.map(\.question.id.rawValue)) == ["Q1", "Q2"])
+                let ohm = try office.decode(Page.self, try await office.call(.get, "/api/office/banks/ELEC-4/questions?q=%E6%AC%A7%E5%A7%86"))
+                #expect(ohm.questions.map(\.question.id.rawValue) == ["Q3"])
+                // Removing a point still in use is refused and names the question.
+                let inUse = try await office.call(.put, "/api/office/banks/ELEC-4/knowledge-points", body: Array(Self.points.prefix(2)))
+                #expect(inUse.status == .conflict)
+                #expect(try await office.call(.delete, "/api/office/questions/Q2").status == .ok)
+                #expect(try await database.bankQuestions("ELEC-4").count == 2)
+
+                // A Moodle file with one bad item: checked, refused whole, then its good items on request.
+                let moodle = """
+                    <?xml version="1.0" encoding="UTF-8"?>
+                    <quiz>
+                      <question type="truefalse"><name><text>T1</text></name><questiontext format="html"><text><![CDATA[<p>漏电保护器应定期试验。</p>]]></text></questiontext>
+                        <answer fraction="100"><text>true</text></answer><answer fraction="0"><text>false</text></answer></question>
+                      <question type="multichoice"><name><text>M1</text></name><questiontext format="html"><text><![CDATA[<p>下列哪项是绝缘材料？</p>]]></text></questiontext>
+                        <single>true</single><answer fraction="0"><text>铜</text></answer><answer fraction="0"><text>铝</text></answer></question>
+                    </quiz>
+                    """
+                struct Report: Decodable {
+                    struct Problem: Decodable { var row: Int; var message: Message }
+                    var rows: Int
+                    var good: Int
+                    var problems: [Problem]
+                    var written: Int
+                }
+                let checked = try office.decode(
+                    Report.self, try await office.call(.post, "/api/office/banks/ELEC-4/import?format=moodle&mode=check", data: Data(moodle.utf8)))
+                #expect(checked.good == 1 && Set(checked.problems.map(\.row)) == [2] && checked.written == 0, "\(checked)")
+                let all = try await office.call(.post, "/api/office/banks/ELEC-4/import?format=moodle&mode=all", data: Data(moodle.utf8))
+                #expect(all.status == .unprocessableContent)
+                #expect(try await database.bankQuestions("ELEC-4").count == 2)
+                let good = try office.decode(
+                    Report.self, try await office.call(.post, "/api/office/banks/ELEC-4/import?format=moodle&mode=good", data: Data(moodle.utf8)))
+                #expect(good.written == 1)
+                #expect(try await database.bankQuestions("ELEC-4").count == 3)
+                let notAFile = try await office.call(.post, "/api/office/banks/ELEC-4/import?format=xlsx&mode=check", data: Data("hello".utf8))
+                #expect(notAFile.status == .unprocessableContent)
+
+                // Export and statistics answer with files a spreadsheet opens.
+                let export = try await office.call(.get, "/api/office/banks/ELEC-4/export?format=xlsx")
+                #expect(export.status == .ok && Array(export.body.readableBytesView.prefix(2)) == [0x50, 0x4B])
+                let csv = try await office.call(.get, "/api/office/banks/ELEC-4/statistics?format=csv")
+                #expect(String(buffer: csv.body).contains("2.1"))
+            }
+        }
+    }
+
+    @Test func aPaperIsAssembledApprovedByAnotherPersonPlannedAndIssuedSealed() async throws {
+        try await withCentralDatabase { database, _ in
+            let issuer = IssuerSettings(
+                key: .generate(issuer: "test-central"), name: "测试中心",
+                workFolder: FileManager.default.temporaryDirectory.appendingPathComponent("kd-auth-\(UUID().uuidString)"))
+            let router = CentralApp.buildRouter(database: database, logger: Logger(label: "test"), issuer: issuer)
+            _ = try await database.createBank(Bank(id: "B", name: "电工四级", occupation: "电工", level: "四级", subject: .theory))
+            _ = try await database.setKnowledgePoints("B", Self.points)
+            var questions: [Question] = []
+            for index in 0..<60 {
+                questions.append(choice("S\(index)", "单选题第 \(index) 题：关于\(["电压", "电流", "电阻", "功率"][index % 4])的说法\(index * 7919)", knowledge: index % 2 == 0 ? "1.1" : "2.1", difficulty: 1 + index % 5))
+            }
+            for index in 0..<20 {
+                questions.append(
+                    Question(id: Question.ID("T\(index)"), stem: "判断题第 \(index) 题：绝缘电阻\(index * 104729)", points: 1, content: .trueFalse(correct: index % 2 == 0),
+                        knowledgePoints: [index % 2 == 0 ? "1" : "2"], difficulty: 1 + index % 5))
+            }
+            try await database.addQuestions("B", questions)
+            _ = try await database.addVenue(id: "V1", name: "城东考点")
+
+            try await Application(router: router).test(.router) { client in
+                let editor = try await OfficeClient.signIn(client, database: database, username: "editor")
+                let chief = try await OfficeClient.signIn(client, database: database, username: "chief")
+
+                // Impossible: more single-choice questions than the bank holds, said in numbers.
+                let tooMany = try await editor.call(
+                    .post, "/api/office/banks/B/assemble",
+                    json: #"{"title":"x","rule":{"sections":[{"type":"singleChoice","count":70,"pointsEach":1}]}}"#)
+                #expect(tooMany.status == .unprocessableContent)
+                let why = try editor.decode(Refusal.self, tooMany).error
+                #expect(why.code == "assembly_impossible" && why.problems?.contains { $0.zh.contains("70") && $0.zh.contains("60") } == true, "\(why)")
+
+                // A/B papers with no shared question.
+                let rule = #"{"sections":[{"type":"singleChoice","count":20,"pointsEach":2},{"type":"trueFalse","count":5,"pointsEach":2}],"useStandardWeights":true,"coverageTolerancePercent":10,"papers":2,"seed":7}"#
+                let assembled = try await editor.call(.post, "/api/office/banks/B/assemble", json: #"{"title":"电工四级理论 2026","rule":\#(rule)}"#)
+                #expect(assembled.status == .created)
+                struct Assembled: Decodable { var papers: [PaperDetail] }
+                let papers = try editor.decode(Assembled.self, assembled).papers
+                #expect(papers.map(\.summary.title) == ["电工四级理论 2026 A卷", "电工四级理论 2026 B卷"])
+                let idsA = Set(papers[0].sections.flatMap { $0.questions.map(\.question.id) })
+                let idsB = Set(papers[1].sections.flatMap { $0.questions.map(\.question.id) })
+                #expect(idsA.count == 25 && idsB.count == 25 && idsA.isDisjoint(with: idsB))
+                #expect(papers[0].summary.points == 50 && papers[0].report.allSatisfy(\.met))
+                let paperID = papers[0].summary.id
+
+                // Edited by hand: a new version; the report shows the broken constraint.
+                var sections = papers[0].sections.map { PaperBody.Section(title: $0.title, pointsEach: $0.pointsEach, questions: $0.questions.map(\.question.id.rawValue)) }
+                let dropped = sections[1].questions.removeLast()
+                let edited = try editor.decode(
+                    PaperDetail.self, try await editor.call(.put, "/api/office/papers/\(paperID)", body: PaperBodyRequest(title: "电工四级理论 2026 A卷", sections: sections, note: "少一道判断题")))
+                #expect(edited.summary.version == 2 && edited.versions.count == 2 && edited.report.contains { !$0.met })
+                sections[1].questions.append(dropped)
+                _ = try await editor.call(.put, "/api/office/papers/\(paperID)", body: PaperBodyRequest(title: "电工四级理论 2026 A卷", sections: sections, note: nil))
+
+                // Approval: requested by the editor, not approvable by the editor, rejected with a reason, approved.
+                #expect(try await editor.call(.post, "/api/office/papers/\(paperID)/request", json: "{}").status == .ok)
+                let selfApproved = try await editor.call(.post, "/api/office/papers/\(paperID)/approve")
+                #expect(try selfApproved.status == .conflict && editor.decode(Refusal.self, selfApproved).error.code == "paper_self_approval")
+                #expect(try await chief.call(.post, "/api/office/papers/\(paperID)/reject", json: "{}").status == .unprocessableContent)
+                let rejected = try chief.decode(PaperDetail.self, try await chief.call(.post, "/api/office/papers/\(paperID)/reject", json: #"{"reason":"第 3 题表述不清"}"#))
+                #expect(rejected.summary.state == .rejected && rejected.summary.reason == "第 3 题表述不清")
+                _ = try await editor.call(.post, "/api/office/papers/\(paperID)/request")
+                let approved = try chief.decode(PaperDetail.self, try await chief.call(.post, "/api/office/papers/\(paperID)/approve"))
+                #expect(approved.summary.state == .approved && approved.history.map(\.state) == [.draft, .requested, .rejected, .requested, .approved])
+                #expect(try await editor.call(.put, "/api/office/papers/\(paperID)", body: PaperBodyRequest(title: "x", sections: sections, note: nil)).status == .conflict)
+                // Editing the bank afterwards does not change the approved paper; a used question is retired, not deleted.
+                let firstID = sections[0].questions[0]
+                var changed = try await database.questionView(firstID).question
+                changed.stem = "改过的题干"
+                _ = try await database.updateQuestion(changed)
+                let kept = try await database.paper(paperID)
+                #expect(kept.sections[0].questions[0].question.stem != "改过的题干")
+                #expect(try await database.removeQuestion(firstID) == .retired)
+                let printed = try await editor.call(.get, "/api/office/papers/\(paperID)/print?part=answers")
+                #expect(String(buffer: printed.body).contains(kept.sections[0].questions[0].question.stem))
+
+                // The plan: rooms, a sitting (only with an approved paper), candidates checked, seats spread, staff.
+                let rooms = [Room(id: "R1", name: "第一考场", seats: (1...4).map { String(format: "%02d", $0) }), Room(id: "R2", name: "第二考场", seats: ["01", "02"])]
+                #expect(try await editor.call(.put, "/api/office/venues/V1/rooms", body: rooms).status == .ok)
+                let plan = try editor.decode(ExamPlan.self, try await editor.call(.post, "/api/office/plans", json: #"{"name":"2026 年 12 月电工认定"}"#))
+                let start = Date().addingTimeInterval(3600)
+                let unapproved = try await editor.call(
+                    .post, "/api/office/plans/\(plan.id)/sittings",
+                    body: SittingRequest(id: "S-X", name: "x", venueId: "V1", subject: .theory, paperId: papers[1].summary.id, rooms: ["R1"], scheduledStart: start, durationMinutes: 90))
+                #expect(unapproved.status == .unprocessableContent)
+                let sittingCreated = try await editor.call(
+                    .post, "/api/office/plans/\(plan.id)/sittings",
+                    body: SittingRequest(id: "S-1", name: "电工四级理论", venueId: "V1", subject: .theory, paperId: paperID, rooms: ["R1", "R2"], scheduledStart: start, durationMinutes: 90))
+                #expect(sittingCreated.status == .created)
+                let badList = try await editor.call(
+                    .put, "/api/office/sittings/S-1/candidates",
+                    body: [PlanCandidate(admissionNumber: "A1", name: "张三", idNumber: "110101199003070000")])
+                #expect(try badList.status == .unprocessableContent && editor.decode(Refusal.self, badList).error.problems?.first?.zh.contains("第 1 行") == true)
+                let organisations = ["甲公司", "甲公司", "甲公司", "乙公司", "乙公司", "丙学校"]
+                let candidates = organisations.enumerated().map { index, organisation in
+                    let stem = "11010119900307" + String(format: "%03d", index + 1)
+                    return PlanCandidate(
+                        admissionNumber: "A\(index + 1)", name: "考生\(index + 1)", idNumber: stem + String(IdentityNumber.checkDigit(stem)!),
+                        organisation: organisation)
+                }
+                #expect(try await editor.call(.put, "/api/office/sittings/S-1/candidates", body: candidates).status == .ok)
+                let notSeated = try await editor.call(.post, "/api/office/plans/\(plan.id)/packages", json: #"{"venueId":"V1"}"#)
+                #expect(notSeated.status == .unprocessableContent)
+                let seated = try editor.decode(SittingDetail.self, try await editor.call(.post, "/api/office/sittings/S-1/seats"))
+                let r1 = seated.candidates.filter { $0.room == "R1" }.sorted { $0.seat! < $1.seat! }.map { $0.organisation }
+                #expect(r1.count == 4 && zip(r1, r1.dropFirst()).allSatisfy { $0 != $1 }, "\(r1)")
+                struct StaffAnswer: Decodable {
+                    struct Password: Decodable { var username: String; var password: String }
+                    var passwords: [Password]
+                }
+                let staff = try editor.decode(
+                    StaffAnswer.self,
+                    try await editor.call(.put, "/api/office/sittings/S-1/staff", body: [PlanStaff(username: "inv1", name: "李监考", role: .invigilator, rooms: ["R1"])]))
+                #expect(staff.passwords.map(\.username) == ["inv1"])
+
+                // The package: signed by central, the paper sealed; the key is released by hand.
+                let issued = try editor.decode(PlanPackage.self, try await editor.call(.post, "/api/office/plans/\(plan.id)/packages", json: #"{"venueId":"V1","seal":true}"#))
+                #expect(issued.sittings == ["S-1"] && issued.seals.count == 1)
+                #expect(try await database.paper(paperID).summary.state == .issued)
+                let file = issuer.workFolder.appendingPathComponent("check.zip")
+                try await database.packageFileForOffice(venueID: "V1", packageID: issued.packageId).write(to: file)
+                let verified = try PackageReader.read(file, trusting: [try issuer.key.publicKey()])
+                #expect(verified.contents.papers.isEmpty && verified.sealed.map(\.sitting) == ["S-1"])
+                #expect(verified.contents.candidates.count == 6 && verified.contents.staff.map(\.username) == ["inv1"])
+                #expect(throws: PackageError.self) { _ = try verified.sealed[0].open(code: SealCode.generate()) }
+                let (paper, opened) = try verified.sealed[0].open(code: issued.seals[0].code)
+                #expect(paper.id.rawValue == paperID && Set(opened.map(\.id)) == idsA)
+                #expect(opened.first { $0.id.rawValue == firstID }?.stem == kept.sections[0].questions[0].question.stem)
+
+                #expect(try await database.releasedKeys(venueID: "V1").isEmpty)
+                let released = try editor.decode(SittingDetail.self, try await editor.call(.post, "/api/office/sittings/S-1/release-key"))
+                #expect(released.seal?.released == true)
+                #expect(try await database.releasedKeys(venueID: "V1") == [ReleasedKey(packageId: issued.packageId, sittingId: "S-1", code: issued.seals[0].code)])
+            }
+            try? FileManager.default.removeItem(at: issuer.workFolder)
+        }
+    }
+}
+
+struct PaperBodyRequest: Encodable {
+    var title: String
+    var sections: [PaperBody.Section]
+    var note: String?
+}
+
+struct SittingRequest: Encodable {
+    var id: String
+    var name: String
+    var venueId: String
+    var subject: Subject
+    var paperId: String
+    var rooms: [String]
+    var scheduledStart: Date
+    var durationMinutes: Int
+}
