@@ -13,7 +13,7 @@ struct Central: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "central",
         abstract: "The Kaodian central office service: receives what the venues send (PostgreSQL).",
-        subcommands: [Serve.self, VenueCommands.self, PackageCommands.self, AccountCommands.self, Import.self])
+        subcommands: [Serve.self, VenueCommands.self, PackageCommands.self, AccountCommands.self, Import.self, IssuerKey.self])
 }
 
 /// `--database-url`, or `$KAODIAN_CENTRAL_DATABASE_URL`.
@@ -256,5 +256,25 @@ struct PackageCommands: AsyncParsableCommand {
                 print([package.packageId, state, format.string(from: package.issuedAt), package.result ?? ""].joined(separator: "\t"))
             }
         }
+    }
+}
+
+struct IssuerKey: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "issuer-key",
+        abstract: "Print the public key central signs venue packages with (made on first use), for a venue's trusted-issuers/ folder.",
+        discussion: """
+            Venues enrolled with `venue enrol` receive this key with their enrolment and trust it already. A venue that \
+            enrolled earlier, or takes packages by USB only, needs the printed JSON saved as DATA/trusted-issuers/ISSUER.json.
+            """)
+    @Option(help: "The folder `central serve` keeps its storage in.") var storageDir = "./central-storage"
+    @Option(help: "The issuer id, used only when the key is made now.") var issuerId = "kaodian-central"
+
+    func run() async throws {
+        let settings = try IssuerSettings.load(
+            folder: URL(fileURLWithPath: storageDir).appendingPathComponent("keys"), issuer: issuerId, name: "", releaseLead: 0)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        print(String(decoding: try encoder.encode(try settings.key.publicKey()), as: UTF8.self))
     }
 }

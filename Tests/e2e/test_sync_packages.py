@@ -38,7 +38,9 @@ def test_the_venue_fetches_and_imports_the_packages_central_issues(postgres, tmp
         office.start()
         venue.start()
         assert enrol(data, office.base, "KD-DEMO-01", code).returncode == 0
-        trusted = next((data / "trusted-issuers").glob("*.json"))
+        trusted = data / "trusted-issuers" / "kaodian-demo-central.json"
+        # Enrolment also made the venue trust central's own package-signing key.
+        assert json.loads((data / "trusted-issuers" / "kaodian-central.json").read_text())["issuer"] == "kaodian-central"
 
         # A new package from the venue's own issuer.
         fresh = tmp_path / "next.kdpkg"
