@@ -301,11 +301,59 @@ struct AuthoringTests {
                 #expect(opened.first { $0.id.rawValue == firstID }?.stem == kept.sections[0].questions[0].question.stem)
 
                 #expect(try await database.releasedKeys(venueID: "V1").isEmpty)
+                // Without anyone's help the key is released `releaseLead` before the start.
+                #expect(try await database.releasedKeys(venueID: "V1", now: start.addingTimeInterval(-issuer.releaseLead - 60)).isEmpty)
+                #expect(try await database.releasedKeys(venueID: "V1", now: start.addingTimeInterval(-issuer.releaseLead + 1)).count == 1)
                 let released = try editor.decode(SittingDetail.self, try await editor.call(.post, "/api/office/sittings/S-1/release-key"))
                 #expect(released.seal?.released == true)
                 #expect(try await database.releasedKeys(venueID: "V1") == [ReleasedKey(packageId: issued.packageId, sittingId: "S-1", code: issued.seals[0].code)])
             }
             try? FileManager.default.removeItem(at: issuer.workFolder)
+        }
+    }
+}
+
+extension AuthoringTests {
+    @Test func aSkillPaperPrintsItsScoringSheetAndPreparationNotices() async throws {
+        try await withCentralDatabase { database, _ in
+            let router = CentralApp.buildRouter(database: database, logger: Logger(label: "test"))
+            try await Application(router: router).test(.router) { client in
+                let editor = try await OfficeClient.signIn(client, database: database, username: "editor")
+                let chief = try await OfficeClient.signIn(client, database: database, username: "chief")
+                #expect(try await editor.call(
+                    .post, "/api/office/banks", json: #"{"id":"ELEC-4-SKILL","name":"电工四级技能","occupation":"电工","level":"四级","subject":"skill"}"#).status == .created)
+                // A theory question does not go into a skill bank; a task without scoring items is refused with the reason.
+                #expect(try await editor.call(.post, "/api/office/banks/ELEC-4-SKILL/questions", body: choice("Q1", "x", knowledge: "1")).status == .conflict)
+                var task = SkillTask(
+                    id: "", title: "三相异步电动机正反转控制线路安装", description: "按图完成主电路与控制电路的安装接线，并通电试车。", durationMinutes: 120,
+                    scoringItems: [])
+                let refused = try await editor.call(.post, "/api/office/banks/ELEC-4-SKILL/tasks", body: task)
+                #expect(try refused.status == .unprocessableContent && editor.decode(Refusal.self, refused).error.problems?.contains { $0.en.contains("no scoring items") } == true)
+                task.scoringItems = [
+                    ScoringItem(id: "1", description: "元件安装", points: 20, deduction: "元件布置不整齐、不牢固，每处扣 2 分"),
+                    ScoringItem(id: "2", description: "通电试车", points: 40, deduction: "一次试车不成功扣 20 分"),
+                ]
+                task.candidatePreparation = [PreparationItem(name: "电工常用工具", quantity: "1 套", note: "自备")]
+                task.roomPreparation = [PreparationItem(name: "三相异步电动机", specification: "Y112M-4 4kW", quantity: "1 台")]
+                struct TaskCreated: Decodable { var task: SkillTask }
+                let created = try editor.decode(TaskCreated.self, try await editor.call(.post, "/api/office/banks/ELEC-4-SKILL/tasks", body: task)).task
+                #expect(created.id.rawValue.hasPrefix("task-") && created.points == 60)
+
+                let paper = try editor.decode(
+                    PaperDetail.self, try await editor.call(.post, "/api/office/banks/ELEC-4-SKILL/papers", json: #"{"title":"电工四级技能操作","tasks":["\#(created.id)"]}"#))
+                #expect(paper.summary.subject == .skill && paper.summary.points == 60 && paper.tasks.map(\.id) == [created.id])
+                _ = try await editor.call(.post, "/api/office/papers/\(paper.summary.id)/request")
+                _ = try await chief.call(.post, "/api/office/papers/\(paper.summary.id)/approve")
+                let scoring = String(buffer: try await editor.call(.get, "/api/office/papers/\(paper.summary.id)/print?part=scoring").body)
+                #expect(scoring.contains("评分表") && scoring.contains("一次试车不成功扣 20 分") && scoring.contains("考评员（签名）"))
+                let candidateNotice = String(buffer: try await editor.call(.get, "/api/office/papers/\(paper.summary.id)/print?part=candidate-notice").body)
+                #expect(candidateNotice.contains("考生准备通知单") && candidateNotice.contains("电工常用工具") && !candidateNotice.contains("Y112M-4"))
+                let roomNotice = String(buffer: try await editor.call(.get, "/api/office/papers/\(paper.summary.id)/print?part=room-notice").body)
+                #expect(roomNotice.contains("考场准备通知单") && roomNotice.contains("Y112M-4 4kW"))
+                #expect(try await editor.call(.get, "/api/office/papers/\(paper.summary.id)/print?part=answers").status == .unprocessableContent)
+                // A used task is retired, not deleted.
+                #expect(try await database.removeTask(created.id.rawValue) == .retired)
+            }
         }
     }
 }
