@@ -110,7 +110,8 @@ extension CentralDatabase {
         """
         CREATE TABLE paper_version (
             paper_id TEXT NOT NULL REFERENCES paper(id), version INTEGER NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
-            question_ids TEXT[] NOT NULL, snapshot TEXT, saved_by TEXT NOT NULL, saved_at TIMESTAMPTZ NOT NULL, note TEXT,
+            question_ids TEXT[] NOT NULL, points DOUBLE PRECISION NOT NULL, item_count INTEGER NOT NULL, snapshot TEXT,
+            saved_by TEXT NOT NULL, saved_at TIMESTAMPTZ NOT NULL, note TEXT,
             PRIMARY KEY (paper_id, version)
         )
         """,

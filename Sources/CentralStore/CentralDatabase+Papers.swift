@@ -96,7 +96,7 @@ extension CentralDatabase {
         guard !trimmed.isEmpty, trimmed.count <= 200 else {
             throw OfficeError.invalid("paper_invalid", [], zh: "试卷名称不能为空（不超过 200 字）", en: "a paper needs a title of 1 to 200 characters")
         }
-        try await checkBody(body, bank: detail)
+        let totals = try await checkBody(body, bank: detail)
         let id = FreshID.make("paper")
         try await transaction { connection in
             try await connection.query(
@@ -106,8 +106,9 @@ extension CentralDatabase {
                 """, logger: logger)
             try await connection.query(
                 """
-                INSERT INTO paper_version (paper_id, version, title, body, question_ids, saved_by, saved_at, note)
-                VALUES (\(id), 1, \(trimmed), \(try StoredJSON.text(body)), \(body.ids), \(by), \(now), \(rule == nil ? "手工组卷" : "按规则组卷"))
+                INSERT INTO paper_version (paper_id, version, title, body, question_ids, points, item_count, saved_by, saved_at, note)
+                VALUES (\(id), 1, \(trimmed), \(try StoredJSON.text(body)), \(body.ids), \(totals.points), \(totals.count), \(by), \(now),
+                    \(rule == nil ? "手工组卷" : "按规则组卷"))
                 """, logger: logger)
             try await connection.query(
                 "INSERT INTO paper_event (paper_id, at, by, state) VALUES (\(id), \(now), \(by), 'draft')", logger: logger)
@@ -116,8 +117,9 @@ extension CentralDatabase {
     }
 
     /// A paper's content must fit its bank: theory sections of this bank's active questions, no question twice,
-    /// sensible points; skill papers of this bank's tasks.
-    func checkBody(_ body: PaperBody, bank: BankDetail) async throws {
+    /// sensible points; skill papers of this bank's tasks. Answers the paper's points and number of questions or tasks.
+    func checkBody(_ body: PaperBody, bank: BankDetail) async throws -> (points: Double, count: Int) {
+        var points = 0.0
         var problems: [Message] = []
         let bankID = bank.bank.id.rawValue
         switch bank.bank.subject {
@@ -150,6 +152,7 @@ extension CentralDatabase {
                     if question.status == .retired {
                         problems.append(Message(zh: "试题 \(id) 已停用", en: "question \(id) is retired"))
                     }
+                    points += question.question.type == .caseAnalysis ? question.question.points : section.pointsEach ?? question.question.points
                 }
             }
         case .skill:
@@ -162,6 +165,7 @@ extension CentralDatabase {
             for id in tasks {
                 if !seen.insert(id).inserted { problems.append(Message(zh: "试题 \(id) 出现了两次", en: "task \(id) appears twice")) }
                 if let task = known[id] {
+                    points += task.task.points
                     if task.status == .retired { problems.append(Message(zh: "试题 \(id) 已停用", en: "task \(id) is retired")) }
                 } else {
                     problems.append(Message(zh: "试题 \(id) 不在本题库中", en: "task \(id) is not in this bank"))
@@ -171,6 +175,7 @@ extension CentralDatabase {
         guard problems.isEmpty else {
             throw OfficeError.invalid("paper_invalid", problems, zh: "试卷有误，未保存", en: "the paper is not valid; nothing was saved")
         }
+        return (points, body.ids.count)
     }
 
     /// Saves an edited paper as a new version; only drafts and rejected papers can change.
@@ -184,13 +189,14 @@ extension CentralDatabase {
         guard !trimmed.isEmpty, trimmed.count <= 200 else {
             throw OfficeError.invalid("paper_invalid", [], zh: "试卷名称不能为空（不超过 200 字）", en: "a paper needs a title of 1 to 200 characters")
         }
-        try await checkBody(body, bank: try await bank(current.summary.bankId))
+        let totals = try await checkBody(body, bank: try await bank(current.summary.bankId))
         let version = current.summary.version + 1
         try await transaction { connection in
             try await connection.query(
                 """
-                INSERT INTO paper_version (paper_id, version, title, body, question_ids, saved_by, saved_at, note)
-                VALUES (\(id), \(version), \(trimmed), \(try StoredJSON.text(body)), \(body.ids), \(by), \(now), \(note))
+                INSERT INTO paper_version (paper_id, version, title, body, question_ids, points, item_count, saved_by, saved_at, note)
+                VALUES (\(id), \(version), \(trimmed), \(try StoredJSON.text(body)), \(body.ids), \(totals.points), \(totals.count), \(by),
+                    \(now), \(note))
                 """, logger: logger)
             try await connection.query(
                 "UPDATE paper SET title = \(trimmed), version = \(version), state = 'draft', updated_at = \(now) WHERE id = \(id)",
@@ -290,18 +296,24 @@ extension CentralDatabase {
         return PaperSnapshot(paper: paper, questions: questions, tasks: [])
     }
 
+    /// The paper library: every paper of a bank (or all), newest change first, optionally in one state.
     public func papers(bankID: String? = nil, state: PaperState? = nil) async throws -> [PaperSummary] {
-        var ids: [String] = []
-        for try await id in try await client.query(
-            """
-            SELECT id FROM paper WHERE (\(bankID ?? "") = '' OR bank_id = \(bankID ?? "")) AND (\(state?.rawValue ?? "") = '' OR state = \(state?.rawValue ?? ""))
-            ORDER BY updated_at DESC, id
-            """, logger: logger
-        ).decode(String.self) {
-            ids.append(id)
-        }
         var list: [PaperSummary] = []
-        for id in ids { list.append(try await paper(id).summary) }
+        for try await (id, bank, subject, title, stateText, version, requestedBy, decidedBy, reason, updated, points, count) in try await client.query(
+            """
+            SELECT p.id, p.bank_id, p.subject, p.title, p.state, p.version, p.requested_by, p.decided_by, p.reason, p.updated_at,
+                v.points, v.item_count
+            FROM paper p JOIN paper_version v ON v.paper_id = p.id AND v.version = p.version
+            WHERE (\(bankID ?? "") = '' OR p.bank_id = \(bankID ?? "")) AND (\(state?.rawValue ?? "") = '' OR p.state = \(state?.rawValue ?? ""))
+            ORDER BY p.updated_at DESC, p.id
+            """, logger: logger
+        ).decode((String, String, String, String, String, Int, String?, String?, String?, Date, Double, Int).self) {
+            list.append(
+                PaperSummary(
+                    id: id, bankId: bank, title: title, subject: Subject(rawValue: subject) ?? .theory,
+                    state: PaperState(rawValue: stateText) ?? .draft, version: version, points: points, questions: count, updatedAt: updated,
+                    requestedBy: requestedBy, decidedBy: decidedBy, reason: reason))
+        }
         return list
     }
 

@@ -290,6 +290,8 @@ struct AuthoringTests {
                 let issued = try editor.decode(PlanPackage.self, try await editor.call(.post, "/api/office/plans/\(plan.id)/packages", json: #"{"venueId":"V1","seal":true}"#))
                 #expect(issued.sittings == ["S-1"] && issued.seals.count == 1)
                 #expect(try await database.paper(paperID).summary.state == .issued)
+                let library = try await database.papers(bankID: "B")
+                #expect(library.count == 2 && library.first { $0.id == paperID }.map { $0.state == .issued && $0.points == 50 && $0.questions == 25 } == true)
                 let file = issuer.workFolder.appendingPathComponent("check.zip")
                 try await database.packageFileForOffice(venueID: "V1", packageID: issued.packageId).write(to: file)
                 let verified = try PackageReader.read(file, trusting: [try issuer.key.publicKey()])
