@@ -272,6 +272,13 @@ struct AuthoringTests {
                         organisation: organisation)
                 }
                 #expect(try await editor.call(.put, "/api/office/sittings/S-1/candidates", body: candidates).status == .ok)
+                // A registered photo travels with the candidate (for face matching); anything but JPEG or PNG is refused.
+                let photoFolder = Fixtures.sharedFace.appendingPathComponent("people/biden")
+                let photoName = try #require(try FileManager.default.contentsOfDirectory(atPath: photoFolder.path).sorted().first { $0.hasSuffix(".jpg") })
+                let photo = try Data(contentsOf: photoFolder.appendingPathComponent(photoName))
+                #expect(try await editor.call(.put, "/api/office/sittings/S-1/candidates/A1/photo", data: photo).status == .ok)
+                #expect(try await editor.call(.put, "/api/office/sittings/S-1/candidates/A2/photo", data: Data("<svg/>".utf8)).status == .unprocessableContent)
+                #expect(try await editor.call(.put, "/api/office/sittings/S-1/candidates/NOBODY/photo", data: photo).status == .notFound)
                 let notSeated = try await editor.call(.post, "/api/office/plans/\(plan.id)/packages", json: #"{"venueId":"V1"}"#)
                 #expect(notSeated.status == .unprocessableContent)
                 let seated = try editor.decode(SittingDetail.self, try await editor.call(.post, "/api/office/sittings/S-1/seats"))
@@ -297,6 +304,7 @@ struct AuthoringTests {
                 let verified = try PackageReader.read(file, trusting: [try issuer.key.publicKey()])
                 #expect(verified.contents.papers.isEmpty && verified.sealed.map(\.sitting) == ["S-1"])
                 #expect(verified.contents.candidates.count == 6 && verified.contents.staff.map(\.username) == ["inv1"])
+                #expect(verified.contents.photos["photos/A1.jpg"] == photo && verified.contents.photos["photos/A2.svg"] != nil)
                 #expect(throws: PackageError.self) { _ = try verified.sealed[0].open(code: SealCode.generate()) }
                 let (paper, opened) = try verified.sealed[0].open(code: issued.seals[0].code)
                 #expect(paper.id.rawValue == paperID && Set(opened.map(\.id)) == idsA)
