@@ -11,66 +11,40 @@
  *   tab-completeness, tab-alerts, tab-venues, tab-reports, completeness-table,
  *   completeness-{venueId}-{sittingId} (data-results: complete|missing|overdue, data-recordings: same),
  *   missing-{venueId}-{sittingId}, alerts-table, alert-{id} (data-kind, data-open), venues-table, venue-{id},
- *   reports-table, page-error
+ *   reports-table, page-error, venue-rooms-{id} (to the venue's rooms editor)
+ * The authoring tabs live in their own modules (banks.js, papers.js, plans.js; shared helpers in common.js, the
+ * question editor and preview in editor.js); their hooks are listed at the top of each.
+ * Routes: #completeness #alerts #venues #reports #banks #bank/{id}[/{part}] #papers[/{bankId}] #paper/{id}[/{version}]
+ *   #plans #plan/{id} #sitting/{id} #rooms/{venueId}
  */
 
-const zh = {
+import { addTexts, call, errorBox, h, lang, setLang, t, tabs, when } from './common.js';
+import { showBank, showBanks } from './banks.js';
+import { showPaper, showPapers } from './papers.js';
+import { showPlan, showPlans, showRooms, showSitting } from './plans.js';
+
+addTexts({
   title: '考点上报中心', loading: '正在加载…', logout: '退出', username: '用户名', password: '密码', login: '登录',
-  'tab.completeness': '上报完整性', 'tab.alerts': '告警', 'tab.venues': '考点', 'tab.reports': '拒收记录',
   venue: '考点', sitting: '场次', manifest: '考点清单', results: '成绩', recordings: '录像', missing: '缺少', since: '应到时间',
   complete: '已收齐', incomplete: '未收齐', overdue: '逾期', attempts: '作答', submitted: '交卷', answerLog: '作答记录',
   checkIns: '签到', videos: '录像段', kind: '类型', detail: '详情', raisedAt: '告警时间', clearedAt: '解除时间', notified: '通知',
   emailed: '邮件已发', texted: '短信已发', open: '未解除', none: '无', enrolled: '已注册', revoked: '已吊销', notEnrolled: '未注册',
   lastReceived: '最近接收', items: '记录数', refusals: '拒收', at: '时间', code: '原因', batch: '批次',
   noCompleteness: '还没有考点上报场次清单。', noAlerts: '没有告警。', noReports: '没有拒收记录。',
-  heldOf: '{held} / {expected}', language: 'English',
-};
-const en = {
+  heldOf: '{held} / {expected}', language: 'English', rooms: '考场',
+}, {
   title: 'Kaodian central office', loading: 'Loading…', logout: 'Sign out', username: 'User name', password: 'Password', login: 'Sign in',
-  'tab.completeness': 'Completeness', 'tab.alerts': 'Alerts', 'tab.venues': 'Venues', 'tab.reports': 'Refusals',
   venue: 'Venue', sitting: 'Sitting', manifest: 'Manifest', results: 'Results', recordings: 'Recordings', missing: 'Missing',
   since: 'Due since', complete: 'complete', incomplete: 'incomplete', overdue: 'overdue', attempts: 'Attempts',
   submitted: 'Submitted', answerLog: 'Answer log', checkIns: 'Check-ins', videos: 'Videos', kind: 'Kind', detail: 'Detail',
   raisedAt: 'Raised', clearedAt: 'Cleared', notified: 'Sent', emailed: 'e-mail sent', texted: 'SMS sent', open: 'open', none: 'none',
   enrolled: 'enrolled', revoked: 'revoked', notEnrolled: 'not enrolled', lastReceived: 'Last received', items: 'Items',
   refusals: 'Refusals', at: 'When', code: 'Reason', batch: 'Batch', noCompleteness: 'No venue has sent a sitting manifest yet.',
-  noAlerts: 'No alerts.', noReports: 'Nothing refused.', heldOf: '{held} / {expected}', language: '中文',
-};
-let lang = localStorage.getItem('kd-office-lang') === 'en' ? 'en' : 'zh';
-const t = (key, params = {}) => ((lang === 'en' ? en : zh)[key] ?? zh[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => params[k] ?? '');
+  noAlerts: 'No alerts.', noReports: 'Nothing refused.', heldOf: '{held} / {expected}', language: '中文', rooms: 'Rooms',
+});
 
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
-    else if (key === 'testid') el.dataset.testid = value;
-    else if (key === 'dataset') Object.assign(el.dataset, value);
-    else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
-    else el.setAttribute(key, value === true ? '' : value);
-  }
-  for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) el.append(child);
-  return el;
-}
-const when = (iso) => (iso ? new Date(iso).toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', { hour12: false }) : '—');
 const app = document.getElementById('app');
 let refreshTimer = null;
-
-async function call(path, options = {}) {
-  const response = await fetch(path, { credentials: 'same-origin', ...options, headers: { 'Content-Type': 'application/json', ...(options.headers || {}) } });
-  if (response.status === 204) return null;
-  const body = await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = new Error(body?.error ? (lang === 'en' ? body.error.message : body.error.messageZh) : `HTTP ${response.status}`);
-    error.status = response.status;
-    throw error;
-  }
-  return body;
-}
-
-function errorBox(error) {
-  return h('p', { class: 'notice notice-danger', testid: 'page-error' }, error.message);
-}
 
 function showLogin(message) {
   document.getElementById('logout').hidden = true;
@@ -92,11 +66,6 @@ function showLogin(message) {
     }
   });
   app.replaceChildren(form);
-}
-
-function tabs(active) {
-  const tab = (key) => h('a', { class: ['btn tab', active === key ? 'is-active' : null], href: `#${key}`, testid: `tab-${key}` }, t(`tab.${key}`));
-  return h('nav', { class: 'tabs' }, tab('completeness'), tab('alerts'), tab('venues'), tab('reports'));
 }
 
 function state(complete, overdue) {
@@ -152,10 +121,11 @@ async function showVenues() {
     h('td', {}, h('span', { class: ['badge', v.revokedAt ? 'badge-danger' : v.enrolledAt ? 'badge-ok' : 'badge-warn'] },
       v.revokedAt ? t('revoked') : v.enrolledAt ? t('enrolled') : t('notEnrolled'))),
     h('td', {}, when(v.lastReceivedAt)), h('td', {}, String(v.items)),
-    h('td', {}, String(v.refusals), v.lastRefusalAt ? h('span', { class: 'muted small' }, ` · ${when(v.lastRefusalAt)}`) : '')));
+    h('td', {}, String(v.refusals), v.lastRefusalAt ? h('span', { class: 'muted small' }, ` · ${when(v.lastRefusalAt)}`) : ''),
+    h('td', {}, h('a', { class: 'btn btn-small', href: `#rooms/${encodeURIComponent(v.id)}`, testid: `venue-rooms-${v.id}` }, t('rooms')))));
   app.replaceChildren(tabs('venues'), h('section', { class: 'card' }, h('h1', {}, t('tab.venues')),
     h('div', { class: 'table-wrap' }, h('table', { class: 'data', testid: 'venues-table' },
-      h('thead', {}, h('tr', {}, ...['venue', 'enrolled', 'lastReceived', 'items', 'refusals'].map((k) => h('th', {}, t(k))))),
+      h('thead', {}, h('tr', {}, ...['venue', 'enrolled', 'lastReceived', 'items', 'refusals', 'rooms'].map((k) => h('th', {}, t(k))))),
       h('tbody', {}, rows)))));
 }
 
@@ -172,6 +142,14 @@ async function showReports() {
       : h('p', { class: 'muted', testid: 'reports-table' }, t('noReports'))));
 }
 
+/** Which tab a route belongs to. */
+function tabOf(page) {
+  if (page === 'bank') return 'banks';
+  if (page === 'paper') return 'papers';
+  if (['plan', 'sitting', 'rooms'].includes(page)) return 'plans';
+  return page;
+}
+
 async function route() {
   clearTimeout(refreshTimer);
   let me;
@@ -183,15 +161,24 @@ async function route() {
   }
   document.getElementById('user-slot').textContent = me.name;
   document.getElementById('logout').hidden = false;
-  const page = location.hash.replace(/^#/, '') || 'completeness';
+  const [page, ...parts] = (location.hash.replace(/^#/, '') || 'completeness').split('/').map(decodeURIComponent);
+  const view = { app, tabs: () => tabs(tabOf(page)), me, go: (hash) => { location.hash = hash; } };
   try {
-    if (page === 'alerts') await showAlerts();
+    if (page === 'banks') await showBanks(view);
+    else if (page === 'bank') await showBank(view, parts[0], parts[1], parts.slice(2));
+    else if (page === 'papers') await showPapers(view, parts[0]);
+    else if (page === 'paper') await showPaper(view, parts[0], parts[1]);
+    else if (page === 'plans') await showPlans(view);
+    else if (page === 'plan') await showPlan(view, parts[0]);
+    else if (page === 'sitting') await showSitting(view, parts[0]);
+    else if (page === 'rooms') await showRooms(view, parts[0]);
+    else if (page === 'alerts') await showAlerts();
     else if (page === 'venues') await showVenues();
     else if (page === 'reports') await showReports();
     else await showCompleteness();
   } catch (error) {
     if (error.status === 401) showLogin();
-    else app.replaceChildren(tabs(page), errorBox(error));
+    else app.replaceChildren(tabs(tabOf(page)), errorBox(error));
   }
 }
 
@@ -203,8 +190,7 @@ function applyLanguage() {
 }
 
 document.getElementById('lang').addEventListener('click', () => {
-  lang = lang === 'en' ? 'zh' : 'en';
-  localStorage.setItem('kd-office-lang', lang);
+  setLang(lang === 'en' ? 'zh' : 'en');
   applyLanguage();
   route();
 });
