@@ -8,13 +8,13 @@ warns about with the matching stem beside it and that is then deleted; the rest 
 (written with openpyxl) whose check lists the one bad row (row, column, reason) before the good rows are imported
 explicitly. The user assembles a paper by rule (two sections, a coverage constraint, a seed), sees the constraint
 report, and requests approval; approving it with the same account is refused by the server in words; a second
-office account approves it. The first user sets up the venue's room with seats 01–30, a plan and a sitting an hour
-ahead (the approved paper, that room), pastes three candidates, allocates seats (shown on the seat plan), adds an
-invigilator (the one-time password is shown once), and issues the venue package with the paper sealed (the page
-shows the 启封码). The venue fetches and imports it over the sync channel (the sitting page says so); "release now"
-releases the paper key, the venue fetches it at its next sync and opens the paper; a candidate from the pasted list
-logs in at the venue terminal and, once the sitting starts, sees the assembled paper: every stem the office put in
-the paper is on the candidate's screen.
+office account approves it (the page reads the same in English). The first user sets up the venue's room with seats
+01–30, a plan and a sitting an hour ahead (the approved paper, that room); on a phone-width window pastes three
+candidates, allocates seats (shown on the seat plan) and adds an invigilator (the one-time password is shown once);
+then issues the venue package with the paper sealed (the page shows the 启封码). The venue fetches and imports it over
+the sync channel (the sitting page says so); "release now" releases the paper key, the venue fetches it at its next
+sync and opens the paper; a candidate from the pasted list logs in at the venue terminal and, once the sitting starts,
+sees the assembled paper: every stem the office put in the paper is on the candidate's screen.
 
 Screenshots go to test-output/browser/<test name>/.
 """
@@ -154,7 +154,7 @@ def test_office_builds_a_bank_assembles_and_issues_a_paper_the_candidate_sees(po
         bank_id = re.search(r"#bank/([^/]+)", driver.current_url).group(1)
 
         # Knowledge points: a wrong parent is refused with the problem, then the tree is saved.
-        click(driver, f"bank-part-tree")
+        click(driver, "bank-part-tree")
         tree = [("1", "基础知识", "", "40"), ("1.1", "电工基础", "1", ""), ("1.2", "安全用电", "1", ""),
                 ("2", "相关知识", "", "60"), ("2.1", "电动机控制", "9", "")]
         for i, (kp_code, name, parent, weight) in enumerate(tree):
@@ -306,6 +306,12 @@ def test_office_builds_a_bank_assembles_and_issues_a_paper_the_candidate_sees(po
         go(driver, office.base, f"paper/{paper_id}")
         click(driver, "paper-approve")
         wait_until(driver, lambda d: attr(d, "paper-state", "data-state") == "approved", "office2 could not approve")
+        assert "已批准" in text(driver, "paper-state")
+        click(driver, "lang-switch")
+        wait_until(driver, lambda d: text(d, "paper-state") == "approved", "the paper page has no English")
+        assert "Version" in text(driver, "paper-version")
+        click(driver, "lang-switch")
+        wait_until(driver, lambda d: text(d, "paper-state") == "已批准", "the paper page did not return to Chinese")
         click(driver, "logout")
         office_login(driver, office.base, "office1", passwords["office1"])
 
@@ -342,7 +348,8 @@ def test_office_builds_a_bank_assembles_and_issues_a_paper_the_candidate_sees(po
         click(driver, "sit-create")
         wait_visible(driver, "sitting-title")
 
-        # Candidates, seats, staff.
+        # Candidates, seats, staff — on a phone-width window.
+        driver.set_window_size(390, 844)
         type_into(driver, "cand-paste", "\n".join(",".join(c) for c in CANDIDATES), clear=True)
         click(driver, "cand-save")
         wait_until(driver, lambda d: attr(d, "cand-table", "data-count") == "3", "the candidates were not saved")
@@ -359,7 +366,9 @@ def test_office_builds_a_bank_assembles_and_issues_a_paper_the_candidate_sees(po
         click(driver, "staff-save")
         wait_visible(driver, "staff-password-kd-jk011")
         assert len(text(driver, "staff-password-kd-jk011")) >= 8
-        shots.take_full(driver, "08-sitting")
+        shots.take_full(driver, "08-sitting-phone")
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= 400, "the sitting page is wider than a phone"
+        driver.set_window_size(1280, 900)
 
         # The package, its paper sealed.
         go(driver, office.base, f"plan/{plan_id}")

@@ -52,7 +52,7 @@ addTexts({
   'ty.defaults': '各题型默认分值', 'ty.save': '保存默认分值', 'ty.saved': '默认分值已保存。', 'ty.bank': '题库信息', 'ty.bankSaved': '题库信息已保存。',
   'im.title': '导入试题', 'im.format': '格式', 'im.file': '文件', 'im.check': '检查', 'im.all': '全部导入',
   'im.good': '只导入无误的行', 'im.report': '检查结果：共 {rows} 行，无误 {good} 行，问题 {problems} 个，疑似重复 {duplicates} 个。',
-  'im.row': '行', 'im.column': '列', 'im.reason': '原因', 'im.matches': '相似的已有试题', 'im.written': '已导入 {n} 题，新增知识点 {k} 个。',
+  'im.row': '行', 'im.problems': '有问题的行（不会导入）', 'im.duplicates': '疑似重复（仅提醒）', 'im.column': '列', 'im.reason': '原因', 'im.matches': '相似的已有试题', 'im.written': '已导入 {n} 题，新增知识点 {k} 个。',
   'im.chooseFile': '请先选择文件。', 'im.allBlocked': '有问题时不能全部导入：请改好文件，或明确选择只导入无误的行。',
   'im.export': '导出', 'im.template': '下载 Excel 模板', 'im.goodAsk': '只导入无误的 {good} 行，跳过有问题的行？',
   'dp.threshold': '相似度阈值', 'dp.check': '查重', 'dp.first': '试题一', 'dp.second': '试题二', 'dp.none': '没有相似的试题。',
@@ -84,7 +84,7 @@ addTexts({
   'ty.bankSaved': 'Bank details saved.',
   'im.title': 'Import questions', 'im.format': 'Format', 'im.file': 'File', 'im.check': 'Check', 'im.all': 'Import all',
   'im.good': 'Import the good rows only', 'im.report': 'Checked: {rows} rows, {good} good, {problems} problems, {duplicates} likely duplicates.',
-  'im.row': 'Row', 'im.column': 'Column', 'im.reason': 'Reason', 'im.matches': 'Similar question in the bank',
+  'im.row': 'Row', 'im.problems': 'Rows with problems (not imported)', 'im.duplicates': 'Likely duplicates (a warning)', 'im.column': 'Column', 'im.reason': 'Reason', 'im.matches': 'Similar question in the bank',
   'im.written': 'Imported {n} questions, {k} new knowledge points.', 'im.chooseFile': 'Choose a file first.',
   'im.allBlocked': 'With problems nothing can be imported whole: fix the file, or choose to import the good rows only.',
   'im.export': 'Export', 'im.template': 'Download the Excel template', 'im.goodAsk': 'Import the {good} good rows and skip the rest?',
@@ -131,7 +131,7 @@ export async function showBank(view, bankId, part = 'questions', rest = []) {
   const bank = detail.bank;
   const skill = bank.subject === 'skill';
   const parts = skill ? ['tasks', 'tree', 'types', 'stats'] : ['questions', 'tree', 'types', 'import', 'duplicates', 'stats'];
-  if (!part || (!parts.includes(part) && !['edit', 'task'].includes(part))) part = parts[0];
+  if (!part || (!parts.includes(part) && part !== (skill ? 'task' : 'edit'))) part = parts[0];
   const nav = h('nav', { class: 'subtabs' }, parts.map((p) => h('a', {
     class: ['btn btn-small tab', p === part || (p === 'questions' && part === 'edit') || (p === 'tasks' && part === 'task') ? 'is-active' : null],
     href: `#bank/${enc(bankId)}/${p}`, testid: `bank-part-${p}` }, t(`part.${p}`))),
@@ -358,8 +358,10 @@ function importPart(ctx) {
     const dups = r.duplicates || [];
     return h('div', { testid: 'import-report', dataset: { rows: r.rows, good: r.good, problems: problems.length, duplicates: dups.length } },
       h('p', { class: ['notice', problems.length ? 'notice-warn' : 'notice-ok'] }, t('im.report', { rows: r.rows, good: r.good, problems: problems.length, duplicates: dups.length })),
+      problems.length ? h('h3', {}, t('im.problems')) : null,
       problems.length ? table('import-problems', [t('im.row'), t('im.column'), t('im.reason')], problems.map((p, i) => h('tr', { testid: `import-problem-${i}`, dataset: { row: p.row } },
         h('td', {}, String(p.row ?? '—')), h('td', {}, p.column || '—'), h('td', {}, bilingual(p.message))))) : null,
+      dups.length ? h('h3', {}, t('im.duplicates')) : null,
       dups.length ? table('import-duplicates', [t('im.row'), t('qs.stem'), t('im.matches'), t('qe.similarity')], dups.map((d, i) => h('tr', { testid: `import-duplicate-${i}`, dataset: { row: d.row } },
         h('td', {}, String(d.row)), h('td', {}, d.stem), h('td', {}, d.match ? `${d.match.id} ${d.match.stem}` : '—'),
         h('td', {}, d.match ? `${Math.round(d.match.similarity * 100)}%` : '—')))) : null);

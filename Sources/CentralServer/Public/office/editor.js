@@ -243,8 +243,9 @@ export function preview(question, n = 1, prefix = 'preview') {
   const body = [];
   const disabled = true;
   if (q.type === 'singleChoice' || q.type === 'multipleChoice') {
-    body.push(h('div', { class: 'options' }, (q.options || []).map((o) => h('label', { class: 'option', testid: `${prefix}-option-${q.id}-${o.id}` },
-      h('input', { type: q.type === 'singleChoice' ? 'radio' : 'checkbox', disabled }), h('span', { class: 'option-letter' }, o.id), o.text))));
+    // Like the terminal: options lettered by position, A first.
+    body.push(h('div', { class: 'options' }, (q.options || []).map((o, i) => h('label', { class: 'option', testid: `${prefix}-option-${q.id}-${o.id}` },
+      h('input', { type: q.type === 'singleChoice' ? 'radio' : 'checkbox', disabled }), h('span', { class: 'option-letter' }, `${LETTERS[i]}.`), o.text))));
   } else if (q.type === 'trueFalse') {
     body.push(h('div', { class: 'options' }, [t('q.true'), t('q.false')].map((label) => h('label', { class: 'option' }, h('input', { type: 'radio', disabled }), label))));
   } else if (q.type === 'fillBlank') {
@@ -256,7 +257,7 @@ export function preview(question, n = 1, prefix = 'preview') {
       h('div', { class: 'row' }, h('input', { class: 'input input-narrow', disabled }), q.unit ? h('span', {}, t('pv.unit', { unit: q.unit })) : null));
   } else if (q.type === 'flowchart') {
     body.push(h('p', { class: 'muted small' }, t('pv.order'), q.asksDescription ? ` ${t('pv.describe')}` : ''),
-      h('div', { class: 'flow-steps' }, (q.steps || []).map((s) => h('span', { class: 'btn flow-step' }, `${s.id}. ${s.text}`))));
+      h('div', { class: 'flow-steps' }, (q.steps || []).map((s, i) => h('span', { class: 'btn flow-step' }, `${LETTERS[i]}. ${s.text}`))));
   } else if (q.type === 'caseAnalysis') {
     body.push(h('div', { class: 'material' }, h('p', { class: 'label' }, t('pv.material')), h('p', { class: 'pre-wrap' }, q.material)),
       (q.subQuestions || []).map((sub, i) => preview(sub, `${n}.${i + 1}`, prefix)));

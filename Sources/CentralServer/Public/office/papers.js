@@ -305,7 +305,7 @@ export async function showPaper(view, paperId, version) {
   const content = h('div', { testid: 'paper-preview' },
     skill ? (paper.tasks || []).map(taskView)
       : (paper.sections || []).map((section, si) => h('section', { class: 'paper-section', testid: `paper-section-${si}` },
-        h('h3', {}, section.title, section.pointsEach !== undefined && section.pointsEach !== null ? h('span', { class: 'muted small' }, ` (${points(section.pointsEach)})`) : null),
+        h('h3', {}, section.title, section.pointsEach !== undefined && section.pointsEach !== null ? h('span', { class: 'muted small' }, ` (${t('a.pointsEach')} ${points(section.pointsEach)})`) : null),
         section.questions.map((v) => h('div', { testid: `paper-question-${v.question.id}` }, preview(v.question, ++number, 'paper'))))));
   const report = (paper.report || []).length ? card(t('pv.report'), table('paper-report', [t('pv.constraint'), t('pv.target'), t('pv.achieved'), ''],
     paper.report.map((r, i) => h('tr', { testid: `report-${i}`, dataset: { met: String(r.met) } }, h('td', {}, bilingual(r.constraint)),
