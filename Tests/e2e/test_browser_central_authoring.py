@@ -10,11 +10,12 @@ explicitly. The user assembles a paper by rule (two sections, a coverage constra
 report, and requests approval; approving it with the same account is refused by the server in words; a second
 office account approves it (the page reads the same in English). The first user sets up the venue's room with seats
 01–30, a plan and a sitting an hour ahead (the approved paper, that room); on a phone-width window pastes three
-candidates, allocates seats (shown on the seat plan) and adds an invigilator (the one-time password is shown once);
-then issues the venue package with the paper sealed (the page shows the 启封码). The venue fetches and imports it over
-the sync channel (the sitting page says so); "release now" releases the paper key, the venue fetches it at its next
-sync and opens the paper; a candidate from the pasted list logs in at the venue terminal and, once the sitting starts,
-sees the assembled paper: every stem the office put in the paper is on the candidate's screen.
+candidates (one with a registered photo), allocates seats (shown on the seat plan) and adds an invigilator (the
+one-time password is shown once); then issues the venue package with the paper sealed (the page shows the 启封码).
+The venue fetches and imports it over the sync channel (the sitting page says so); "release now" releases the paper
+key, the venue fetches it at its next sync and opens the paper; a candidate from the pasted list logs in at the venue
+terminal and, once the sitting starts, sees the assembled paper: every stem the office put in the paper is on the
+candidate's screen.
 
 Screenshots go to test-output/browser/<test name>/.
 """
@@ -27,7 +28,7 @@ import requests
 from browser_helpers import (Shots, attr, choose, click, console_problems, find, find_all, make_driver, text, type_into,
                              value, wait_until, wait_visible)
 from central_process import CentralProcess
-from conftest import OUTPUT, VenueProcess, free_port
+from conftest import FACE_DIR, OUTPUT, VenueProcess, free_port
 from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
 
 WAIT = 45
@@ -353,6 +354,10 @@ def test_office_builds_a_bank_assembles_and_issues_a_paper_the_candidate_sees(po
         type_into(driver, "cand-paste", "\n".join(",".join(c) for c in CANDIDATES), clear=True)
         click(driver, "cand-save")
         wait_until(driver, lambda d: attr(d, "cand-table", "data-count") == "3", "the candidates were not saved")
+        photo = next(iter(sorted((FACE_DIR / "people").glob("*/*.jpg"))), None) if FACE_DIR.exists() else None
+        if photo is not None:
+            find(driver, f"cand-photo-{CANDIDATES[0][0]}").send_keys(str(photo))
+            wait_until(driver, lambda d: attr(d, f"cand-{CANDIDATES[0][0]}", "data-photo") == "true", "the photo was not taken")
         click(driver, "seats-allocate")
         wait_until(driver, lambda d: all(attr(d, f"cand-{c[0]}", "data-seat") for c in CANDIDATES), "no seats allocated")
         seats = [attr(driver, f"cand-{c[0]}", "data-seat") for c in CANDIDATES]

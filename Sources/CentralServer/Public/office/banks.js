@@ -327,7 +327,8 @@ function typesPart(ctx) {
   const code = input('bank-edit-occupation-code', { value: bank.occupationCode || '' });
   const level = input('bank-edit-level', { value: bank.level });
   const saveBank = button('bank-edit-save', t('save'), () => attempt(errors, async () => {
-    await call(`/api/office/banks/${enc(bank.id)}`, { method: 'PUT', body: { name: name.value, occupation: occupation.value, occupationCode: code.value || undefined, level: level.value } });
+    // The server's decoder also wants the subject (unchanged).
+    await call(`/api/office/banks/${enc(bank.id)}`, { method: 'PUT', body: { name: name.value, occupation: occupation.value, occupationCode: code.value || undefined, level: level.value, subject: bank.subject } });
     put(result, okBox(t('ty.bankSaved'), 'bank-edit-saved'));
   }));
   put(body, 

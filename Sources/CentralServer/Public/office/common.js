@@ -70,8 +70,8 @@ export async function call(path, options = {}) {
 }
 
 /** Sends raw bytes (a file) and reads JSON back. */
-export async function upload(path, bytes) {
-  const response = await fetch(path, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/octet-stream' }, body: bytes });
+export async function upload(path, bytes, method = 'POST', type = 'application/octet-stream') {
+  const response = await fetch(path, { method, credentials: 'same-origin', headers: { 'Content-Type': type }, body: bytes });
   const body = await response.json().catch(() => null);
   if (!response.ok) throw failure(response, body);
   return body;

@@ -16,13 +16,14 @@
  *     (data-code), seal-code-{sittingId}, release-{sittingId}, pkg-list-{venueId}, pkg-{packageId} (data-state:
  *     issued|fetched|imported|refused), pkg-download-{packageId}
  *   a sitting: sitting-title, sitting-paper, cand-paste, cand-save, cand-error (problems: cand-error-problem-{n}),
- *     cand-table (data-count), cand-{admissionNumber} (data-room, data-seat), seats-allocate, seats-error,
+ *     cand-table (data-count), cand-{admissionNumber} (data-room, data-seat, data-photo), cand-photo-{admissionNumber}
+ *     (a file input: the registered photo), seats-allocate, seats-error,
  *     seatplan-{roomId}, seat-{roomId}-{seat} (data-candidate), staff-{i}-username, staff-{i}-name, staff-{i}-role,
  *     staff-{i}-room-{roomId}, staff-{i}-remove, staff-add, staff-save, staff-error, staff-passwords,
  *     staff-password-{username}, sitting-package (data-state), sitting-seal (data-released), seal-code,
  *     seal-release-at, sitting-release, release-error
  */
-import { put, addTexts, attempt, button, call, card, dialog, enc, errorSlot, field, h, input, okBox, select, t, table, textarea, when } from './common.js';
+import { put, addTexts, attempt, button, call, card, dialog, enc, errorSlot, field, h, input, okBox, select, t, table, textarea, upload, when } from './common.js';
 
 addTexts({
   'pl.plans': '考试计划', 'pl.name': '计划名称', 'pl.create': '新建计划', 'pl.created': '创建时间', 'pl.sittings': '场次数', 'pl.none': '还没有考试计划。',
@@ -37,7 +38,7 @@ addTexts({
   'pk.s.issued': '已下发', 'pk.s.fetched': '考点已取走', 'pk.s.imported': '考点已导入', 'pk.s.refused': '考点拒收', 'pk.bytes': '大小',
   'pk.releaseAsk': '现在发布场次 {id} 的试卷密钥？考点下次同步即可启封试卷。',
   'c.title': '考生', 'c.paste': '粘贴考生名单：每行“准考证号,姓名,身份证号,单位”', 'c.save': '保存考生名单', 'c.admission': '准考证号', 'c.name': '姓名',
-  'c.id': '身份证号', 'c.org': '单位', 'c.room': '考场', 'c.seat': '座位', 'c.count': '共 {n} 名考生', 'c.saved': '考生名单已保存（座位已清空）。',
+  'c.id': '身份证号', 'c.org': '单位', 'c.room': '考场', 'c.seat': '座位', 'c.count': '共 {n} 名考生', 'c.saved': '考生名单已保存（座位已清空）。', 'c.photo': '照片', 'c.photoAdd': '上传照片', 'c.photoReplace': '更换照片', 'c.hasPhoto': '已有照片',
   'se.allocate': '自动编排座位', 'se.plan': '座位图', 'se.empty': '空',
   'sf.title': '考务人员', 'sf.username': '账号', 'sf.name': '姓名', 'sf.role': '角色', 'sf.rooms': '负责考场', 'sf.add': '添加人员', 'sf.save': '保存考务人员',
   'sf.passwords': '新账号的一次性密码（只显示这一次，请抄下交给本人）：', 'role.invigilator': '监考员', 'role.examiner': '考评员', 'role.supervisor': '督导员',
@@ -60,7 +61,7 @@ addTexts({
   'pk.releaseAsk': "Release sitting {id}'s paper key now? The venue can open the paper at its next sync.",
   'c.title': 'Candidates', 'c.paste': 'Paste candidates: one a line, "admission number,name,ID number,organisation"', 'c.save': 'Save candidates',
   'c.admission': 'Admission no.', 'c.name': 'Name', 'c.id': 'ID number', 'c.org': 'Organisation', 'c.room': 'Room', 'c.seat': 'Seat',
-  'c.count': '{n} candidates', 'c.saved': 'Candidates saved (seats cleared).', 'se.allocate': 'Allocate seats', 'se.plan': 'Seat plan', 'se.empty': 'empty',
+  'c.count': '{n} candidates', 'c.saved': 'Candidates saved (seats cleared).', 'c.photo': 'Photo', 'c.photoAdd': 'Upload photo', 'c.photoReplace': 'Replace photo', 'c.hasPhoto': 'photo on file', 'se.allocate': 'Allocate seats', 'se.plan': 'Seat plan', 'se.empty': 'empty',
   'sf.title': 'Staff', 'sf.username': 'User name', 'sf.name': 'Name', 'sf.role': 'Role', 'sf.rooms': 'Rooms', 'sf.add': 'Add person', 'sf.save': 'Save staff',
   'sf.passwords': 'One-time passwords of the new accounts (shown only this once):', 'role.invigilator': 'Invigilator', 'role.examiner': 'Examiner',
   'role.supervisor': 'Supervisor', 'role.admin': 'Venue admin',
@@ -273,10 +274,21 @@ export async function showSitting(view, sittingId) {
     await call(`/api/office/sittings/${enc(sittingId)}/candidates`, { method: 'PUT', body: list });
     await reload();
   }), 'btn-primary');
-  const candTable = table('cand-table', [t('c.admission'), t('c.name'), t('c.id'), t('c.org'), t('c.room'), t('c.seat')], candidates.map((c) => h('tr', {
-    testid: `cand-${c.admissionNumber}`, dataset: { room: c.room || '', seat: c.seat || '' } },
+  // A registered photo per candidate (for the venue's face checks), sent as the file's bytes.
+  const photoInput = (c) => {
+    const file = h('input', { type: 'file', accept: 'image/jpeg,image/png', class: 'file-input', testid: `cand-photo-${c.admissionNumber}` });
+    file.addEventListener('change', () => attempt(candErrors, async () => {
+      if (!file.files.length) return;
+      await upload(`/api/office/sittings/${enc(sittingId)}/candidates/${enc(c.admissionNumber)}/photo`, file.files[0], 'PUT', file.files[0].type || 'application/octet-stream');
+      await reload();
+    }));
+    return h('label', { class: 'btn btn-small' }, c.hasPhoto ? t('c.photoReplace') : t('c.photoAdd'), file);
+  };
+  const candTable = table('cand-table', [t('c.admission'), t('c.name'), t('c.id'), t('c.org'), t('c.room'), t('c.seat'), t('c.photo')], candidates.map((c) => h('tr', {
+    testid: `cand-${c.admissionNumber}`, dataset: { room: c.room || '', seat: c.seat || '', photo: String(Boolean(c.hasPhoto)) } },
   h('td', {}, c.admissionNumber), h('td', {}, c.name), h('td', { class: 'small' }, c.idNumber), h('td', {}, c.organisation || ''),
-  h('td', {}, c.room || '—'), h('td', {}, c.seat || '—'))));
+  h('td', {}, c.room || '—'), h('td', {}, c.seat || '—'),
+  h('td', { class: 'nowrap' }, c.hasPhoto ? h('span', { class: 'badge badge-ok' }, t('c.hasPhoto')) : null, ' ', photoInput(c)))));
   (candTable.dataset.testid ? candTable : candTable.querySelector('[data-testid="cand-table"]')).dataset.count = String(candidates.length);
 
   // Seats.
