@@ -32,7 +32,7 @@ import {
   put, addTexts, attempt, bilingual, button, call, card, dialog, enc, errorSlot, field, h, input, okBox, points,
   QUESTION_TYPES, select, t, table, textarea, typeName, upload, when,
 } from './common.js';
-import { preview, questionEditor, stemLine } from './editor.js';
+import { preview, questionEditor, STANDARD_POINTS, stemLine } from './editor.js';
 
 addTexts({
   'b.banks': '题库', 'b.new': '新建题库', 'b.name': '名称', 'b.occupation': '职业（工种）', 'b.occupationCode': '职业编码',
@@ -315,7 +315,7 @@ function typesPart(ctx) {
   const { bank, body } = ctx;
   const errors = errorSlot('types-error');
   const result = h('div');
-  const inputs = QUESTION_TYPES.filter((x) => x !== 'caseAnalysis').map((type) => [type, input(`type-default-${type}`, { type: 'number', step: '0.5', min: '0', value: ctx.typeDefaults[type] ?? '', class: 'input input-narrow' })]);
+  const inputs = QUESTION_TYPES.filter((x) => x !== 'caseAnalysis').map((type) => [type, input(`type-default-${type}`, { type: 'number', step: '0.5', min: '0', value: ctx.typeDefaults[type] ?? '', placeholder: String(STANDARD_POINTS[type] ?? ''), class: 'input input-narrow' })]);
   const saveDefaults = button('type-defaults-save', t('ty.save'), () => attempt(errors, async () => {
     const defaults = {};
     for (const [type, box] of inputs) if (box.value !== '') defaults[type] = Number(box.value);

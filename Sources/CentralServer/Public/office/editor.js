@@ -66,8 +66,12 @@ function rowList(prefix, items, make, addLabel, blank) {
   return { el: h('div', {}, list, add), read: () => rows.map((row) => row.read()) };
 }
 
+/** The server's standard points per type, used when the bank sets none (TypeDefaults.standard). */
+export const STANDARD_POINTS = { singleChoice: 1, multipleChoice: 2, trueFalse: 1, fillBlank: 2, shortAnswer: 5, essay: 10, calculation: 5,
+  flowchart: 5, caseAnalysis: 20, thesis: 30 };
+
 function blankQuestion(type, defaults = {}) {
-  const q = { id: '', type, stem: '', points: defaults[type] ?? 2, knowledgePoints: [] };
+  const q = { id: '', type, stem: '', points: defaults[type] ?? STANDARD_POINTS[type] ?? 1, knowledgePoints: [] };
   if (type === 'singleChoice') Object.assign(q, { options: ['A', 'B', 'C', 'D'].map((id) => ({ id, text: '' })), correct: 'A' });
   if (type === 'multipleChoice') Object.assign(q, { options: ['A', 'B', 'C', 'D'].map((id) => ({ id, text: '' })), correct: [] });
   if (type === 'trueFalse') q.correct = true;
@@ -238,8 +242,10 @@ export function questionEditor(question, context, prefix = 'q') {
 /** The question as the candidate will see it (read-only, no answer keys), numbered `n`. */
 export function preview(question, n = 1, prefix = 'preview') {
   const q = question;
+  const total = q.type === 'caseAnalysis' && (q.points === undefined || q.points === null)
+    ? (q.subQuestions || []).reduce((sum, sub) => sum + Number(sub.points || 0), 0) : q.points;
   const header = h('div', { class: 'q-header' }, h('span', { class: 'q-number' }, `${n}.`),
-    h('span', { class: 'badge badge-primary' }, typeName(q.type)), h('span', { class: 'muted small' }, t('pv.points', { n: points(q.points) })));
+    h('span', { class: 'badge badge-primary' }, typeName(q.type)), h('span', { class: 'muted small' }, t('pv.points', { n: points(total) })));
   const body = [];
   const disabled = true;
   if (q.type === 'singleChoice' || q.type === 'multipleChoice') {
