@@ -142,16 +142,20 @@ struct OfficeAuthoring: Sendable {
         var occupation: String
         var occupationCode: String?
         var level: String
-        var subject: Subject
+        /// Needed to create a bank; a bank's subject never changes.
+        var subject: Subject?
     }
 
     @Sendable func createBank(_ request: Request, context: BasicRequestContext) async throws -> Response {
         _ = try await signedIn(request)
         let body = try await request.decode(as: NewBank.self, context: context)
+        guard let subject = body.subject else {
+            throw OfficeError(.invalid, "bank_invalid", zh: "请选择题库类型：理论知识或技能操作", en: "say whether the bank is for theory or skill")
+        }
         let bank = try await database.createBank(
             Bank(
                 id: Bank.ID(body.id ?? ""), name: body.name, occupation: body.occupation,
-                occupationCode: body.occupationCode.flatMap { $0.isEmpty ? nil : $0 }, level: body.level, subject: body.subject))
+                occupationCode: body.occupationCode.flatMap { $0.isEmpty ? nil : $0 }, level: body.level, subject: subject))
         return try json(bank, status: .created)
     }
 

@@ -89,6 +89,12 @@ struct AuthoringTests {
                 let again = try await office.call(
                     .post, "/api/office/banks", json: #"{"id":"ELEC-4","name":"x","occupation":"电工","level":"四级","subject":"theory"}"#)
                 #expect(again.status == .conflict)
+                let renamed = try await office.call(
+                    .put, "/api/office/banks/ELEC-4", json: #"{"name":"电工四级理论知识","occupation":"电工","level":"四级/中级工"}"#)
+                let renamedBank = try await database.bank("ELEC-4").bank
+                #expect(renamed.status == .ok && renamedBank.name == "电工四级理论知识" && renamedBank.subject == .theory)
+                let noSubject = try await office.call(.post, "/api/office/banks", json: #"{"name":"x","occupation":"电工","level":"四级"}"#)
+                #expect(noSubject.status == .unprocessableContent)
 
                 // The tree is checked whole.
                 let loop = try await office.call(
