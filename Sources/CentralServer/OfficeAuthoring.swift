@@ -377,11 +377,10 @@ struct OfficeAuthoring: Sendable {
         }
         problems.sort { ($0.row, $0.column ?? "") < ($1.row, $1.column ?? "") }
         // Near-duplicates: against the bank, and against earlier rows of the same file.
-        var entries = existing.map { (id: $0.id.rawValue, text: DuplicateIndex.text(of: $0.question)) }
-        var stems = Dictionary(uniqueKeysWithValues: existing.map { ($0.id.rawValue, $0.question.stem) })
+        let stems = Dictionary(uniqueKeysWithValues: existing.map { ($0.id.rawValue, $0.question.stem) })
         var duplicates: [ImportReport.Duplicate] = []
         let fileIndex = DuplicateIndex(result.questions.map { (id: $0.question.id.rawValue, text: DuplicateIndex.text(of: $0.question)) })
-        let bankIndex = DuplicateIndex(entries)
+        let bankIndex = DuplicateIndex(questions: existing.map(\.question))
         let rowOf = Dictionary(result.questions.map { ($0.question.id.rawValue, $0.row) }, uniquingKeysWith: { first, _ in first })
         for imported in result.questions {
             let text = DuplicateIndex.text(of: imported.question)
@@ -397,14 +396,13 @@ struct OfficeAuthoring: Sendable {
                         match: .init(id: best.id, stem: stem, similarity: best.similarity)))
             }
         }
-        entries.removeAll()
-        stems.removeAll()
         let badRows = Set(problems.map(\.row))
         let good = result.questions.filter { !badRows.contains($0.row) && !taken.contains($0.row) }
         let known = Set(detail.knowledgePoints.map(\.code))
         let newPoints = result.knowledgePoints.filter { !known.contains($0.code) }
         var report = ImportReport(
-            format: format, rows: result.questions.count + Set(result.problems.map(\.row)).subtracting(result.questions.map(\.row)).count,
+            // Rows read: the good questions and every row with a problem.
+            format: format, rows: Set(result.questions.map(\.row)).union(result.problems.map(\.row)).count,
             good: good.count, problems: problems, duplicates: duplicates, written: 0, knowledgePointsAdded: 0)
         if mode == "check" { return try json(report) }
         if mode == "all" && !problems.isEmpty {
