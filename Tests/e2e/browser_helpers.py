@@ -3,6 +3,7 @@ screenshots of each step, and a check of the browser console for CSP violations 
 import base64
 import os
 import re
+import time
 from pathlib import Path
 
 import requests
@@ -106,8 +107,20 @@ def choose(driver, testid: str, value: str):
     return element
 
 
+def fresh(read, attempts: int = 5):
+    """Reads from an element found afresh each time: pages that refresh replace their rows, so an element found a
+    moment ago may be gone (stale) by the time it is read."""
+    for attempt in range(attempts):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+
+
 def attr(driver, testid: str, name: str):
-    return find(driver, testid).get_attribute(name)
+    return fresh(lambda: find(driver, testid).get_attribute(name))
 
 
 def value(driver, testid: str) -> str:
@@ -115,7 +128,7 @@ def value(driver, testid: str) -> str:
 
 
 def text(driver, testid: str) -> str:
-    return find(driver, testid).text
+    return fresh(lambda: find(driver, testid).text)
 
 
 class Shots:
