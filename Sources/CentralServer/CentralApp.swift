@@ -186,9 +186,12 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as CentralError {
             var conflicts: [String]?
+            var unusable: [UnusableItem]?
             if case .itemConflict(let ids) = error { conflicts = ids }
+            if case .itemsUnusable(let items) = error { unusable = items }
             return Self.response(
-                code: error.code, en: error.messageEn, zh: error.messageZh, status: Self.status(error), conflicts: conflicts)
+                code: error.code, en: error.messageEn, zh: error.messageZh, status: Self.status(error), conflicts: conflicts,
+                unusable: unusable)
         } catch let error as OfficeError {
             return Self.response(
                 code: error.code, en: error.message.en, zh: error.message.zh,
@@ -221,6 +224,7 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .databaseUnavailable: .serviceUnavailable
         case .venueNotEnrolled, .signatureInvalid: .forbidden
         case .batchInvalid: .badRequest
+        case .itemsUnusable: .unprocessableContent
         case .batchReplayed, .itemConflict: .conflict
         case .uploadSessionInvalid: .unauthorized
         case .uploadInvalid, .uploadChecksumUnsupported: .badRequest
@@ -243,11 +247,13 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func response(
-        code: String, en: String, zh: String, status: HTTPResponse.Status, conflicts: [String]? = nil, problems: [Message] = []
+        code: String, en: String, zh: String, status: HTTPResponse.Status, conflicts: [String]? = nil, unusable: [UnusableItem]? = nil,
+        problems: [Message] = []
     ) -> Response {
         let data: Data
         if problems.isEmpty {
-            data = (try? JSONEncoder().encode(SyncRefusal(error: .init(code: code, message: en, messageZh: zh, conflicts: conflicts)))) ?? Data()
+            let refusal = SyncRefusal(error: .init(code: code, message: en, messageZh: zh, conflicts: conflicts, unusable: unusable))
+            data = (try? JSONEncoder().encode(refusal)) ?? Data()
         } else {
             let body = RefusalWithProblems(error: .init(code: code, message: en, messageZh: zh, problems: problems))
             data = (try? JSONEncoder().encode(body)) ?? Data()

@@ -41,7 +41,14 @@ extension CentralDatabase {
                     outcome.problems.append("\(file): from venue \(batch.venueId), not \(bundle.venueId)")
                     continue
                 }
-                let receipt = try await receive(body: body, signature: signature, via: "usb", now: now)
+                let receipt: SyncReceipt
+                do {
+                    receipt = try await receive(body: body, signature: signature, via: "usb", now: now)
+                } catch CentralError.itemsUnusable(let items) {
+                    // Take the rest of the signed batch; the refused items are reported (as a sync refusal too).
+                    for item in items { outcome.problems.append("\(file): item \(item.id) refused: \(item.message) / \(item.messageZh)") }
+                    receipt = try await receive(body: body, signature: signature, via: "usb", leavingOut: Set(items.map(\.id)), now: now)
+                }
                 outcome.stored += receipt.stored.count
                 outcome.duplicates += receipt.duplicates.count
             } catch CentralError.batchReplayed {

@@ -24,19 +24,38 @@ extension CentralDatabase {
     /// and applies the new ones to their tables, all in one transaction. An item already held with the same payload
     /// is answered as a duplicate; one held with a different payload refuses the whole batch (nothing stored) and is
     /// reported, as are a bad signature, a revoked venue and a replayed batch.
-    public func receive(body: Data, signature: String?, via: String = "online", now: Date = Date()) async throws -> SyncReceipt {
-        let batch: SyncBatch
+    /// `leavingOut` names items not to take from this batch (a USB import leaves out the items central refused as
+    /// unusable and takes the rest of the signed batch).
+    public func receive(
+        body: Data, signature: String?, via: String = "online", leavingOut: Set<String> = [], now: Date = Date()
+    ) async throws -> SyncReceipt {
+        var batch: SyncBatch
         do {
             batch = try SyncBatch.decoder.decode(SyncBatch.self, from: body)
         } catch {
             throw CentralError.batchInvalid(en: "the body is not a sync batch (JSON)", zh: "内容不是同步批次（JSON）")
         }
         try await checkSigned(venueID: batch.venueId, body: body, signature: signature, purpose: .batch, batchID: batch.batchId, now: now)
-        try Self.check(batch)
+        batch.items.removeAll { leavingOut.contains($0.id) }
         do {
-            return try await transaction { connection in
-                try await self.store(batch, via: via, connection: connection, now: now)
+            // Items that can never be taken (malformed, or not fitting central's tables) are all named at once, so
+            // that the venue sets them aside in one round and sends the rest.
+            var unusable = try Self.check(batch)
+            var underlying: (any Error)?
+            if unusable.isEmpty {
+                do {
+                    return try await transaction { connection in
+                        try await self.store(batch, via: via, connection: connection, now: now)
+                    }
+                } catch let failed as ApplyFailed {
+                    underlying = failed.underlying
+                }
             }
+            let named = Set(unusable.map(\.id))
+            unusable += try await unusableItems(batch.items.filter { !named.contains($0.id) }, venueID: batch.venueId, now: now)
+            // An apply failure no item causes on its own was not the items' doing (the database, say).
+            if unusable.isEmpty, let underlying { throw underlying }
+            throw CentralError.itemsUnusable(unusable)
         } catch let error as CentralError {
             switch error {
             case .batchReplayed:
@@ -45,6 +64,10 @@ extension CentralDatabase {
                 try? await report(
                     venueID: batch.venueId, code: error.code, batchID: batch.batchId,
                     detail: "different payload under items already held: \(ids.joined(separator: ", "))", now: now)
+            case .itemsUnusable(let items):
+                try? await report(
+                    venueID: batch.venueId, code: error.code, batchID: batch.batchId,
+                    detail: "items central cannot take: " + items.map { "\($0.id) (\($0.message))" }.joined(separator: "; "), now: now)
             default: break
             }
             throw error
@@ -70,7 +93,8 @@ extension CentralDatabase {
         }
     }
 
-    static func check(_ batch: SyncBatch) throws {
+    /// Refuses a batch whose frame is wrong; returns the items that are malformed themselves.
+    static func check(_ batch: SyncBatch) throws -> [UnusableItem] {
         guard !batch.batchId.isEmpty, batch.batchId.utf8.count <= 64 else {
             throw CentralError.batchInvalid(en: "the batch id must have 1 to 64 characters", zh: "批次编号须为 1 到 64 个字符")
         }
@@ -79,24 +103,83 @@ extension CentralDatabase {
                 en: "\(batch.items.count) items, more than \(maxBatchItems)", zh: "共 \(batch.items.count) 条，超过上限 \(maxBatchItems)")
         }
         var seen = Set<String>()
+        var unusable: [UnusableItem] = []
         for item in batch.items {
             guard !item.id.isEmpty, item.id.utf8.count <= 64, seen.insert(item.id).inserted else {
                 throw CentralError.batchInvalid(en: "item id \"\(item.id)\" is empty, too long or repeated", zh: "记录编号“\(item.id)”为空、过长或重复")
             }
-            guard SyncSchema.kinds.contains(item.kind) else {
-                throw CentralError.batchInvalid(en: "item \(item.id) has an unknown kind \"\(item.kind)\"", zh: "记录 \(item.id) 的类型“\(item.kind)”未知")
-            }
             let data = Data(item.payload.utf8)
-            guard data.count <= maxItemBytes else {
-                throw CentralError.batchInvalid(en: "item \(item.id) is larger than 8 MiB", zh: "记录 \(item.id) 超过 8 MiB")
-            }
-            guard SyncDigest.hex(data) == item.sha256 else {
-                throw CentralError.batchInvalid(en: "item \(item.id): the SHA-256 does not match its payload", zh: "记录 \(item.id) 的 SHA-256 与内容不符")
-            }
-            guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
-                throw CentralError.batchInvalid(en: "item \(item.id): the payload is not a JSON object", zh: "记录 \(item.id) 的内容不是 JSON 对象")
+            if !SyncSchema.kinds.contains(item.kind) {
+                unusable.append(UnusableItem(id: item.id, message: "unknown kind \"\(item.kind)\"", messageZh: "类型“\(item.kind)”未知"))
+            } else if data.count > maxItemBytes {
+                unusable.append(UnusableItem(id: item.id, message: "larger than 8 MiB", messageZh: "超过 8 MiB"))
+            } else if SyncDigest.hex(data) != item.sha256 {
+                unusable.append(UnusableItem(id: item.id, message: "the SHA-256 does not match its payload", messageZh: "SHA-256 与内容不符"))
+            } else if !((try? JSONSerialization.jsonObject(with: data)) is [String: Any]) {
+                unusable.append(UnusableItem(id: item.id, message: "the payload is not a JSON object", messageZh: "内容不是 JSON 对象"))
             }
         }
+        return unusable
+    }
+
+    /// Thrown inside the receiving transaction when the new items do not fit central's tables; `receive` then finds
+    /// which ones.
+    private struct ApplyFailed: Error {
+        var underlying: any Error
+    }
+
+    /// The items among `items` that fail to apply to central's tables (a field of the wrong type, say): all are tried
+    /// together first, and only if that fails each on its own, in savepoints of one transaction that is rolled back
+    /// whole, so nothing is kept.
+    private func unusableItems(_ items: [SyncItem], venueID: String, now: Date) async throws -> [UnusableItem] {
+        struct Probed: Error {
+            var unusable: [UnusableItem]
+        }
+        guard !items.isEmpty else { return [] }
+        let probeBatch = "probe-" + UUID().uuidString.lowercased()
+        var binds = PostgresBindings()
+        binds.append(venueID)
+        binds.append(probeBatch)
+        do {
+            try await transaction { connection in
+                /// The reason `items` do not apply, or nil when they do.
+                func failure(of items: [SyncItem]) async throws -> String? {
+                    try await connection.query("SAVEPOINT probe", logger: logger)
+                    var reason: String?
+                    do {
+                        try await connection.query(
+                            """
+                            INSERT INTO sync_item (venue_id, item_id, seq, kind, sitting_id, created_at, sha256, payload, batch_id, received_at)
+                            SELECT \(venueID), t.id, t.seq, t.kind, NULLIF(t.sitting, ''), to_timestamp(t.created / 1000.0), t.sha, t.payload::jsonb,
+                                \(probeBatch), \(now)
+                            FROM unnest(\(items.map(\.id)), \(items.map(\.seq)), \(items.map(\.kind)), \(items.map { $0.sittingId ?? "" }),
+                                \(items.map(\.createdAt)), \(items.map(\.sha256)), \(items.map(\.payload)))
+                                AS t(id, seq, kind, sitting, created, sha, payload)
+                            ON CONFLICT (venue_id, item_id) DO NOTHING
+                            """, logger: logger)
+                        for statement in SyncSchema.apply {
+                            try await connection.query(PostgresQuery(unsafeSQL: statement, binds: binds), logger: logger)
+                        }
+                    } catch let error as PSQLError {
+                        reason = error.serverInfo?[.message] ?? String(describing: error)
+                    }
+                    try await connection.query("ROLLBACK TO SAVEPOINT probe", logger: logger)
+                    return reason
+                }
+                var unusable: [UnusableItem] = []
+                if try await failure(of: items) != nil {
+                    for item in items {
+                        guard let reason = try await failure(of: [item]) else { continue }
+                        unusable.append(UnusableItem(
+                            id: item.id, message: "does not fit central's tables: \(reason)", messageZh: "无法写入中心数据表：\(reason)"))
+                    }
+                }
+                throw Probed(unusable: unusable)
+            }
+        } catch let probed as Probed {
+            return probed.unusable
+        }
+        return []
     }
 
     private func store(_ batch: SyncBatch, via: String, connection: PostgresConnection, now: Date) async throws -> SyncReceipt {
@@ -115,17 +198,22 @@ extension CentralDatabase {
         let items = batch.items
         var stored = Set<String>()
         if !items.isEmpty {
-            let rows = try await connection.query(
-                """
-                INSERT INTO sync_item (venue_id, item_id, seq, kind, sitting_id, created_at, sha256, payload, batch_id, received_at)
-                SELECT \(venueID), t.id, t.seq, t.kind, NULLIF(t.sitting, ''), to_timestamp(t.created / 1000.0), t.sha, t.payload::jsonb,
-                    \(batch.batchId), \(now)
-                FROM unnest(\(items.map(\.id)), \(items.map(\.seq)), \(items.map(\.kind)), \(items.map { $0.sittingId ?? "" }),
-                    \(items.map(\.createdAt)), \(items.map(\.sha256)), \(items.map(\.payload)))
-                    AS t(id, seq, kind, sitting, created, sha, payload)
-                ON CONFLICT (venue_id, item_id) DO NOTHING RETURNING item_id
-                """, logger: logger)
-            for try await id in rows.decode(String.self) { stored.insert(id) }
+            // A payload PostgreSQL's jsonb refuses (a NUL character, say) is the items' doing, like a failed apply.
+            do {
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO sync_item (venue_id, item_id, seq, kind, sitting_id, created_at, sha256, payload, batch_id, received_at)
+                    SELECT \(venueID), t.id, t.seq, t.kind, NULLIF(t.sitting, ''), to_timestamp(t.created / 1000.0), t.sha, t.payload::jsonb,
+                        \(batch.batchId), \(now)
+                    FROM unnest(\(items.map(\.id)), \(items.map(\.seq)), \(items.map(\.kind)), \(items.map { $0.sittingId ?? "" }),
+                        \(items.map(\.createdAt)), \(items.map(\.sha256)), \(items.map(\.payload)))
+                        AS t(id, seq, kind, sitting, created, sha, payload)
+                    ON CONFLICT (venue_id, item_id) DO NOTHING RETURNING item_id
+                    """, logger: logger)
+                for try await id in rows.decode(String.self) { stored.insert(id) }
+            } catch let error as PSQLError {
+                throw ApplyFailed(underlying: error)
+            }
         }
         let others = items.filter { !stored.contains($0.id) }
         var conflicts: [String] = []
@@ -143,8 +231,12 @@ extension CentralDatabase {
             var binds = PostgresBindings()
             binds.append(venueID)
             binds.append(batch.batchId)
-            for statement in SyncSchema.apply {
-                try await connection.query(PostgresQuery(unsafeSQL: statement, binds: binds), logger: logger)
+            do {
+                for statement in SyncSchema.apply {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement, binds: binds), logger: logger)
+                }
+            } catch let error as PSQLError {
+                throw ApplyFailed(underlying: error)
             }
         }
         try await connection.query(

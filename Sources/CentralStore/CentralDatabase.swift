@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import PostgresNIO
+import SyncProtocol
 
 /// Why the central office refuses something, with a stable code and a message in Chinese and English.
 public enum CentralError: Error, Sendable, Equatable {
@@ -25,6 +26,7 @@ public enum CentralError: Error, Sendable, Equatable {
     case batchInvalid(en: String, zh: String)
     case batchReplayed(String)
     case itemConflict([String])
+    case itemsUnusable([UnusableItem])
     case uploadSessionInvalid
     case uploadInvalid(en: String, zh: String)
     case tusVersionUnsupported(String)
@@ -66,6 +68,7 @@ public enum CentralError: Error, Sendable, Equatable {
         case .batchInvalid: "batch_invalid"
         case .batchReplayed: "batch_replayed"
         case .itemConflict: "item_conflict"
+        case .itemsUnusable: "item_unusable"
         case .uploadSessionInvalid: "upload_session_invalid"
         case .uploadInvalid: "upload_invalid"
         case .tusVersionUnsupported: "tus_version_unsupported"
@@ -109,6 +112,8 @@ public enum CentralError: Error, Sendable, Equatable {
         case .batchInvalid(let en, _): "The batch is not valid: \(en)."
         case .batchReplayed(let id): "Batch \(id) was already received: a batch is accepted once (a retry is sent as a new batch)."
         case .itemConflict(let ids): "Central already holds \(ids.count) of these items with a different content: \(ids.prefix(5).joined(separator: ", "))."
+        case .itemsUnusable(let items):
+            "Central cannot take \(items.count) of these items, so the batch was not stored: \(items.prefix(3).map { "\($0.id): \($0.message)" }.joined(separator: "; "))."
         case .uploadSessionInvalid: "The upload session is unknown or has expired: ask for a new one."
         case .uploadInvalid(let en, _): "The upload request is not valid: \(en)."
         case .tusVersionUnsupported(let version): "This server speaks tus 1.0.0 only (Tus-Resumable: 1.0.0), not \"\(version)\"."
@@ -152,6 +157,8 @@ public enum CentralError: Error, Sendable, Equatable {
         case .batchInvalid(_, let zh): "批次无效：\(zh)。"
         case .batchReplayed(let id): "批次 \(id) 已接收过：同一批次只接收一次（重发应作为新批次）。"
         case .itemConflict(let ids): "中心已有其中 \(ids.count) 条记录，但内容不同：\(ids.prefix(5).joined(separator: "、"))。"
+        case .itemsUnusable(let items):
+            "其中 \(items.count) 条记录中心无法接收，本批次未保存：\(items.prefix(3).map { "\($0.id)：\($0.messageZh)" }.joined(separator: "；"))。"
         case .uploadSessionInvalid: "上传会话不存在或已过期，请重新申请。"
         case .uploadInvalid(_, let zh): "上传请求无效：\(zh)。"
         case .tusVersionUnsupported(let version): "本服务只支持 tus 1.0.0（Tus-Resumable: 1.0.0），不支持“\(version)”。"

@@ -9,8 +9,9 @@ import SyncProtocol
 public enum CentralCallError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No answer: the link is down, central is away, or the connection was cut.
     case unreachable(String)
-    /// Central answered with a refusal (its code and messages; for `item_conflict`, the items).
-    case refused(status: Int, code: String, message: String, messageZh: String, conflicts: [String])
+    /// Central answered with a refusal (its code and messages; for `item_conflict` and `item_unusable`, the items it
+    /// names, each with its reason).
+    case refused(status: Int, code: String, message: String, messageZh: String, items: [UnusableItem])
     /// Central answered something this venue cannot read.
     case badAnswer(status: Int)
 
@@ -86,7 +87,7 @@ public struct CentralClient: Sendable {
         guard Int64(data.count) == package.bytes, SyncDigest.hex(data) == package.sha256 else {
             throw CentralCallError.refused(
                 status: 200, code: "package_download_damaged", message: "package \(package.packageId) arrived damaged (size or SHA-256)",
-                messageZh: "考务包 \(package.packageId) 下载后校验不符", conflicts: [])
+                messageZh: "考务包 \(package.packageId) 下载后校验不符", items: [])
         }
         try data.write(to: file, options: .atomic)
     }
@@ -145,7 +146,7 @@ public struct CentralClient: Sendable {
             if let refusal = try? SyncBatch.decoder.decode(SyncRefusal.self, from: data) {
                 throw CentralCallError.refused(
                     status: Int(response.status.code), code: refusal.error.code, message: refusal.error.message,
-                    messageZh: refusal.error.messageZh, conflicts: refusal.error.conflicts ?? [])
+                    messageZh: refusal.error.messageZh, items: refusal.namedItems)
             }
             throw CentralCallError.badAnswer(status: Int(response.status.code))
         }
@@ -180,7 +181,7 @@ public struct CentralClient: Sendable {
             if let refusal = try? SyncBatch.decoder.decode(SyncRefusal.self, from: data) {
                 throw CentralCallError.refused(
                     status: Int(response.status.code), code: refusal.error.code, message: refusal.error.message,
-                    messageZh: refusal.error.messageZh, conflicts: refusal.error.conflicts ?? [])
+                    messageZh: refusal.error.messageZh, items: refusal.namedItems)
             }
             throw CentralCallError.badAnswer(status: Int(response.status.code))
         }

@@ -177,7 +177,7 @@ public struct TusUploader: Sendable {
                     status: 409, code: "upload_length_differs",
                     message: "central holds upload \(metadata.uploadId) with length \(head.length.map(String.init) ?? "?"), "
                         + "the file has \(length) bytes",
-                    messageZh: "中心的上传 \(metadata.uploadId) 长度与文件不同", conflicts: [])
+                    messageZh: "中心的上传 \(metadata.uploadId) 长度与文件不同", items: [])
             }
             return offset
         }
@@ -235,14 +235,14 @@ public struct TusUploader: Sendable {
             code = body.error.code
             refusal = .refused(
                 status: status, code: body.error.code, message: body.error.message, messageZh: body.error.messageZh,
-                conflicts: body.error.conflicts ?? [])
+                items: body.namedItems)
         } else if method == .HEAD, status >= 400 {
             // A HEAD answer has no body: name the usual refusals by their status.
             code = [401: "upload_session_invalid", 412: "tus_version_unsupported", 404: "upload_unknown", 410: "upload_gone"][status]
                 ?? "http_\(status)"
             refusal = .refused(
                 status: status, code: code!, message: "central answered HEAD with \(status)", messageZh: "中心对 HEAD 的回答为 \(status)",
-                conflicts: [])
+                items: [])
         }
         return Answer(
             status: status, offset: number(TusProtocol.Header.offset), length: number(TusProtocol.Header.length), code: code,

@@ -100,25 +100,48 @@ public struct SyncReceipt: Codable, Sendable, Equatable {
     }
 }
 
-/// The error body central answers a refused batch with; for `item_conflict` it names the items whose payload
-/// differs from what central already holds under their id.
+/// The error body central answers a refused batch with. For `item_conflict` it names the items whose payload
+/// differs from what central already holds under their id; for `item_unusable` the items central can never take
+/// (malformed, or not fitting its tables), each with the reason. Either way the venue sets those items aside for a
+/// person and sends the rest: one bad item does not hold back the results behind it.
 public struct SyncRefusal: Codable, Sendable {
     public struct Detail: Codable, Sendable {
         public var code: String
         public var message: String
         public var messageZh: String
         public var conflicts: [String]?
+        public var unusable: [UnusableItem]?
 
-        public init(code: String, message: String, messageZh: String, conflicts: [String]? = nil) {
+        public init(code: String, message: String, messageZh: String, conflicts: [String]? = nil, unusable: [UnusableItem]? = nil) {
             self.code = code
             self.message = message
             self.messageZh = messageZh
             self.conflicts = conflicts
+            self.unusable = unusable
         }
     }
     public var error: Detail
 
     public init(error: Detail) { self.error = error }
+
+    /// The items the refusal names, with the reason to keep beside each (for the venue's set-aside list).
+    public var namedItems: [UnusableItem] {
+        if let unusable = error.unusable, !unusable.isEmpty { return unusable }
+        return (error.conflicts ?? []).map { UnusableItem(id: $0, message: error.message, messageZh: error.messageZh) }
+    }
+}
+
+/// One item of a batch that central cannot take, and why.
+public struct UnusableItem: Codable, Sendable, Hashable {
+    public var id: String
+    public var message: String
+    public var messageZh: String
+
+    public init(id: String, message: String, messageZh: String) {
+        self.id = id
+        self.message = message
+        self.messageZh = messageZh
+    }
 }
 
 /// A request for an upload session: signed like a batch, its `requestId` used once.

@@ -209,12 +209,14 @@ public final class SyncAgent: Service, Sendable {
                     $0.sentItems += acknowledged.count
                 }
                 logger.debug("sync: \(receipt.stored.count) items stored, \(receipt.duplicates.count) already held")
-            } catch CentralCallError.refused(_, "item_conflict", let message, let messageZh, let conflicts) where !conflicts.isEmpty {
-                // Central holds other content under these ids: sending them again changes nothing. Set them aside
-                // for a person and send the rest.
-                logger.error("sync: central holds different content for \(conflicts.count) items: \(conflicts)")
-                try? await database.refuseOutbox(conflicts, reason: "\(message) / \(messageZh)")
-                problem(code: "item_conflict", en: message, zh: messageZh)
+            } catch CentralCallError.refused(_, let code, let message, let messageZh, let named)
+                where ["item_conflict", "item_unusable"].contains(code) && !named.isEmpty
+            {
+                // Central holds other content under these ids, or can never take them: sending them again changes
+                // nothing. Set them aside for a person, each with its reason, and send the rest.
+                logger.error("sync: central refused \(named.count) items (\(code)): \(named.map(\.id))")
+                try? await database.refuseOutbox(named.map { (id: $0.id, reason: "\(code): \($0.message) / \($0.messageZh)") })
+                problem(code: code, en: message, zh: messageZh)
             } catch CentralCallError.refused(let status, let code, let message, let messageZh, _) {
                 logger.error("sync: central refused the batch (\(status) \(code)): \(message)")
                 problem(code: code, en: message, zh: messageZh)

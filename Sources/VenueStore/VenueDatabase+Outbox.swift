@@ -81,11 +81,16 @@ extension VenueDatabase {
     /// Central refused these items for a reason sending again will not change (central holds a different payload
     /// under the same id): they stay, marked, for the sync page.
     public func refuseOutbox(_ ids: [String], reason: String, now: Date = Date()) async throws {
-        guard !ids.isEmpty else { return }
+        try await refuseOutbox(ids.map { ($0, reason) }, now: now)
+    }
+
+    /// Sets items aside, each with its own reason.
+    public func refuseOutbox(_ reasons: [(id: String, reason: String)], now: Date = Date()) async throws {
+        guard !reasons.isEmpty else { return }
         try await pool.write { db in
             let statement = try db.cachedStatement(
                 sql: "UPDATE sync_outbox SET refusedAt = ?, refusal = ? WHERE id = ? AND ackedAt IS NULL")
-            for id in ids { try statement.execute(arguments: [now.millis, reason, id]) }
+            for (id, reason) in reasons { try statement.execute(arguments: [now.millis, reason, id]) }
         }
     }
 

@@ -141,6 +141,60 @@ struct SyncReceiveTests {
         }
     }
 
+    @Test func itemsCentralCannotTakeAreAllNamedWithTheirReasonsAndNothingOfTheBatchIsKept() async throws {
+        try await withCentralDatabase { database, _ in
+            let key = try await enrolledVenue(database)
+            let items = sittingItems()
+            var wrongDigest = item("audit", seq: 20, ["id": 1])
+            wrongDigest.sha256 = String(repeating: "0", count: 64)
+            let unknownKind = item("photo", seq: 21, ["x": 1])
+            // Well-formed JSON that does not fit central's tables: a score that is not a number.
+            var submitted = try #require(try JSONSerialization.jsonObject(with: Data(items[4].payload.utf8)) as? [String: Any])
+            submitted["id"] = "A2"
+            submitted["score"] = "nine"
+            let unfit = item("attemptSubmitted", seq: 22, submitted)
+            // A NUL character, which PostgreSQL's jsonb does not take.
+            let nul = item("incident", seq: 23, ["id": "I1", "note": "a\u{0}b"])
+            let batch = try signedBatch(items + [wrongDigest, unknownKind, unfit, nul], key: key)
+            var named: [UnusableItem] = []
+            do {
+                _ = try await database.receive(body: batch.body, signature: batch.signature)
+                Issue.record("a batch with unusable items was stored")
+            } catch CentralError.itemsUnusable(let items) {
+                named = items
+            }
+            #expect(named.map(\.id) == [wrongDigest.id, unknownKind.id, unfit.id, nul.id])
+            #expect(named.first { $0.id == unfit.id }?.message.contains("double precision") == true)
+            #expect(named.first { $0.id == unfit.id }?.messageZh.contains("无法写入中心数据表") == true)
+            // Nothing of the batch was kept (the trial was rolled back), and the office sees why.
+            #expect(try await count(database, "SELECT count(*) FROM sync_item") == 0)
+            #expect(try await count(database, "SELECT count(*) FROM exam_attempt") == 0)
+            #expect(try await count(database, "SELECT count(*) FROM sync_batch") == 0)
+            let report = try #require(try await database.syncReports(venueID: "V-SYNC").first)
+            #expect(report.code == "item_unusable" && report.detail.contains(unfit.id) && report.detail.contains(nul.id))
+
+            // A USB import takes the same signed batch without them; online, the venue sends the rest anew.
+            let receipt = try await database.receive(
+                body: batch.body, signature: batch.signature, via: "usb", leavingOut: Set(named.map(\.id)))
+            #expect(receipt.stored == items.map(\.id))
+            #expect(try await count(database, "SELECT count(*) FROM exam_attempt WHERE status = 'submitted' AND score = 2") == 1)
+            let rest = try signedBatch(items, key: key)
+            #expect(try await database.receive(body: rest.body, signature: rest.signature).duplicates == items.map(\.id))
+            // Each alone fails while being stored (not only when checked first).
+            for unusable in [unfit, nul] {
+                let checkIn = item("checkIn", seq: 30, ["sittingId": "S1", "admissionNumber": "2026000002", "status": "checkedIn", "method": "manual", "at": 1_790_000_000_000, "byUser": "inv1", "note": NSNull()])
+                let alone = try signedBatch([unusable, checkIn], key: key)
+                do {
+                    _ = try await database.receive(body: alone.body, signature: alone.signature)
+                    Issue.record("an unusable item was stored")
+                } catch CentralError.itemsUnusable(let named) {
+                    #expect(named.map(\.id) == [unusable.id])
+                }
+            }
+            #expect(try await count(database, "SELECT count(*) FROM sync_item") == items.count)
+        }
+    }
+
     @Test func aTamperedReplayedOrStrangersBatchIsRefusedAndReported() async throws {
         try await withCentralDatabase { database, _ in
             let key = try await enrolledVenue(database)
@@ -178,14 +232,20 @@ struct SyncReceiveTests {
                 let conflict = try signedBatch([conflicting], key: key)
                 let (conflictStatus, conflictBody) = try await post(conflict.body, conflict.signature)
                 #expect(conflictStatus == .conflict && conflictBody?.conflicts == [conflicting.id])
-                // Bad items: wrong digest, unknown kind.
+                // Bad items (wrong digest, unknown kind) are named, each with its reason.
                 var wrongDigest = item("audit", seq: 9, ["id": 1])
                 wrongDigest.sha256 = String(repeating: "0", count: 64)
                 let bad = try signedBatch([wrongDigest], key: key)
                 let (badStatus, badBody) = try await post(bad.body, bad.signature)
-                #expect(badStatus == .badRequest && badBody?.code == "batch_invalid" && badBody?.message.contains("SHA-256") == true)
-                let unknownKind = try signedBatch([item("photo", seq: 10, ["x": 1])], key: key)
-                #expect(try await post(unknownKind.body, unknownKind.signature).1?.code == "batch_invalid")
+                #expect(badStatus == .unprocessableContent && badBody?.code == "item_unusable")
+                #expect(badBody?.unusable?.map(\.id) == [wrongDigest.id] && badBody?.unusable?.first?.message.contains("SHA-256") == true)
+                let photo = item("photo", seq: 10, ["x": 1])
+                let unknownKind = try signedBatch([photo], key: key)
+                #expect(try await post(unknownKind.body, unknownKind.signature).1?.unusable?.map(\.id) == [photo.id])
+                // A frame that is wrong itself (an item id repeated) refuses the batch with no items to set aside.
+                let repeated = try signedBatch([photo, photo], key: key)
+                let (repeatedStatus, repeatedBody) = try await post(repeated.body, repeated.signature)
+                #expect(repeatedStatus == .badRequest && repeatedBody?.code == "batch_invalid" && repeatedBody?.unusable == nil)
                 // An unknown venue, and a revoked one.
                 let nobody = try signedBatch(items, venue: "V-NOBODY", key: key)
                 #expect(try await post(nobody.body, nobody.signature).0 == .notFound)
@@ -195,7 +255,7 @@ struct SyncReceiveTests {
                 #expect(revokedStatus == .forbidden && revoked?.code == "venue_revoked")
             }
             let codes = Set(try await database.syncReports(venueID: "V-SYNC").map(\.code))
-            #expect(codes == ["signature_invalid", "batch_replayed", "item_conflict", "venue_revoked"])
+            #expect(codes == ["signature_invalid", "batch_replayed", "item_conflict", "item_unusable", "venue_revoked"])
             #expect(try await count(database, "SELECT count(*) FROM sync_item") == items.count)
         }
     }
