@@ -58,6 +58,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Slows down password guessing at sign-in (venue staff and candidates, central office accounts).
+        .target(name: "SignInGuard", swiftSettings: strict),
         // The demo exam: venue, rooms, candidates with portraits, a paper with every question type.
         .target(name: "DemoContent", dependencies: ["ExamCore", "VenuePackage"], swiftSettings: strict),
         // OpenCV from Debian's libopencv-dev, only so that the C++ face engine gets its headers and libraries.
@@ -120,6 +122,7 @@ let package = Package(
                 "CameraKit",
                 "SyncProtocol",
                 "SyncClient",
+                "SignInGuard",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -178,6 +181,7 @@ let package = Package(
                 "BankInterchange",
                 "VenuePackage",
                 "ExamCore",
+                "SignInGuard",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import SignInGuard
 import SyncProtocol
 import VenuePackage
 
@@ -29,13 +30,13 @@ public enum CentralApp {
 
     public static func buildRouter(
         database: CentralDatabase, logger: Logger, uploads: UploadSettings = .files(), alerts: AlertSettings = AlertSettings(),
-        issuer: IssuerSettings = .ephemeral()
+        issuer: IssuerSettings = .ephemeral(), signIn: LoginThrottle = LoginThrottle()
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: CentralErrorMiddleware())
         router.add(middleware: OfficePageMiddleware())
         router.add(middleware: FileMiddleware(publicFolder, searchForIndexHtml: true, logger: logger))
-        OfficeAPI(database: database, policy: alerts.policy).register(on: router)
+        OfficeAPI(database: database, policy: alerts.policy, throttle: signIn).register(on: router)
         OfficeAuthoring(database: database, issuer: issuer).register(on: router)
         let api = CentralAPI(database: database, logger: logger, issuer: issuer)
         router.get("healthz", use: api.health)
@@ -189,9 +190,11 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             var unusable: [UnusableItem]?
             if case .itemConflict(let ids) = error { conflicts = ids }
             if case .itemsUnusable(let items) = error { unusable = items }
-            return Self.response(
+            var response = Self.response(
                 code: error.code, en: error.messageEn, zh: error.messageZh, status: Self.status(error), conflicts: conflicts,
                 unusable: unusable)
+            if case .loginRateLimited(let seconds) = error { response.headers[.retryAfter] = String(seconds) }
+            return response
         } catch let error as OfficeError {
             return Self.response(
                 code: error.code, en: error.message.en, zh: error.message.zh,
@@ -241,6 +244,9 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .recordingStorageFailed: .internalServerError
         case .badUsername: .badRequest
         case .loginFailed, .signInRequired: .unauthorized
+        case .loginRateLimited: .tooManyRequests
+        case .currentPasswordWrong: .forbidden
+        case .passwordTooWeak: .unprocessableContent
         case .packageExists: .conflict
         case .packageUnknown: .notFound
         }

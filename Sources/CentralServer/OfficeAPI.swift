@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SignInGuard
 import SyncProtocol
 
 /// The office's admin API behind `/office/`: sign-in, the venues and how their sync goes, per sitting what has
@@ -11,12 +12,16 @@ import SyncProtocol
 struct OfficeAPI: Sendable {
     let database: CentralDatabase
     let policy: CompletenessPolicy
+    /// Per user name (central usually sits behind a proxy, so one address can be the whole office): after five
+    /// wrong passwords within ten minutes, that name waits 30 seconds, doubling up to 15 minutes.
+    let throttle: LoginThrottle
 
     static let cookie = "kd_office"
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("api/office/login", use: login)
         router.post("api/office/logout", use: logout)
+        router.post("api/office/password", use: changePassword)
         router.get("api/office/me", use: me)
         router.get("api/office/venues", use: venues)
         router.get("api/office/completeness", use: completeness)
@@ -31,11 +36,42 @@ struct OfficeAPI: Sendable {
 
     @Sendable func login(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await request.decode(as: Login.self, context: context)
-        let session = try await database.officeLogin(username: body.username, password: body.password)
+        guard body.username.count <= 64, body.password.count <= 256 else { throw CentralError.loginFailed }
+        let key = "office:" + body.username.lowercased()
+        if let wait = throttle.retryAfter([key]) { throw CentralError.loginRateLimited(retryAfterSeconds: wait) }
+        let session: OfficeSession
+        do {
+            session = try await database.officeLogin(username: body.username, password: body.password)
+        } catch CentralError.loginFailed {
+            throttle.failed(name: key, address: nil)
+            throw CentralError.loginFailed
+        }
+        throttle.succeeded(name: key)
         var response = try json(session, status: .ok)
         response.headers[.setCookie] =
             "\(Self.cookie)=\(session.token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(CentralDatabase.officeSessionValidity))"
         return response
+    }
+
+    struct PasswordChange: Decodable {
+        var current: String
+        var new: String
+    }
+
+    /// The signed-in user's own password; wrong current passwords count like wrong sign-ins.
+    @Sendable func changePassword(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let account = try await signedIn(request)
+        let body = try await request.decode(as: PasswordChange.self, context: context)
+        let key = "office:" + account.username.lowercased()
+        if let wait = throttle.retryAfter([key]) { throw CentralError.loginRateLimited(retryAfterSeconds: wait) }
+        guard let token = Self.token(request) else { throw CentralError.signInRequired }
+        do {
+            try await database.changeOfficePassword(token: token, current: body.current, new: body.new)
+        } catch CentralError.currentPasswordWrong {
+            throttle.failed(name: key, address: nil)
+            throw CentralError.currentPasswordWrong
+        }
+        return Response(status: .noContent)
     }
 
     @Sendable func logout(_ request: Request, context: BasicRequestContext) async throws -> Response {

@@ -63,7 +63,7 @@ extension CentralDatabase {
         }
         // Hash even for an unknown name, so the answer takes as long either way.
         let stored = found?.1 ?? "pbkdf2-sha256$600000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-        let matches = PasswordHash.verify(password, against: stored)
+        let matches = await Self.verifyAside(password, against: stored)
         guard let (name, _, disabled) = found, matches, disabled == nil else { throw CentralError.loginFailed }
         let token = Self.makeToken()
         let expires = now.addingTimeInterval(Self.officeSessionValidity)
@@ -86,6 +86,46 @@ extension CentralDatabase {
             return OfficeAccount(username: username, name: name, createdAt: created)
         }
         throw CentralError.signInRequired
+    }
+
+    /// Changes the signed-in user's own password: the current one must be given, the new one must be at least 10
+    /// characters with a letter and a digit, and neither the user name nor the current password. The user's other
+    /// sessions end; this one goes on.
+    public func changeOfficePassword(token: String, current: String, new: String, now: Date = Date()) async throws {
+        let account = try await officeAccount(token: token, now: now)
+        var stored: String?
+        for try await hash in try await client.query(
+            "SELECT password_hash FROM office_account WHERE username = \(account.username)", logger: logger
+        ).decode(String.self) {
+            stored = hash
+        }
+        guard let stored, await Self.verifyAside(current, against: stored) else { throw CentralError.currentPasswordWrong }
+        guard new.count >= 10, new.count <= 256, new.contains(where: \.isLetter), new.contains(where: \.isNumber),
+            new.lowercased() != account.username.lowercased(), new != current
+        else { throw CentralError.passwordTooWeak }
+        let hash = await Self.hashAside(new)
+        try await transaction { connection in
+            try await connection.query(
+                "UPDATE office_account SET password_hash = \(hash) WHERE username = \(account.username)", logger: logger)
+            try await connection.query(
+                """
+                UPDATE office_session SET ended_at = \(now)
+                WHERE username = \(account.username) AND ended_at IS NULL AND token_sha256 <> \(SHA256.hex(token))
+                """, logger: logger)
+        }
+    }
+
+    /// PBKDF2 with 600,000 rounds takes a good part of a second: it runs on a dispatch thread, not on the server's.
+    static func verifyAside(_ password: String, against stored: String) async -> Bool {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: PasswordHash.verify(password, against: stored)) }
+        }
+    }
+
+    static func hashAside(_ password: String) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: PasswordHash.make(password)) }
+        }
     }
 
     public func officeLogout(token: String, now: Date = Date()) async throws {

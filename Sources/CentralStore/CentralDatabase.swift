@@ -21,6 +21,9 @@ public enum CentralError: Error, Sendable, Equatable {
     case packageExists(String)
     case packageUnknown(String)
     case loginFailed
+    case loginRateLimited(retryAfterSeconds: Int)
+    case currentPasswordWrong
+    case passwordTooWeak
     case signInRequired
     case signatureInvalid
     case batchInvalid(en: String, zh: String)
@@ -63,6 +66,9 @@ public enum CentralError: Error, Sendable, Equatable {
         case .packageExists: "package_exists"
         case .packageUnknown: "package_unknown"
         case .loginFailed: "login_failed"
+        case .loginRateLimited: "login_rate_limited"
+        case .currentPasswordWrong: "current_password_wrong"
+        case .passwordTooWeak: "password_too_weak"
         case .signInRequired: "sign_in_required"
         case .signatureInvalid: "signature_invalid"
         case .batchInvalid: "batch_invalid"
@@ -105,6 +111,10 @@ public enum CentralError: Error, Sendable, Equatable {
         case .venueNotEnrolled(let id): "Venue \(id) has not enrolled yet: run `venue enrol` with the code from the central office."
         case .badUsername(let name): "\"\(name)\" is not a user name: use 1 to 64 letters, digits, '-', '_' or '.'."
         case .loginFailed: "The user name or the password is wrong."
+        case .loginRateLimited(let seconds): "Too many wrong passwords: try again in \(seconds) seconds."
+        case .currentPasswordWrong: "The current password is wrong."
+        case .passwordTooWeak:
+            "The new password must have at least 10 characters with a letter and a digit, and be neither the user name nor the current password."
         case .packageExists(let id): "Another file was already issued as package \(id)."
         case .packageUnknown(let id): "No package \(id) was issued for this venue."
         case .signInRequired: "Sign in first (the session is missing or has ended)."
@@ -150,6 +160,9 @@ public enum CentralError: Error, Sendable, Equatable {
         case .venueNotEnrolled(let id): "考点 \(id) 尚未注册：请用中心给的注册码运行 venue enrol。"
         case .badUsername(let name): "“\(name)”不是有效的用户名：只能用 1 到 64 个字母、数字、“-”“_”或“.”。"
         case .loginFailed: "用户名或密码错误。"
+        case .loginRateLimited(let seconds): "密码错误次数过多，请 \(seconds) 秒后再试。"
+        case .currentPasswordWrong: "当前密码错误。"
+        case .passwordTooWeak: "新密码至少 10 个字符，须含字母和数字，且不能与用户名或当前密码相同。"
         case .packageExists(let id): "考务包 \(id) 已以另一个文件下发。"
         case .packageUnknown(let id): "没有为本考点下发考务包 \(id)。"
         case .signInRequired: "请先登录（会话不存在或已结束）。"

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import SignInGuard
 import VenuePackage
 import VenueStore
 

@@ -5,6 +5,7 @@ import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
+import SignInGuard
 import VenueStore
 
 /// What the venue server needs to run.

@@ -138,4 +138,53 @@ struct CompletenessTests {
             }
         }
     }
+
+    @Test func guessingPasswordsIsSlowedDownAndUsersChangeTheirOwn() async throws {
+        try await withCentralDatabase { database, _ in
+            let password = try await database.setOfficeAccount(username: "li", name: "李老师")
+            _ = try await database.setOfficeAccount(username: "wang", name: "王老师")
+            let router = CentralApp.buildRouter(database: database, logger: Logger(label: "test"))
+            try await Application(router: router).test(.router) { client in
+                func login(_ name: String, _ password: String) async throws -> TestResponse {
+                    try await client.execute(
+                        uri: "/api/office/login", method: .post, headers: [.contentType: "application/json"],
+                        body: ByteBuffer(string: #"{"username":"\#(name)","password":"\#(password)"}"#))
+                }
+                func change(_ cookie: String, _ current: String, _ new: String) async throws -> TestResponse {
+                    try await client.execute(
+                        uri: "/api/office/password", method: .post, headers: [.contentType: "application/json", .cookie: cookie],
+                        body: ByteBuffer(string: #"{"current":"\#(current)","new":"\#(new)"}"#))
+                }
+                func cookie(_ response: TestResponse) throws -> String {
+                    String(try #require(response.headers[.setCookie]).split(separator: ";")[0])
+                }
+                // Two sessions of li; the password is changed from the first.
+                let first = try cookie(try await login("li", password))
+                let second = try cookie(try await login("li", password))
+                let weak = try await change(first, password, "short1")
+                #expect(weak.status == .unprocessableContent && String(buffer: weak.body).contains("password_too_weak"))
+                #expect(try await change(first, password, "onlyletters-here").status == .unprocessableContent)
+                #expect(try await change(first, password, password).status == .unprocessableContent)
+                let wrongCurrent = try await change(first, "not-the-password", "Fresh-password-2026")
+                #expect(wrongCurrent.status == .forbidden && String(buffer: wrongCurrent.body).contains("当前密码错误"))
+                #expect(try await change(first, password, "Fresh-password-2026").status == .noContent)
+                // This session goes on, the other one ended; the old password no longer signs in, the new one does.
+                #expect(try await client.execute(uri: "/api/office/me", method: .get, headers: [.cookie: first]).status == .ok)
+                #expect(try await client.execute(uri: "/api/office/me", method: .get, headers: [.cookie: second]).status == .unauthorized)
+                #expect(try await login("li", password).status == .unauthorized)
+                #expect(try await login("li", "Fresh-password-2026").status == .ok)
+                #expect(try await change("kd_office=nobody", "Fresh-password-2026", "Another-one-2026").status == .unauthorized)
+
+                // Five wrong passwords for wang: the name waits, even with the right password, and says how long.
+                for _ in 0..<5 { #expect(try await login("wang", "guess").status == .unauthorized) }
+                let locked = try await login("wang", "guess")
+                #expect(locked.status == .tooManyRequests && String(buffer: locked.body).contains("login_rate_limited"))
+                let wait = try #require(locked.headers[.retryAfter].flatMap { Int($0) })
+                #expect(wait > 0 && wait <= 30)
+                #expect(String(buffer: locked.body).contains("秒后再试"))
+                // Other names are not held up by it.
+                #expect(try await login("li", "Fresh-password-2026").status == .ok)
+            }
+        }
+    }
 }

@@ -11,7 +11,8 @@
  *   tab-completeness, tab-alerts, tab-venues, tab-reports, completeness-table,
  *   completeness-{venueId}-{sittingId} (data-results: complete|missing|overdue, data-recordings: same),
  *   missing-{venueId}-{sittingId}, alerts-table, alert-{id} (data-kind, data-open), venues-table, venue-{id},
- *   reports-table, page-error, venue-rooms-{id} (to the venue's rooms editor)
+ *   reports-table, page-error, venue-rooms-{id} (to the venue's rooms editor), account-link (the user's name, to
+ *   the account page), password-current, password-new, password-repeat, password-submit, password-result
  * The authoring tabs live in their own modules (banks.js, papers.js, plans.js; shared helpers in common.js, the
  * question editor and preview in editor.js); their hooks are listed at the top of each.
  * Routes: #completeness #alerts #venues #reports #banks #bank/{id}[/{part}] #papers[/{bankId}] #paper/{id}[/{version}]
@@ -32,6 +33,9 @@ addTexts({
   lastReceived: '最近接收', items: '记录数', refusals: '拒收', at: '时间', code: '原因', batch: '批次',
   noCompleteness: '还没有考点上报场次清单。', noAlerts: '没有告警。', noReports: '没有拒收记录。',
   heldOf: '{held} / {expected}', language: 'English', rooms: '考场',
+  account: '我的账号', changePassword: '修改密码', currentPassword: '当前密码', newPassword: '新密码', repeatPassword: '再次输入新密码',
+  passwordRule: '至少 10 个字符，须含字母和数字，不能与用户名或当前密码相同。修改后，您在其他设备上的登录将退出。',
+  passwordsDiffer: '两次输入的新密码不一致。', passwordChanged: '密码已修改。其他设备上的登录已退出。',
 }, {
   title: 'Kaodian central office', loading: 'Loading…', logout: 'Sign out', username: 'User name', password: 'Password', login: 'Sign in',
   venue: 'Venue', sitting: 'Sitting', manifest: 'Manifest', results: 'Results', recordings: 'Recordings', missing: 'Missing',
@@ -41,6 +45,10 @@ addTexts({
   enrolled: 'enrolled', revoked: 'revoked', notEnrolled: 'not enrolled', lastReceived: 'Last received', items: 'Items',
   refusals: 'Refusals', at: 'When', code: 'Reason', batch: 'Batch', noCompleteness: 'No venue has sent a sitting manifest yet.',
   noAlerts: 'No alerts.', noReports: 'Nothing refused.', heldOf: '{held} / {expected}', language: '中文', rooms: 'Rooms',
+  account: 'My account', changePassword: 'Change password', currentPassword: 'Current password', newPassword: 'New password',
+  repeatPassword: 'New password again',
+  passwordRule: 'At least 10 characters with a letter and a digit, neither your user name nor the current password. Your sign-ins on other devices end.',
+  passwordsDiffer: 'The two new passwords differ.', passwordChanged: 'Password changed. Your sign-ins on other devices have ended.',
 });
 
 const app = document.getElementById('app');
@@ -142,6 +150,37 @@ async function showReports() {
       : h('p', { class: 'muted', testid: 'reports-table' }, t('noReports'))));
 }
 
+/** The signed-in user's account: their own password. */
+function showAccount(me) {
+  const field = (id, key, autocomplete) => {
+    const input = h('input', { id, type: 'password', autocomplete, testid: id, required: true });
+    return [h('label', { for: id }, t(key)), input];
+  };
+  const [currentLabel, current] = field('password-current', 'currentPassword', 'current-password');
+  const [newLabel, fresh] = field('password-new', 'newPassword', 'new-password');
+  const [repeatLabel, repeat] = field('password-repeat', 'repeatPassword', 'new-password');
+  const result = h('div', { testid: 'password-result', 'aria-live': 'polite' });
+  const form = h('form', { class: 'login' },
+    currentLabel, current, newLabel, fresh, repeatLabel, repeat, h('p', { class: 'muted small' }, t('passwordRule')),
+    h('button', { type: 'submit', class: 'btn btn-primary', testid: 'password-submit' }, t('changePassword')), result);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (fresh.value !== repeat.value) {
+      result.replaceChildren(h('p', { class: 'notice notice-danger' }, t('passwordsDiffer')));
+      return;
+    }
+    try {
+      await call('/api/office/password', { method: 'POST', body: { current: current.value, new: fresh.value } });
+      form.reset();
+      result.replaceChildren(h('p', { class: 'notice notice-ok' }, t('passwordChanged')));
+    } catch (error) {
+      result.replaceChildren(errorBox(error, 'password-error'));
+    }
+  });
+  app.replaceChildren(tabs('account'), h('section', { class: 'card' }, h('h1', {}, t('account')),
+    h('p', {}, `${me.name} · ${me.username}`), h('h2', {}, t('changePassword')), form));
+}
+
 /** Which tab a route belongs to. */
 function tabOf(page) {
   if (page === 'bank') return 'banks';
@@ -159,7 +198,8 @@ async function route() {
     showLogin(error.status === 401 ? null : error.message);
     return;
   }
-  document.getElementById('user-slot').textContent = me.name;
+  document.getElementById('user-slot').replaceChildren(
+    h('a', { href: '#account', testid: 'account-link', title: t('account') }, me.name));
   document.getElementById('logout').hidden = false;
   const [page, ...parts] = (location.hash.replace(/^#/, '') || 'completeness').split('/').map(decodeURIComponent);
   const view = { app, tabs: () => tabs(tabOf(page)), me, go: (hash) => { location.hash = hash; } };
@@ -175,6 +215,7 @@ async function route() {
     else if (page === 'alerts') await showAlerts();
     else if (page === 'venues') await showVenues();
     else if (page === 'reports') await showReports();
+    else if (page === 'account') showAccount(me);
     else await showCompleteness();
   } catch (error) {
     if (error.status === 401) showLogin();
