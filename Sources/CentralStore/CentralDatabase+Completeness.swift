@@ -20,9 +20,10 @@ public struct SittingCompleteness: Sendable, Codable, Equatable {
     public var venueId: String
     public var venueName: String
     public var sittingId: String
-    /// When the venue made its latest manifest, and when central received it.
-    public var manifestAt: Date
-    public var manifestReceivedAt: Date
+    /// When the venue made its latest manifest, and when central received it; nil for a sitting central issued to
+    /// the venue that has started but from which no manifest has arrived (then nothing can be proved complete).
+    public var manifestAt: Date?
+    public var manifestReceivedAt: Date?
     public var scheduledEnd: Date
     /// When the venue ended the last of the sitting's rooms, if it has.
     public var closedAt: Date?
@@ -69,13 +70,28 @@ public struct CompletenessAlert: Sendable, Codable, Equatable {
 }
 
 extension CentralDatabase {
-    /// Every sitting some venue sent a manifest for, compared with what central holds.
+    /// Every sitting some venue sent a manifest for, compared with what central holds; and every sitting central
+    /// issued to a venue in a plan's package that has started but whose manifest has not arrived (its results are
+    /// due like any other's, and overdue if nothing comes).
     public func completeness(policy: CompletenessPolicy = CompletenessPolicy(), venueID: String? = nil, now: Date = Date()) async throws
         -> [SittingCompleteness]
     {
         let rows = try await client.query(
             """
-            SELECT m.venue_id, v.name, m.sitting_id, m.generated_at, m.received_at, m.payload::text,
+            WITH m AS (
+                SELECT venue_id, sitting_id, generated_at, received_at, payload, NULL::text AS issued FROM sitting_manifest
+                UNION ALL
+                (SELECT DISTINCT ON (p.venue_id, s.id) p.venue_id, s.id, NULL, NULL, NULL::jsonb,
+                    json_build_object('start', extract(epoch FROM s.scheduled_start) * 1000,
+                        'minutes', (s.body::jsonb->>'durationMinutes')::int,
+                        'candidates', (SELECT count(*) FROM plan_candidate c WHERE c.sitting_id = s.id),
+                        'fetched', p.fetched_at IS NOT NULL, 'imported', p.imported)::text
+                FROM venue_package p CROSS JOIN LATERAL unnest(p.sittings) AS u(sitting_id) JOIN plan_sitting s ON s.id = u.sitting_id
+                WHERE s.scheduled_start <= \(now)
+                    AND NOT EXISTS (SELECT 1 FROM sitting_manifest x WHERE x.venue_id = p.venue_id AND x.sitting_id = s.id)
+                ORDER BY p.venue_id, s.id, p.issued_at DESC)
+            )
+            SELECT m.venue_id, v.name, m.sitting_id, m.generated_at, m.received_at, COALESCE(m.payload::text, m.issued),
                 (SELECT count(*) FROM exam_attempt a WHERE a.venue_id = m.venue_id AND a.sitting_id = m.sitting_id)::int,
                 (SELECT count(*) FROM exam_attempt a WHERE a.venue_id = m.venue_id AND a.sitting_id = m.sitting_id
                     AND a.status = 'submitted')::int,
@@ -84,7 +100,7 @@ extension CentralDatabase {
                 (SELECT count(*) FROM incident c WHERE c.venue_id = m.venue_id AND c.sitting_id = m.sitting_id)::int,
                 (SELECT count(*) FROM face_verification f WHERE f.venue_id = m.venue_id AND f.sitting_id = m.sitting_id)::int,
                 seg.recorded::int, seg.videos::int
-            FROM sitting_manifest m JOIN venue v ON v.id = m.venue_id
+            FROM m JOIN venue v ON v.id = m.venue_id
             CROSS JOIN LATERAL (
                 SELECT count(*) AS entries,
                     encode(sha256(convert_to(COALESCE(string_agg(l.attempt_id || ':' || l.seq || ':' || l.change_id || E'\\n', ''
@@ -99,24 +115,47 @@ extension CentralDatabase {
                     AND r.session = s->>'session' AND r.sequence = (s->>'sequence')::int AND r.sha256 = s->>'sha256'
             ) seg
             WHERE \(venueID)::text IS NULL OR m.venue_id = \(venueID)
-            ORDER BY (m.payload->>'scheduledStart')::bigint DESC, m.venue_id, m.sitting_id
+            ORDER BY COALESCE((m.payload->>'scheduledStart')::bigint, (m.issued::jsonb->>'start')::float8::bigint) DESC, m.venue_id,
+                m.sitting_id
             """, logger: logger)
         var result: [SittingCompleteness] = []
         for try await row in rows.decode(
-            (String, String, String, Date, Date, String, Int, Int, Int, String, Int, Int, Int, Int, Int).self)
+            (String, String, String, Date?, Date?, String, Int, Int, Int, String, Int, Int, Int, Int, Int).self)
         {
             let (venue, name, sitting, generated, received, payload, attempts, submitted, entries, digest, checkIns, incidents, faces,
                 recorded, videos) = row
             guard let manifest = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else { continue }
+            let held = RecordCounts(
+                attempts: attempts, submitted: submitted, answerLogEntries: entries, checkIns: checkIns, incidents: incidents,
+                faceVerifications: faces, segments: recorded, videos: videos)
+            guard let generated else {
+                // Issued, started, and no manifest yet: due at the planned end; the recordings cannot be judged.
+                let start = Date(timeIntervalSince1970: ((manifest["start"] as? NSNumber)?.doubleValue ?? 0) / 1000)
+                let end = start.addingTimeInterval(Double((manifest["minutes"] as? NSNumber)?.intValue ?? 0) * 60)
+                var missing = ["no sitting manifest from the venue"]
+                if manifest["fetched"] as? Bool != true {
+                    missing.append("package not fetched by the venue")
+                } else if manifest["imported"] as? Bool == false {
+                    missing.append("package refused by the venue")
+                }
+                let resultsDue = end.addingTimeInterval(policy.resultsDueAfter)
+                result.append(
+                    SittingCompleteness(
+                        venueId: venue, venueName: name, sittingId: sitting, manifestAt: nil, manifestReceivedAt: nil, scheduledEnd: end,
+                        closedAt: nil, candidates: (manifest["candidates"] as? NSNumber)?.intValue ?? 0,
+                        expected: RecordCounts(
+                            attempts: 0, submitted: 0, answerLogEntries: 0, checkIns: 0, incidents: 0, faceVerifications: 0, segments: 0, videos: 0),
+                        held: held, answerLogMatches: false, resultsComplete: false, recordingsComplete: false, missing: missing, since: end,
+                        resultsDueAt: resultsDue, recordingsDueAt: end.addingTimeInterval(policy.recordingsDueAfter),
+                        resultsOverdue: now >= resultsDue, recordingsOverdue: false))
+                continue
+            }
             func int(_ key: String) -> Int { (manifest[key] as? NSNumber)?.intValue ?? 0 }
             func date(_ key: String) -> Date? { (manifest[key] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue / 1000) } }
             let segments = (manifest["segments"] as? [Any])?.count ?? 0
             let expected = RecordCounts(
                 attempts: int("attempts"), submitted: int("submitted"), answerLogEntries: int("answerLogEntries"), checkIns: int("checkIns"),
                 incidents: int("incidents"), faceVerifications: int("faceVerifications"), segments: segments, videos: segments)
-            let held = RecordCounts(
-                attempts: attempts, submitted: submitted, answerLogEntries: entries, checkIns: checkIns, incidents: incidents,
-                faceVerifications: faces, segments: recorded, videos: videos)
             let logMatches = (manifest["answerLogSHA256"] as? String) == digest
             var missing: [String] = []
             for (label, want, have) in [

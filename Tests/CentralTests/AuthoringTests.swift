@@ -1,4 +1,5 @@
 import CentralServer
+import Crypto
 import ExamCore
 import Foundation
 import HTTPTypes
@@ -7,6 +8,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import QuestionBank
+import SyncProtocol
 import TestSupport
 import Testing
 import VenuePackage
@@ -195,7 +197,9 @@ struct AuthoringTests {
                         knowledgePoints: [index % 2 == 0 ? "1" : "2"], difficulty: 1 + index % 5))
             }
             try await database.addQuestions("B", questions)
-            _ = try await database.addVenue(id: "V1", name: "城东考点")
+            let (_, enrolmentCode) = try await database.addVenue(id: "V1", name: "城东考点")
+            let venueKey = Curve25519.Signing.PrivateKey()
+            _ = try await database.enrol(venueID: "V1", code: enrolmentCode, publicKey: venueKey.publicKey.rawRepresentation)
 
             try await Application(router: router).test(.router) { client in
                 let editor = try await OfficeClient.signIn(client, database: database, username: "editor")
@@ -323,6 +327,36 @@ struct AuthoringTests {
                 let released = try editor.decode(SittingDetail.self, try await editor.call(.post, "/api/office/sittings/S-1/release-key"))
                 #expect(released.seal?.released == true)
                 #expect(try await database.releasedKeys(venueID: "V1") == [ReleasedKey(packageId: issued.packageId, sittingId: "S-1", code: issued.seals[0].code)])
+
+
+                // Completeness: before the start nothing is due; once started, the office sees the issued sitting with no
+                // manifest (and that the venue has not fetched the package); an hour after its end its results are
+                // overdue and an alert is raised, which the venue's manifest then replaces and clears.
+                let policy = CompletenessPolicy()
+                #expect(try await database.completeness(policy: policy, now: start.addingTimeInterval(-60)).isEmpty)
+                let started = try #require(try await database.completeness(policy: policy, now: start.addingTimeInterval(60)).first)
+                #expect(started.sittingId == "S-1" && started.venueId == "V1" && started.manifestAt == nil && started.candidates == 6)
+                #expect(!started.resultsComplete && !started.resultsOverdue && !started.recordingsOverdue)
+                #expect(started.missing == ["no sitting manifest from the venue", "package not fetched by the venue"])
+                #expect(abs(started.scheduledEnd.timeIntervalSince(start.addingTimeInterval(90 * 60))) < 1, "whole seconds in the plan")
+                let late = start.addingTimeInterval(90 * 60 + policy.resultsDueAfter + 1)
+                #expect(try await database.completeness(policy: policy, now: late).first?.resultsOverdue == true)
+                let raised = try await database.reconcileCompletenessAlerts(policy: policy, now: late)
+                #expect(raised.map(\.kind) == ["results"] && raised.first?.sittingId == "S-1")
+                #expect(raised.first?.detail.contains("no sitting manifest from the venue") == true)
+                let end = Int64(start.addingTimeInterval(90 * 60).timeIntervalSince1970 * 1000)
+                let empty = SyncDigest.hex(Data())
+                let manifestItem = item("manifest", seq: 1, sitting: "S-1", [
+                    "sittingId": "S-1", "scheduledStart": Int64(start.timeIntervalSince1970 * 1000), "scheduledEnd": end, "closedAt": end,
+                    "candidates": 6, "attempts": 0, "submitted": 0, "answerLogEntries": 0, "answerLogSHA256": empty, "checkIns": 0,
+                    "incidents": 0, "faceVerifications": 0, "segments": [[String: Any]](), "generatedAt": end,
+                ])
+                let batch = try signedBatch([manifestItem], venue: "V1", key: venueKey)
+                _ = try await database.receive(body: batch.body, signature: batch.signature)
+                let rows = try await database.completeness(policy: policy, now: late)
+                #expect(rows.count == 1 && rows.first?.manifestAt != nil && rows.first?.resultsComplete == true)
+                #expect(try await database.reconcileCompletenessAlerts(policy: policy, now: late).isEmpty)
+                #expect(try await database.completenessAlerts().first.map { $0.sittingId == "S-1" && $0.clearedAt != nil } == true)
             }
             try? FileManager.default.removeItem(at: issuer.workFolder)
         }

@@ -10,6 +10,7 @@
  * data-testid hooks: login-username, login-password, login-submit, login-error, lang-switch, logout,
  *   tab-completeness, tab-alerts, tab-venues, tab-reports, completeness-table,
  *   completeness-{venueId}-{sittingId} (data-results: complete|missing|overdue, data-recordings: same),
+ *   no-manifest-{venueId}-{sittingId} (an issued sitting that started, with no manifest from the venue yet),
  *   missing-{venueId}-{sittingId}, alerts-table, alert-{id} (data-kind, data-open), venues-table, venue-{id},
  *   reports-table, page-error, venue-rooms-{id} (to the venue's rooms editor), account-link (the user's name, to
  *   the account page), password-current, password-new, password-repeat, password-submit, password-result
@@ -31,11 +32,11 @@ addTexts({
   checkIns: '签到', videos: '录像段', kind: '类型', detail: '详情', raisedAt: '告警时间', clearedAt: '解除时间', notified: '通知',
   emailed: '邮件已发', texted: '短信已发', open: '未解除', none: '无', enrolled: '已注册', revoked: '已吊销', notEnrolled: '未注册',
   lastReceived: '最近接收', items: '记录数', refusals: '拒收', at: '时间', code: '原因', batch: '批次',
-  noCompleteness: '还没有考点上报场次清单。', noAlerts: '没有告警。', noReports: '没有拒收记录。',
+  noCompleteness: '还没有已开考或已上报清单的场次。', noAlerts: '没有告警。', noReports: '没有拒收记录。',
   heldOf: '{held} / {expected}', language: 'English', rooms: '考场',
   account: '我的账号', changePassword: '修改密码', currentPassword: '当前密码', newPassword: '新密码', repeatPassword: '再次输入新密码',
   passwordRule: '至少 10 个字符，须含字母和数字，不能与用户名或当前密码相同。修改后，您在其他设备上的登录将退出。',
-  passwordsDiffer: '两次输入的新密码不一致。', passwordChanged: '密码已修改。其他设备上的登录已退出。',
+  noManifest: '尚未收到考点清单', passwordsDiffer: '两次输入的新密码不一致。', passwordChanged: '密码已修改。其他设备上的登录已退出。',
 }, {
   title: 'Kaodian central office', loading: 'Loading…', logout: 'Sign out', username: 'User name', password: 'Password', login: 'Sign in',
   venue: 'Venue', sitting: 'Sitting', manifest: 'Manifest', results: 'Results', recordings: 'Recordings', missing: 'Missing',
@@ -43,12 +44,12 @@ addTexts({
   submitted: 'Submitted', answerLog: 'Answer log', checkIns: 'Check-ins', videos: 'Videos', kind: 'Kind', detail: 'Detail',
   raisedAt: 'Raised', clearedAt: 'Cleared', notified: 'Sent', emailed: 'e-mail sent', texted: 'SMS sent', open: 'open', none: 'none',
   enrolled: 'enrolled', revoked: 'revoked', notEnrolled: 'not enrolled', lastReceived: 'Last received', items: 'Items',
-  refusals: 'Refusals', at: 'When', code: 'Reason', batch: 'Batch', noCompleteness: 'No venue has sent a sitting manifest yet.',
+  refusals: 'Refusals', at: 'When', code: 'Reason', batch: 'Batch', noCompleteness: 'No sitting has started or sent its manifest yet.',
   noAlerts: 'No alerts.', noReports: 'Nothing refused.', heldOf: '{held} / {expected}', language: '中文', rooms: 'Rooms',
   account: 'My account', changePassword: 'Change password', currentPassword: 'Current password', newPassword: 'New password',
   repeatPassword: 'New password again',
   passwordRule: 'At least 10 characters with a letter and a digit, neither your user name nor the current password. Your sign-ins on other devices end.',
-  passwordsDiffer: 'The two new passwords differ.', passwordChanged: 'Password changed. Your sign-ins on other devices have ended.',
+  noManifest: 'no manifest from the venue yet', passwordsDiffer: 'The two new passwords differ.', passwordChanged: 'Password changed. Your sign-ins on other devices have ended.',
 });
 
 const app = document.getElementById('app');
@@ -87,10 +88,12 @@ async function showCompleteness() {
   const rows = sittings.map((s) => {
     const [results, resultsClass, resultsText] = state(s.resultsComplete, s.resultsOverdue);
     const [recordings, recordingsClass, recordingsText] = state(s.recordingsComplete, s.recordingsOverdue);
-    const counts = (key) => t('heldOf', { held: s.held[key], expected: s.expected[key] });
+    const counts = (key) => t('heldOf', { held: s.held[key], expected: s.manifestAt ? s.expected[key] : '—' });
     return h('tr', { testid: `completeness-${s.venueId}-${s.sittingId}`, dataset: { results, recordings } },
       h('td', {}, s.venueName, h('br'), h('span', { class: 'muted small' }, s.venueId)),
-      h('td', {}, s.sittingId, h('br'), h('span', { class: 'muted small' }, `${t('manifest')} ${when(s.manifestAt)}`)),
+      h('td', {}, s.sittingId, h('br'), s.manifestAt
+        ? h('span', { class: 'muted small' }, `${t('manifest')} ${when(s.manifestAt)}`)
+        : h('span', { class: 'small', testid: `no-manifest-${s.venueId}-${s.sittingId}` }, t('noManifest'))),
       h('td', {}, h('span', { class: ['badge', resultsClass] }, resultsText), h('br'),
         h('span', { class: 'small' }, `${t('submitted')} ${counts('submitted')} · ${t('answerLog')} ${counts('answerLogEntries')} · ${t('checkIns')} ${counts('checkIns')}`)),
       h('td', {}, h('span', { class: ['badge', recordingsClass] }, recordingsText), h('br'),
