@@ -27,6 +27,9 @@ public struct SyncSettings: Sendable {
     public var manifestEvery: Duration = .seconds(60)
     /// How often central is asked for packages issued for this venue.
     public var packagesEvery: Duration = .seconds(30)
+    /// How long items central acknowledged are kept in the outbox (they are copies of the venue's own rows); 0
+    /// deletes them as soon as all is sent.
+    public var keepAcknowledged: TimeInterval = 30 * 86_400
 
     public init() {}
 }
@@ -189,6 +192,7 @@ public final class SyncAgent: Service, Sendable {
                         $0.state = "idle"
                         $0.nextAttemptAt = nil
                     }
+                    await pruneOutbox()
                     return .done
                 case .failed(let outcome): return outcome
                 }
@@ -201,6 +205,7 @@ public final class SyncAgent: Service, Sendable {
                 let receipt = try await client.send(items)
                 let acknowledged = receipt.stored + receipt.duplicates
                 try await database.acknowledgeOutbox(acknowledged)
+                pruning.withLock { $0.acknowledged = true }
                 let now = Date().millis
                 try? await database.setSyncState("lastSuccessAt", String(now))
                 state.withLock {
@@ -240,6 +245,24 @@ public final class SyncAgent: Service, Sendable {
     enum VideoStep {
         case uploaded, nothing
         case failed(Outcome)
+    }
+
+    /// Whether items were acknowledged since the outbox was last pruned, and when that was.
+    private let pruning = Mutex<(acknowledged: Bool, at: ContinuousClock.Instant?)>((false, nil))
+
+    /// Deletes acknowledged items older than `keepAcknowledged`, when something was acknowledged since the last time
+    /// or an hour has passed (an index finds them, so this costs little).
+    func pruneOutbox() async {
+        let now = ContinuousClock.now
+        let due = pruning.withLock { $0.acknowledged || $0.at.map { now - $0 > .seconds(3600) } ?? true }
+        guard due else { return }
+        do {
+            let removed = try await database.pruneAcknowledgedOutbox(before: Date().addingTimeInterval(-settings.keepAcknowledged))
+            pruning.withLock { $0 = (false, now) }
+            if removed > 0 { logger.debug("sync: \(removed) acknowledged outbox items deleted") }
+        } catch {
+            logger.error("sync: cannot prune the outbox: \(error)")
+        }
     }
 
     /// The upload session (a bearer token) while it lasts.

@@ -451,6 +451,11 @@ enum VenueMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v10: acknowledged outbox items pruned") { db in
+            // Acknowledged items are a copy of rows the venue keeps in their own tables: they are deleted some days
+            // after central acknowledged them, found through this index.
+            try db.execute(sql: "CREATE INDEX sync_outbox_acked ON sync_outbox(ackedAt) WHERE ackedAt IS NOT NULL")
+        }
         return migrator
     }
 }

@@ -78,6 +78,17 @@ extension VenueDatabase {
         }
     }
 
+    /// Deletes the items central acknowledged before `cutoff`: they are copies of rows the venue keeps in their own
+    /// tables (the answer log, the attempts, the audit log…). Items not acknowledged, refused ones included, stay.
+    /// Returns how many went.
+    @discardableResult
+    public func pruneAcknowledgedOutbox(before cutoff: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM sync_outbox WHERE ackedAt IS NOT NULL AND ackedAt < ?", arguments: [cutoff.millis])
+            return db.changesCount
+        }
+    }
+
     /// Central refused these items for a reason sending again will not change (central holds a different payload
     /// under the same id): they stay, marked, for the sync page.
     public func refuseOutbox(_ ids: [String], reason: String, now: Date = Date()) async throws {

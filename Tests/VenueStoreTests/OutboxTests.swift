@@ -102,4 +102,29 @@ struct OutboxTests {
         #expect(try await database.pendingOutbox(limit: 1, maxBytes: .max).count == 1)
         #expect(try await database.pendingOutbox(limit: 100, maxBytes: 1).count == 1)
     }
+
+    @Test func acknowledgedItemsAreDeletedAfterTheirKeepingTimeAndNothingElseIs() async throws {
+        let (database, _, _) = try await Fixtures.venueWithDemo(startsAt: Date().addingTimeInterval(3600), candidates: 3)
+        let invigilator = try await staffSession(database, "invigilator1")
+        for index in 0..<3 {
+            try await database.checkIn(DemoSittingID, "R01", admissionNumber: Fixtures.candidate(index).admissionNumber, by: invigilator, note: nil)
+        }
+        let all = try await everything(database)
+        #expect(all.count >= 4)
+        let now = Date()
+        try await database.acknowledgeOutbox([all[0].id], now: now.addingTimeInterval(-40 * 86_400))
+        try await database.acknowledgeOutbox([all[1].id], now: now.addingTimeInterval(-86_400))
+        try await database.refuseOutbox([all[2].id], reason: "item_unusable", now: now.addingTimeInterval(-40 * 86_400))
+        let checkIns = try await database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM check_in") }
+        // Kept 30 days: only the item acknowledged 40 days ago goes; the refused and the unsent ones stay.
+        #expect(try await database.pruneAcknowledgedOutbox(before: now.addingTimeInterval(-30 * 86_400)) == 1)
+        let ids = try await database.pool.read { try String.fetchAll($0, sql: "SELECT id FROM sync_outbox") }
+        #expect(Set(ids) == Set(all.dropFirst().map(\.id)) && ids.count == all.count - 1)
+        #expect(try await database.refusedOutbox().map(\.id) == [all[2].id])
+        #expect(try await everything(database).map(\.id) == all.dropFirst(3).map(\.id))
+        // Kept 0 days: every acknowledged item goes; the venue's own records are untouched.
+        #expect(try await database.pruneAcknowledgedOutbox(before: now) == 1)
+        #expect(try await database.outboxSummary().acknowledgedItems == 0)
+        #expect(try await database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM check_in") } == checkIns)
+    }
 }

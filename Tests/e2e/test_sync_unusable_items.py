@@ -4,7 +4,8 @@ Given central and the demo venue enrolled, when the venue's outbox holds items c
 score is not a number, which does not fit central's tables, and an incident whose text holds a NUL character, which
 PostgreSQL refuses), central refuses the batch naming every such item with its reason (item_unusable) and keeps
 nothing of it; the venue sets those items aside with the reason, shows them on the sync page, and sends everything
-else, so a candidate's results still reach central within seconds. A USB bundle holding the same items is taken
+else, so a candidate's results still reach central within seconds. Items central acknowledged leave the outbox after
+their keeping time (here none). A USB bundle holding the same items is taken
 without them: the rest of its signed batch is stored and the refused items are reported.
 """
 import json
@@ -34,7 +35,8 @@ def test_unusable_items_are_set_aside_and_the_rest_arrives(postgres, tmp_path): 
     code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
     office = CentralProcess(postgres, tmp_path / "central-storage")
     data = tmp_path / "venue-data"
-    venue = VenueProcess(data, free_port(), log_name="venue-unusable")
+    # Acknowledged items are deleted as soon as all is sent (the refused ones stay).
+    venue = VenueProcess(data, free_port(), log_name="venue-unusable", extra_args=("--sync-keep-days", "0"))
     try:
         office.start()
         venue.start()
@@ -58,6 +60,10 @@ def test_unusable_items_are_set_aside_and_the_rest_arrives(postgres, tmp_path): 
         assert "item_unusable" in refusals[unfit] and "double precision" in refusals[unfit], refusals[unfit]
         assert "无法写入中心数据表" in refusals[unfit]
         assert "item_unusable" in refusals[nul], refusals[nul]
+        # The acknowledged items were deleted from the outbox once all was sent (the venue's own records stay).
+        wait_for(lambda: venue_sql(data, "SELECT count(*) FROM sync_outbox WHERE kind = 'attemptSubmitted' AND refusedAt IS NULL")[0][0] == 0,
+                 "the acknowledged submission stayed in the outbox")
+        assert venue_sql(data, "SELECT count(*) FROM attempt WHERE admissionNumber = ? AND status = 'submitted'", (admission,))[0][0] == 1
         # Central kept nothing of them, and the office sees why.
         assert office.sql(f"SELECT 1 FROM sync_item WHERE item_id IN ('{unfit}', '{nul}')") == []
         assert office.sql("SELECT 1 FROM exam_attempt WHERE attempt_id = 'A-BROKEN'") == []
