@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/drmohundro/SWXMLHash.git", from: "8.1.1"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // Domain: questions, papers, sittings, attempts, grading, layout. Foundation only.
@@ -80,10 +81,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // What the venue and the central office say to each other: signed batches of outbox items, receipts, upload sessions.
+        // What the venue and the central office say to each other: signed batches of outbox items (gzip on the wire),
+        // receipts, upload sessions.
         .target(
             name: "SyncProtocol",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         // The venue's client for the central office: signed batches, upload sessions, resumable video uploads (tus).

@@ -121,9 +121,25 @@ extension CentralAPI {
 
     /// A signed batch from a venue: 200 with the receipt, or the refusal (403 signature, 409 replay or conflict).
     @Sendable func receiveBatch(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: Self.maxBatchBody)
-        let receipt = try await database.receive(
-            body: Data(body.readableBytesView), signature: request.headers[HTTPField.Name(SyncSignature.header)!])
+        let collected = Data(try await request.body.collect(upTo: Self.maxBatchBody).readableBytesView)
+        // A venue sends large batches gzip-compressed; the signature is over the uncompressed body.
+        let body: Data
+        switch request.headers[.contentEncoding]?.lowercased() {
+        case nil, "identity": body = collected
+        case SyncCompression.encoding:
+            do {
+                body = try SyncCompression.decompress(collected, maxSize: Self.maxBatchBody)
+            } catch SyncCompression.Failure.tooLarge {
+                throw CentralError.batchInvalid(
+                    en: "uncompressed, the body is larger than \(Self.maxBatchBody >> 20) MiB", zh: "解压后内容超过 \(Self.maxBatchBody >> 20) MiB")
+            } catch {
+                throw CentralError.batchInvalid(en: "the gzip body is damaged", zh: "gzip 压缩内容已损坏")
+            }
+        case let other?:
+            throw CentralError.batchInvalid(
+                en: "Content-Encoding \"\(other)\" is not taken: send gzip or plain", zh: "不支持的 Content-Encoding“\(other)”：请用 gzip 或不压缩")
+        }
+        let receipt = try await database.receive(body: body, signature: request.headers[HTTPField.Name(SyncSignature.header)!])
         return try json(receipt, request: request, context: context)
     }
 

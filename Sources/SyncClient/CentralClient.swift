@@ -57,7 +57,7 @@ public struct CentralClient: Sendable {
     /// Sends `items` as a new signed batch (a fresh batch id each call, so a retry after a cut is not a replay).
     public func send(_ items: [SyncItem], now: Date = Date()) async throws -> SyncReceipt {
         let body = try SyncBatch.encoder.encode(SyncBatch(venueId: venueID, createdAt: now, items: items))
-        return try await post("/api/sync/batches", body: body, purpose: .batch, expecting: SyncReceipt.self)
+        return try await post("/api/sync/batches", body: body, purpose: .batch, compress: true, expecting: SyncReceipt.self)
     }
 
     /// A bearer token for video uploads.
@@ -162,12 +162,21 @@ public struct CentralClient: Sendable {
         return response.status == .ok
     }
 
-    func post<T: Decodable>(_ path: String, body: Data, purpose: SyncSignature.Purpose, expecting: T.Type) async throws -> T {
+    /// Signs `body` and posts it; with `compress`, a body worth compressing travels gzip-compressed (the signature
+    /// stays that of the plain body).
+    func post<T: Decodable>(
+        _ path: String, body: Data, purpose: SyncSignature.Purpose, compress: Bool = false, expecting: T.Type
+    ) async throws -> T {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: SyncSignature.header, value: try SyncSignature.sign(body, purpose: purpose, key: key))
-        request.body = .bytes(ByteBuffer(bytes: body))
+        if compress, let compressed = SyncCompression.compress(body) {
+            request.headers.add(name: "Content-Encoding", value: SyncCompression.encoding)
+            request.body = .bytes(ByteBuffer(bytes: compressed))
+        } else {
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
         let response: HTTPClientResponse
         let answer: ByteBuffer
         do {

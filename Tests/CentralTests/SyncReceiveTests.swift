@@ -260,6 +260,55 @@ struct SyncReceiveTests {
         }
     }
 
+    @Test func batchesTravelGzipCompressedAndADamagedOrInflatingBodyIsRefused() async throws {
+        try await withCentralDatabase { database, _ in
+            let key = try await enrolledVenue(database)
+            // A results batch as a sitting makes it: many answer-log entries, much alike.
+            var batchItems = sittingItems()
+            for index in 0..<300 {
+                batchItems.append(item("answerLog", seq: Int64(100 + index), [
+                    "attemptId": "A1", "seq": 10 + index, "changeId": "c-\(index)", "questionId": "Q\(index % 40)", "kind": "answer",
+                    "response": ["value": index % 2 == 0], "flagged": NSNull(), "clientSeq": index, "sessionId": "s1", "terminalId": "t1",
+                    "clientTime": NSNull(), "serverTime": 1_790_000_000_000 + index * 1000,
+                ]))
+            }
+            let items = batchItems
+            let batch = try signedBatch(items, key: key)
+            let compressed = try #require(SyncCompression.compress(batch.body))
+            #expect(compressed.count * 5 < batch.body.count, "\(compressed.count) of \(batch.body.count) bytes")
+            #expect(try SyncCompression.decompress(compressed, maxSize: batch.body.count + 1) == batch.body)
+            #expect(throws: SyncCompression.Failure.tooLarge(batch.body.count / 2)) { try SyncCompression.decompress(compressed, maxSize: batch.body.count / 2) }
+            #expect(SyncCompression.compress(Data("{}".utf8)) == nil)
+
+            let router = CentralApp.buildRouter(database: database, logger: Logger(label: "test"))
+            try await Application(router: router).test(.router) { client in
+                func post(_ body: Data, encoding: String?, signature: String) async throws -> (HTTPResponse.Status, SyncRefusal.Detail?) {
+                    var headers: HTTPFields = [.contentType: "application/json", HTTPField.Name(SyncSignature.header)!: signature]
+                    if let encoding { headers[.contentEncoding] = encoding }
+                    let response = try await client.execute(uri: "/api/sync/batches", method: .post, headers: headers, body: ByteBuffer(bytes: body))
+                    return (response.status, try? JSONDecoder().decode(SyncRefusal.self, from: Data(response.body.readableBytesView)).error)
+                }
+                // Damaged, of an unknown encoding, or inflating past the limit: refused in words, nothing stored.
+                var damaged = compressed
+                damaged.replaceSubrange(20..<40, with: Data(repeating: 0x55, count: 20))
+                let (damagedStatus, damagedBody) = try await post(damaged, encoding: "gzip", signature: batch.signature)
+                #expect(damagedStatus == .badRequest && damagedBody?.code == "batch_invalid", "\(String(describing: damagedBody))")
+                let (brStatus, brBody) = try await post(compressed, encoding: "br", signature: batch.signature)
+                #expect(brStatus == .badRequest && brBody?.messageZh.contains("Content-Encoding") == true)
+                let bomb = try #require(SyncCompression.compress(Data(repeating: 0x20, count: 80 << 20)))
+                #expect(bomb.count < 1 << 20)
+                let (bombStatus, bombBody) = try await post(bomb, encoding: "gzip", signature: batch.signature)
+                #expect(bombStatus == .badRequest && bombBody?.message.contains("64 MiB") == true, "\(String(describing: bombBody))")
+                #expect(try await count(database, "SELECT count(*) FROM sync_item") == 0)
+                // The compressed batch, signed as plain JSON, is stored whole.
+                let (okStatus, _) = try await post(compressed, encoding: "gzip", signature: batch.signature)
+                #expect(okStatus == .ok)
+                #expect(try await count(database, "SELECT count(*) FROM sync_item") == items.count)
+                #expect(try await count(database, "SELECT count(*) FROM answer_log") == 302)
+            }
+        }
+    }
+
     @Test func theVenuesClientSendsBatchesAndOpensUploadSessionsOverHTTP() async throws {
         try await withCentralDatabase { database, _ in
             let key = try await enrolledVenue(database)
