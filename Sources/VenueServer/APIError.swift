@@ -35,6 +35,7 @@ enum ErrorStatus {
             .conflict
         case "attachment_too_large", "payload_too_large", "image_too_large", "image_too_many_pixels": .contentTooLarge
         case "face_engine_unavailable": .serviceUnavailable
+        case "face_picture_deleted": .gone
         case "face_not_enrolled": .unprocessableContent
         case "attachment_type_not_allowed", "unsupported_media_type": .unsupportedMediaType
         case "login_rate_limited": .tooManyRequests

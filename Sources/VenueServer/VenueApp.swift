@@ -23,6 +23,8 @@ public struct VenueConfiguration: Sendable {
     public var recording: RecordingSettings
     /// Reporting to the central office.
     public var sync = SyncSettings()
+    /// How long face pictures taken at the venue, and candidates' face templates, are kept after their sitting ended.
+    public var faceKeep: TimeInterval = 90 * 86_400
 
     public struct HTTPS: Sendable {
         public var port: Int
@@ -105,7 +107,10 @@ public enum VenueApp {
         let sync = SyncAgent(database: database, dataDirectory: configuration.dataDirectory, settings: configuration.sync, logger: logger)
         let routers = buildRouters(
             database: database, configuration: configuration, face: face, recorder: recorder, sync: sync, logger: logger)
-        var services: [any Service] = [TimeUpService(database: database, logger: logger), face, recorder, sync]
+        var services: [any Service] = [
+            TimeUpService(database: database, logger: logger), face, recorder, sync,
+            FaceRetentionService(database: database, keep: configuration.faceKeep, logger: logger),
+        ]
         if let https = configuration.https {
             // The same routes over HTTPS, run as a service of the HTTP application so both stop together.
             services.append(

@@ -32,6 +32,7 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case recordingDeleted = "recording.deleted"
     case recordingUploaded = "recording.uploaded"
     case paperUnsealed = "paper.unsealed"
+    case faceDataDeleted = "face.dataDeleted"
 }
 
 /// One entry of the audit log: who did what, when, to what, and why.

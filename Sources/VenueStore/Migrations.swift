@@ -456,6 +456,22 @@ enum VenueMigrations {
             // after central acknowledged them, found through this index.
             try db.execute(sql: "CREATE INDEX sync_outbox_acked ON sync_outbox(ackedAt) WHERE ackedAt IS NOT NULL")
         }
+        migrator.registerMigration("v11: face pictures deleted after their keeping time") { db in
+            // The verification rows stay (they are the record, and central has them); the pictures taken go after
+            // `--face-keep-days`, and this says when each went. A candidate whose template went is not enrolled
+            // again unless a later package seats them in a sitting that ends after that.
+            try db.execute(
+                sql: """
+                    CREATE TABLE face_capture_deleted (
+                        verificationId TEXT PRIMARY KEY REFERENCES face_verification(id),
+                        deletedAt INTEGER NOT NULL
+                    );
+                    CREATE TABLE face_template_deleted (
+                        admissionNumber TEXT PRIMARY KEY NOT NULL,
+                        deletedAt INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

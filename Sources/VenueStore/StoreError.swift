@@ -1,4 +1,5 @@
 import ExamCore
+import Foundation
 
 /// Why the venue refused a request; each case has a stable code the API and the pages rely on.
 public enum StoreError: CodedError, Equatable {
@@ -16,6 +17,7 @@ public enum StoreError: CodedError, Equatable {
     case wrongVenue(expected: String, got: String)
     case packageConflict(Message)
     case notFound(String)
+    case facePictureDeleted(at: Int64)
     case sittingAlreadyStarted
     case attachmentTooLarge(limit: Int)
     case attachmentTypeNotAllowed(allowed: [String])
@@ -46,6 +48,14 @@ public enum StoreError: CodedError, Equatable {
     /// The sitting's paper arrived sealed and has not been opened with its code yet.
     case paperSealed(Sitting.ID)
 
+    /// The day of a moment (Unix milliseconds), in the appliance's time zone.
+    static func day(_ millis: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        formatter.timeZone = .current
+        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+    }
+
     public var code: String {
         switch self {
         case .loginFailed: "login_failed"
@@ -62,6 +72,7 @@ public enum StoreError: CodedError, Equatable {
         case .wrongVenue: "package_wrong_venue"
         case .packageConflict: "package_conflicts_with_started_sitting"
         case .notFound: "not_found"
+        case .facePictureDeleted: "face_picture_deleted"
         case .sittingAlreadyStarted: "sitting_already_started"
         case .attachmentTooLarge: "attachment_too_large"
         case .attachmentTypeNotAllowed: "attachment_type_not_allowed"
@@ -115,6 +126,10 @@ public enum StoreError: CodedError, Equatable {
         case .packageConflict(let message): message
         case .notFound(let what):
             Message(zh: "找不到\(what)", en: "\(what) was not found")
+        case .facePictureDeleted(let at):
+            Message(
+                zh: "该核验照片已于 \(Self.day(at)) 按保存期限删除（核验记录仍保留）",
+                en: "this verification's picture was deleted at \(Self.day(at)) after its keeping time (the record stays)")
         case .sittingAlreadyStarted:
             Message(zh: "该场次已经开考", en: "the sitting has already started")
         case .attachmentTooLarge(let limit):

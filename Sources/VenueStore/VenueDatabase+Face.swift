@@ -96,8 +96,10 @@ public struct FaceVerificationView: Codable, Sendable {
     public var override: Override?
     /// The seat, for a candidate in a room.
     public var seat: String?
-    /// False when no picture was taken (the terminal's camera could not be opened).
+    /// False when no picture was taken (the terminal's camera could not be opened) or it was deleted.
     public var hasPicture: Bool
+    /// When the picture was deleted after its keeping time (`--face-keep-days`), if it was.
+    public var pictureDeletedAt: Int64?
 }
 
 /// Why a face was checked.
@@ -240,7 +242,8 @@ extension VenueDatabase {
             SELECT 'staff', username, name, photoSHA256 FROM staff WHERE photoSHA256 IS NOT NULL AND disabled = 0)
         """
 
-    /// People whose photo has no template for `model` yet (new photo, new model, or never tried).
+    /// People whose photo has no template for `model` yet (new photo, new model, or never tried); not candidates whose
+    /// template was deleted after its keeping time, unless a sitting of theirs ends after that.
     public func enrolmentWork(model: String, limit: Int = 64) async throws -> [EnrolmentWork] {
         try await pool.read { db in
             try Row.fetchAll(
@@ -249,7 +252,11 @@ extension VenueDatabase {
                     SELECT x.kind, x.id, x.name, x.photo, p.contentType, p.data
                     FROM person x JOIN photo p ON p.sha256 = x.photo
                     LEFT JOIN face_template t ON t.personKind = x.kind AND t.personId = x.id
-                    WHERE t.personId IS NULL OR t.photoSha256 <> x.photo OR t.model <> ?
+                    LEFT JOIN face_template_deleted d ON x.kind = 'candidate' AND d.admissionNumber = x.id
+                    WHERE (t.personId IS NULL OR t.photoSha256 <> x.photo OR t.model <> ?)
+                        AND (d.admissionNumber IS NULL OR EXISTS (
+                            SELECT 1 FROM seat_assignment a JOIN sitting s ON s.id = a.sittingId
+                            WHERE a.admissionNumber = x.id AND \(Self.sittingEnd) > d.deletedAt))
                     ORDER BY x.kind, x.id LIMIT ?
                     """, arguments: [model, limit]
             ).map {
@@ -560,8 +567,9 @@ extension VenueDatabase {
             db,
             sql: """
                 SELECT v.*, COALESCE(c.name, st.name) AS name, seat.seat AS seat,
-                       o.byUser AS overrideBy, o.reason AS overrideReason, o.at AS overrideAt
+                       o.byUser AS overrideBy, o.reason AS overrideReason, o.at AS overrideAt, gone.deletedAt AS pictureDeletedAt
                 FROM face_verification v
+                LEFT JOIN face_capture_deleted gone ON gone.verificationId = v.id
                 LEFT JOIN candidate c ON v.personKind = 'candidate' AND c.admissionNumber = v.personId
                 LEFT JOIN staff st ON v.personKind = 'staff' AND st.username = v.personId
                 LEFT JOIN seat_assignment seat ON v.personKind = 'candidate' AND seat.sittingId = v.sittingId
@@ -583,7 +591,8 @@ extension VenueDatabase {
                 faceCount: row["faceCount"], flags: try JSONDecoder().decode([String].self, from: Data(flags.utf8)),
                 model: row["model"], imageWidth: row["imageWidth"], imageHeight: row["imageHeight"],
                 override: overrideBy.map { FaceVerificationView.Override(by: $0, reason: row["overrideReason"], at: row["overrideAt"]) },
-                seat: row["seat"], hasPicture: !captureFile.isEmpty)
+                seat: row["seat"], hasPicture: !captureFile.isEmpty && row["pictureDeletedAt"] == nil,
+                pictureDeletedAt: row["pictureDeletedAt"])
         }
     }
 
@@ -593,6 +602,7 @@ extension VenueDatabase {
     {
         guard let record = try await pool.read({ db in try FaceVerificationRecord.fetchOne(db, key: id) }), !record.captureFile.isEmpty
         else { throw StoreError.notFound("核验照片 / the captured picture of verification \(id)") }
+        if let deleted = try await faceCaptureDeletedAt(id: id) { throw StoreError.facePictureDeleted(at: deleted) }
         let url = faceFolder.appendingPathComponent(record.captureFile)
         guard let sealed = FileManager.default.contents(atPath: url.path) else {
             throw StoreError.notFound("核验照片 / the captured picture of verification \(id)")

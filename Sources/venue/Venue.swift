@@ -61,6 +61,8 @@ struct Serve: AsyncParsableCommand {
     var syncVideoKbps: Int?
     @Option(help: "Size of one video chunk sent to the central office, in KiB (each is acknowledged, so a cut link re-sends at most one).")
     var syncVideoChunkKib = 4096
+    @Option(help: "Days face pictures taken at the venue, and candidates' face templates, are kept after their sitting ended (then deleted; the verification records stay).")
+    var faceKeepDays = 90
     @Option(help: "Days the outbox keeps items the central office acknowledged (copies of the venue's own records); 0 deletes them once all is sent.")
     var syncKeepDays = 30
 
@@ -81,6 +83,7 @@ struct Serve: AsyncParsableCommand {
         configuration.sync.videoBytesPerSecond = syncVideoKbps.map { max(1, $0) * 1000 / 8 }
         configuration.sync.videoChunkBytes = max(16, min(syncVideoChunkKib, 16 * 1024)) * 1024
         configuration.sync.keepAcknowledged = TimeInterval(max(0, syncKeepDays)) * 86_400
+        configuration.faceKeep = TimeInterval(max(1, faceKeepDays)) * 86_400
         let database = try VenueDatabase.open(folder: data.url, logger: logger)
         if demo {
             let setup = DemoSetup(

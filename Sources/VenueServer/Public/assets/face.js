@@ -186,10 +186,12 @@ export function verificationTable(list, { images, seats = null, showPlace = fals
         purpose: v.purpose || '', kind: v.personKind || '',
       },
     },
-    cell('picture', {}, h('button', {
-      type: 'button', class: 'photo-button face-thumb-button', testid: `${prefix}-thumb-${v.id}`, dataset: { loaded: 'false' },
-      i18nTitle: 'face.openPicture', on: { click: () => openCapture(v, images) },
-    }, images.thumb(v.id, v.name || v.personId))),
+    cell('picture', {}, v.pictureDeletedAt
+      ? h('span', { class: 'muted small', testid: `${prefix}-picture-deleted-${v.id}`, i18n: 'face.pictureDeleted' })
+      : h('button', {
+        type: 'button', class: 'photo-button face-thumb-button', testid: `${prefix}-thumb-${v.id}`, dataset: { loaded: 'false' },
+        i18nTitle: 'face.openPicture', on: { click: () => openCapture(v, images) },
+      }, images.thumb(v.id, v.name || v.personId))),
     cell('time', { cls: 'nowrap' }, showPlace ? formatDateTime(v.at) : formatTime(v.at),
       PURPOSES.includes(v.purpose) ? [h('br'), h('span', { class: 'muted small', testid: `${prefix}-purpose-${v.id}`, i18n: `face.purpose.${v.purpose}` })] : null),
     showKind ? cell('kind', { cls: 'nowrap' }, PERSON_KINDS.includes(v.personKind)
