@@ -16,6 +16,7 @@ APT_PACKAGES=(
   poppler-utils                                          # reading printed documents (PDF) in tests
   postgresql                                             # the central service's database (tests start their own servers)
   python3 python3-venv python3-pip curl ca-certificates  # test tools
+  openssl                                                # tests: certificates for the TLS mail server
 )
 
 as_root() {

@@ -53,8 +53,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Minutes after a sitting's end before missing results raise an alert.") var resultsDueMinutes = 60.0
     @Option(help: "Hours after a sitting's end before missing recordings raise an alert.") var recordingsDueHours = 24.0
     @Option(help: "Seconds between completeness checks.") var completenessEvery = 60.0
-    @Option(help: "The office's SMTP server for alert e-mail, smtp://host[:port] (plain SMTP, no authentication).")
+    @Option(
+        help: """
+            The office's SMTP server for alert e-mail: smtp://[user@]host[:port] (STARTTLS when offered; required with a \
+            user name) or smtps://[user@]host[:port] (TLS from the start).
+            """)
     var smtpURL: String?
+    @Option(help: "File whose first line is the SMTP password of the user in --smtp-url.") var smtpPasswordFile: String?
+    @Option(help: "PEM file of the authority that signed the mail server's certificate (default: the system's authorities).")
+    var smtpCaFile: String?
     @Option(help: "Sender address of alert e-mail.") var alertFrom = "kaodian-central@localhost"
     @Option(help: "Who gets alert e-mail (repeat for several).") var alertEmail: [String] = []
     @Option(help: "An SMS gateway's webhook: central POSTs {\"to\": [...], \"message\": \"...\"} as JSON for each alert.")
@@ -67,8 +74,12 @@ struct Serve: AsyncParsableCommand {
     var sealReleaseMinutes = 15.0
 
     func validate() throws {
-        if let smtpURL, SMTPSettings(url: smtpURL, from: alertFrom, to: alertEmail) == nil {
-            throw ValidationError("--smtp-url must be smtp://host[:port]")
+        if let smtpURL, try smtpSettings(url: smtpURL) == nil {
+            throw ValidationError(
+                "--smtp-url must be smtp://[user@]host[:port] or smtps://[user@]host[:port], with --smtp-password-file exactly when it names a user")
+        }
+        if let smtpCaFile, !FileManager.default.isReadableFile(atPath: smtpCaFile) {
+            throw ValidationError("--smtp-ca-file \(smtpCaFile) cannot be read")
         }
         if smtpURL != nil && alertEmail.isEmpty { throw ValidationError("--smtp-url needs at least one --alert-email") }
         if let smsWebhook, URL(string: smsWebhook).map({ ["http", "https"].contains($0.scheme ?? "") }) != true {
@@ -81,11 +92,22 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
+    func smtpSettings(url: String) throws -> SMTPSettings? {
+        var password: String?
+        if let smtpPasswordFile {
+            guard let text = try? String(contentsOfFile: smtpPasswordFile, encoding: .utf8) else {
+                throw ValidationError("--smtp-password-file \(smtpPasswordFile) cannot be read")
+            }
+            password = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        }
+        return SMTPSettings(url: url, from: alertFrom, to: alertEmail, password: password, trustedCAFile: smtpCaFile)
+    }
+
     var alerts: AlertSettings {
         var settings = AlertSettings()
         settings.policy = CompletenessPolicy(resultsDueAfter: resultsDueMinutes * 60, recordingsDueAfter: recordingsDueHours * 3600)
         settings.checkEvery = .milliseconds(Int(completenessEvery * 1000))
-        settings.smtp = smtpURL.flatMap { SMTPSettings(url: $0, from: alertFrom, to: alertEmail) }
+        settings.smtp = smtpURL.flatMap { try? smtpSettings(url: $0) }
         settings.smsWebhook = smsWebhook
         settings.smsTo = smsTo
         return settings

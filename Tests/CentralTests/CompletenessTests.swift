@@ -188,3 +188,60 @@ struct CompletenessTests {
         }
     }
 }
+
+@Suite("Central: alert e-mail over TLS with sign-in, to a real SMTP server", .serialized, .timeLimit(.minutes(2)))
+struct AlertMailTests {
+    static func settings(_ port: Int, security: SMTPSettings.Security = .startTLSWhenOffered, user: String? = nil, password: String? = nil,
+                         ca: String?) -> SMTPSettings {
+        SMTPSettings(
+            host: "127.0.0.1", port: port, from: "central@kaodian.test", to: ["office@kaodian.test", "chief@kaodian.test"],
+            security: security, username: user, password: password, trustedCAFile: ca)
+    }
+
+    @Test func startTLSWithSignInDeliversAndRefusalsSayWhy() async throws {
+        try await withSecureTestMailServer(security: .startTLS, user: "alerts", password: "s3cret-Pa55") { server, certificate in
+            try await SMTPMail.send(
+                subject: "上报逾期：城东考点", body: "场次 S1 的成绩逾期未到。",
+                settings: Self.settings(server.port, user: "alerts", password: "s3cret-Pa55", ca: certificate))
+            let received = server.received
+            #expect(received.contains("MESSAGE tls=yes user=alerts from=central@kaodian.test to=office@kaodian.test,chief@kaodian.test"))
+            #expect(received.contains("Subject: =?UTF-8?B?\(Data("上报逾期：城东考点".utf8).base64EncodedString())?="))
+            // A wrong password, and a certificate nobody vouches for, are refused in words.
+            await #expect {
+                try await SMTPMail.send(subject: "x", body: "x", settings: Self.settings(server.port, user: "alerts", password: "wrong", ca: certificate))
+            } throws: { error in
+                (error as? SMTPError)?.description.contains("AUTH PLAIN (the password)") == true && !"\(error)".contains("wrong")
+            }
+            await #expect(throws: (any Error).self) {
+                try await SMTPMail.send(subject: "x", body: "x", settings: Self.settings(server.port, user: "alerts", password: "s3cret-Pa55", ca: nil))
+            }
+            #expect(server.received.components(separatedBy: "MESSAGE ").count == 2)
+        }
+    }
+
+    @Test func tlsFromTheStartAndNoPasswordInTheClear() async throws {
+        try await withSecureTestMailServer(security: .implicitTLS, user: "alerts", password: "s3cret-Pa55") { server, certificate in
+            try await SMTPMail.send(
+                subject: "告警", body: "正文",
+                settings: Self.settings(server.port, security: .implicitTLS, user: "alerts", password: "s3cret-Pa55", ca: certificate))
+            #expect(server.received.contains("MESSAGE tls=yes user=alerts"))
+        }
+        // A server without STARTTLS gets no password; without a user name the message goes as plain SMTP.
+        try await withSecureTestMailServer(security: .plain) { server, certificate in
+            await #expect {
+                try await SMTPMail.send(subject: "x", body: "x", settings: Self.settings(server.port, user: "alerts", password: "s3cret-Pa55", ca: certificate))
+            } throws: { error in
+                (error as? SMTPError)?.description.contains("not sent in the clear") == true
+            }
+            try await SMTPMail.send(subject: "告警", body: "正文", settings: Self.settings(server.port, ca: certificate))
+            #expect(server.received.contains("MESSAGE tls=no user=- from=central@kaodian.test"))
+        }
+        // URLs: smtps:// is TLS on 465; a user name needs a password and the other way round; no password in the URL.
+        let url = try #require(SMTPSettings(url: "smtps://alerts%40office@mail.example.cn", from: "a@b", to: ["c@d"], password: "p"))
+        #expect(url.security == .implicitTLS && url.port == 465 && url.username == "alerts@office")
+        #expect(SMTPSettings(url: "smtp://mail.example.cn", from: "a@b", to: ["c@d"])?.security == .startTLSWhenOffered)
+        #expect(SMTPSettings(url: "smtp://alerts@mail.example.cn", from: "a@b", to: ["c@d"]) == nil)
+        #expect(SMTPSettings(url: "smtp://alerts:pw@mail.example.cn", from: "a@b", to: ["c@d"], password: "pw") == nil)
+        #expect(SMTPSettings(url: "http://mail.example.cn", from: "a@b", to: ["c@d"]) == nil)
+    }
+}

@@ -60,6 +60,63 @@ public func withTestMailServer<T>(_ body: (TestMailServer) async throws -> T) as
     return try await body(server)
 }
 
+/// How the secure test mail server talks.
+public enum TestMailSecurity: String, Sendable {
+    case plain, startTLS = "starttls", implicitTLS = "tls"
+}
+
+/// A real SMTP server with TLS (STARTTLS or from the start) and, given a user, sign-in only over TLS:
+/// `scripts/test-smtp-server.py` (aiosmtpd) with a certificate for 127.0.0.1 made by openssl. `certificate` is the
+/// PEM file to trust. `received` lists each message with `MESSAGE tls=yes user=…` before it.
+public func withSecureTestMailServer<T>(
+    security: TestMailSecurity, user: String? = nil, password: String? = nil,
+    _ body: (_ server: TestMailServer, _ certificate: String) async throws -> T
+) async throws -> T {
+    let python = Fixtures.repositoryRoot.appendingPathComponent(".venv-tests/bin/python")
+    guard FileManager.default.isExecutableFile(atPath: python.path) else {
+        throw TestMailServerError(description: "\(python.path) is missing: run scripts/setup.sh (it installs aiosmtpd)")
+    }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-tls-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let certificate = folder.appendingPathComponent("cert.pem").path
+    let key = folder.appendingPathComponent("key.pem").path
+    let openssl = Process()
+    openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+    openssl.arguments = [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "2", "-subj",
+        "/CN=kaodian test mail", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    ]
+    openssl.standardOutput = FileHandle.nullDevice
+    openssl.standardError = FileHandle.nullDevice
+    try openssl.run()
+    openssl.waitUntilExit()
+    guard openssl.terminationStatus == 0 else { throw TestMailServerError(description: "openssl could not make a certificate") }
+    let port = unusedPort()
+    let log = folder.appendingPathComponent("received.txt")
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    let process = Process()
+    process.executableURL = python
+    var arguments = [
+        Fixtures.repositoryRoot.appendingPathComponent("scripts/test-smtp-server.py").path, "--port", String(port), "--out", log.path,
+        "--mode", security.rawValue, "--cert", certificate, "--key", key,
+    ]
+    if let user, let password { arguments += ["--user", user, "--password", password] }
+    process.arguments = arguments
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let server = TestMailServer(port: port, process: process, log: log)
+    defer { server.stop() }
+    let deadline = Date().addingTimeInterval(20)
+    while !canConnect(port: port) {
+        guard Date() < deadline, process.isRunning else { throw TestMailServerError(description: "the test mail server did not start") }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    return try await body(server, certificate)
+}
+
 func canConnect(port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return false }
