@@ -63,7 +63,7 @@ extension CentralDatabase {
         }
         // Hash even for an unknown name, so the answer takes as long either way.
         let stored = found?.1 ?? "pbkdf2-sha256$600000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-        let matches = await Self.verifyAside(password, against: stored)
+        let matches = await PasswordHash.verifyAside(password, against: stored)
         guard let (name, _, disabled) = found, matches, disabled == nil else { throw CentralError.loginFailed }
         let token = Self.makeToken()
         let expires = now.addingTimeInterval(Self.officeSessionValidity)
@@ -99,11 +99,11 @@ extension CentralDatabase {
         ).decode(String.self) {
             stored = hash
         }
-        guard let stored, await Self.verifyAside(current, against: stored) else { throw CentralError.currentPasswordWrong }
+        guard let stored, await PasswordHash.verifyAside(current, against: stored) else { throw CentralError.currentPasswordWrong }
         guard new.count >= 10, new.count <= 256, new.contains(where: \.isLetter), new.contains(where: \.isNumber),
             new.lowercased() != account.username.lowercased(), new != current
         else { throw CentralError.passwordTooWeak }
-        let hash = await Self.hashAside(new)
+        let hash = await PasswordHash.makeAside(new)
         try await transaction { connection in
             try await connection.query(
                 "UPDATE office_account SET password_hash = \(hash) WHERE username = \(account.username)", logger: logger)
@@ -115,18 +115,6 @@ extension CentralDatabase {
         }
     }
 
-    /// PBKDF2 with 600,000 rounds takes a good part of a second: it runs on a dispatch thread, not on the server's.
-    static func verifyAside(_ password: String, against stored: String) async -> Bool {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: PasswordHash.verify(password, against: stored)) }
-        }
-    }
-
-    static func hashAside(_ password: String) async -> String {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: PasswordHash.make(password)) }
-        }
-    }
 
     public func officeLogout(token: String, now: Date = Date()) async throws {
         try await client.query(

@@ -15,6 +15,21 @@ public enum PasswordHash {
         return "pbkdf2-sha256$\(iterations)$\(Data(salt).base64EncodedString())$\(hash.base64EncodedString())"
     }
 
+    /// `make` on a dispatch thread: 600,000 rounds take a good part of a second, too long for Swift's cooperative pool
+    /// (a server's requests would wait behind it).
+    public static func makeAside(_ password: String) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: make(password)) }
+        }
+    }
+
+    /// `verify` on a dispatch thread, as `makeAside`.
+    public static func verifyAside(_ password: String, against stored: String) async -> Bool {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: verify(password, against: stored)) }
+        }
+    }
+
     /// True when the password matches; a malformed stored hash never matches.
     public static func verify(_ password: String, against stored: String) -> Bool {
         let parts = stored.split(separator: "$", omittingEmptySubsequences: false)

@@ -145,7 +145,7 @@ extension VenueDatabase {
         let staff = try await pool.read { db in try StaffRecord.fetchOne(db, key: username) }
         // Hash even for an unknown user, so timing does not tell which user names exist.
         let stored = staff?.passwordHash ?? "pbkdf2-sha256$600000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-        let valid = await Self.verifyOffLoop(password, against: stored)
+        let valid = await PasswordHash.verifyAside(password, against: stored)
         guard let staff, valid, !staff.disabled else {
             let known = staff != nil
             try await groupCommit.write { db in
@@ -173,17 +173,6 @@ extension VenueDatabase {
             rooms: session.rooms.map(\.rawValue), mustChangePassword: staff.mustChangePassword)
     }
 
-    static func verifyOffLoop(_ password: String, against stored: String) async -> Bool {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: PasswordHash.verify(password, against: stored)) }
-        }
-    }
-
-    static func hashOffLoop(_ password: String) async -> String {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: PasswordHash.make(password)) }
-        }
-    }
 
     /// Drops every cached session of a staff member or with a given session id (after a password change or
     /// disabling); they are read again from the database on their next request.

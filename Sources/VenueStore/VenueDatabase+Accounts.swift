@@ -38,10 +38,10 @@ extension VenueDatabase {
         guard let staff = try await pool.read({ db in try StaffRecord.fetchOne(db, key: session.username) }) else {
             throw StoreError.sessionUnknown
         }
-        guard await Self.verifyOffLoop(current, against: staff.passwordHash) else { throw StoreError.staffLoginFailed }
+        guard await PasswordHash.verifyAside(current, against: staff.passwordHash) else { throw StoreError.staffLoginFailed }
         try Self.checkStrength(new, username: staff.username)
         guard new != current else { throw StoreError.passwordTooWeak }
-        let hash = await Self.hashOffLoop(new)
+        let hash = await PasswordHash.makeAside(new)
         try await groupCommit.write { db in
             try db.execute(
                 sql: "UPDATE staff SET passwordHash = ?, mustChangePassword = 0, passwordSetLocally = 1 WHERE username = ?",
@@ -71,7 +71,7 @@ extension VenueDatabase {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 100 else { throw StoreError.invalidRequest("name") }
         try Self.checkStrength(password, username: username)
-        let hash = await Self.hashOffLoop(password)
+        let hash = await PasswordHash.makeAside(password)
         try await groupCommit.write { db in
             guard try StaffRecord.fetchOne(db, key: username) == nil else { throw StoreError.staffExists(username) }
             try Self.checkRoomsExist(db, rooms)
@@ -88,7 +88,7 @@ extension VenueDatabase {
     /// Changes an account: name, role, rooms, disabled, or a new one-time password. Disabling ends its sessions.
     public func updateStaff(by admin: StaffSession, username: String, update: StaffUpdate, now: Date = Date()) async throws {
         if let password = update.password { try Self.checkStrength(password, username: username) }
-        let hash: String? = if let password = update.password { await Self.hashOffLoop(password) } else { nil }
+        let hash: String? = if let password = update.password { await PasswordHash.makeAside(password) } else { nil }
         try await groupCommit.write { db in
             guard var staff = try StaffRecord.fetchOne(db, key: username) else {
                 throw StoreError.notFound("账号 \(username) / the account \(username)")
@@ -145,7 +145,7 @@ extension VenueDatabase {
         var generator = SystemRandomNumberGenerator()
         let password = String((0..<10).map { _ in alphabet.randomElement(using: &generator)! })
             + String((0..<4).map { _ in digits.randomElement(using: &generator)! })
-        let hash = await Self.hashOffLoop(password)
+        let hash = await PasswordHash.makeAside(password)
         let created = try await groupCommit.write { db -> Bool in
             let admins = try StaffRecord.filter(Column("role") == StaffRole.admin.rawValue).fetchCount(db)
             guard admins == 0, try StaffRecord.fetchOne(db, key: "admin") == nil else { return false }

@@ -42,22 +42,32 @@ public func withTestMailServer<T>(_ body: (TestMailServer) async throws -> T) as
     let port = unusedPort()
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString).log")
     _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    let server = try await startMailServer(
+        python, ["-u", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Debugging", "stdout"], port: port,
+        log: log, output: try FileHandle(forWritingTo: log))
+    defer { server.stop() }
+    return try await body(server)
+}
+
+/// Starts the server and waits until it accepts a connection (20 s at most).
+func startMailServer(_ python: URL, _ arguments: [String], port: Int, log: URL, output: FileHandle) async throws -> TestMailServer {
     let process = Process()
     process.executableURL = python
-    process.arguments = ["-u", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Debugging", "stdout"]
+    process.arguments = arguments
     process.standardInput = FileHandle.nullDevice
-    process.standardOutput = try FileHandle(forWritingTo: log)
+    process.standardOutput = output
     process.standardError = FileHandle.nullDevice
     try process.run()
     let server = TestMailServer(port: port, process: process, log: log)
-    defer { server.stop() }
-    // Ready when it accepts a connection.
     let deadline = Date().addingTimeInterval(20)
     while !canConnect(port: port) {
-        guard Date() < deadline, process.isRunning else { throw TestMailServerError(description: "aiosmtpd did not start") }
+        guard Date() < deadline, process.isRunning else {
+            server.stop()
+            throw TestMailServerError(description: "the test mail server did not start")
+        }
         try await Task.sleep(for: .milliseconds(100))
     }
-    return try await body(server)
+    return server
 }
 
 /// How the secure test mail server talks.
@@ -95,25 +105,13 @@ public func withSecureTestMailServer<T>(
     let port = unusedPort()
     let log = folder.appendingPathComponent("received.txt")
     _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-    let process = Process()
-    process.executableURL = python
     var arguments = [
         Fixtures.repositoryRoot.appendingPathComponent("scripts/test-smtp-server.py").path, "--port", String(port), "--out", log.path,
         "--mode", security.rawValue, "--cert", certificate, "--key", key,
     ]
     if let user, let password { arguments += ["--user", user, "--password", password] }
-    process.arguments = arguments
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let server = TestMailServer(port: port, process: process, log: log)
+    let server = try await startMailServer(python, arguments, port: port, log: log, output: FileHandle.nullDevice)
     defer { server.stop() }
-    let deadline = Date().addingTimeInterval(20)
-    while !canConnect(port: port) {
-        guard Date() < deadline, process.isRunning else { throw TestMailServerError(description: "the test mail server did not start") }
-        try await Task.sleep(for: .milliseconds(100))
-    }
     return try await body(server, certificate)
 }
 
