@@ -134,11 +134,7 @@ def test_results_reach_central_online_after_an_outage_and_by_usb(postgres, tmp_p
         # No link at all: a USB export, imported at central, then the same items online: nothing doubled.
         office.stop()
         third = take_exam(venue, 2)
-        usb = tmp_path / "usb"
-        usb.mkdir()
-        exported = subprocess.run([venue_binary_path(), "export", "--data-dir", str(data), str(usb), "--no-video"],
-                                  capture_output=True, text=True, timeout=60)
-        assert exported.returncode == 0, exported.stderr
+        usb = usb_export(data, tmp_path / "usb")
         bundle = next(usb.glob("kaodian-KD-DEMO-01-*"))
         assert (bundle / "bundle.json.sig").exists() and not list(usb.glob(".*partial"))
         imported = central("import", str(usb), "--storage-dir", str(tmp_path / "central-storage"), database_url=postgres)
@@ -192,6 +188,15 @@ def test_results_reach_central_online_after_an_outage_and_by_usb(postgres, tmp_p
     finally:
         venue.stop()
         office.stop()
+
+
+def usb_export(data: Path, usb: Path) -> Path:
+    """`venue export` of the results (no video) into a new folder, as onto a USB stick."""
+    usb.mkdir()
+    exported = subprocess.run([venue_binary_path(), "export", "--data-dir", str(data), str(usb), "--no-video"],
+                              capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    return usb
 
 
 def venue_binary_path() -> str:

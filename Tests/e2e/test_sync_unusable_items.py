@@ -11,13 +11,12 @@ without them: the rest of its signed batch is stored and the refused items are r
 import json
 import re
 import sqlite3
-import subprocess
 import uuid
 
 from conftest import VenueProcess, free_port
 from central_process import CentralProcess
 from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
-from test_sync import SITTING, sync_view, take_exam, venue_binary_path, venue_sql, wait_for
+from test_sync import SITTING, sync_view, take_exam, usb_export, venue_sql, wait_for
 
 
 def add_outbox_item(data, kind: str, payload: dict, priority: int = 0) -> str:
@@ -79,11 +78,7 @@ def test_unusable_items_are_set_aside_and_the_rest_arrives(postgres, tmp_path): 
         # By USB: a bundle with the refused items and a new submission is taken without the refused items.
         office.stop()
         second = take_exam(venue, 1)
-        usb = tmp_path / "usb"
-        usb.mkdir()
-        exported = subprocess.run([venue_binary_path(), "export", "--data-dir", str(data), str(usb), "--no-video"],
-                                  capture_output=True, text=True, timeout=60)
-        assert exported.returncode == 0, exported.stderr
+        usb = usb_export(data, tmp_path / "usb")
         imported = central("import", str(usb), "--storage-dir", str(tmp_path / "central-storage"), database_url=postgres)
         assert imported.returncode == 3, imported.stdout + imported.stderr
         assert f"item {unfit} refused" in imported.stdout and f"item {nul} refused" in imported.stdout, imported.stdout
