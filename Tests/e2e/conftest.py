@@ -68,12 +68,23 @@ class VenueProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"venue exited with {self.process.returncode}; see {self.log_path}")
             try:
-                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
+                # The HTTPS listener starts beside the HTTP one and may bind a moment later: wait for both.
+                if requests.get(self.base + "/healthz", timeout=1).status_code == 200 and self._https_listening():
                     return self
             except requests.RequestException:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"venue did not become healthy within {timeout}s; see {self.log_path}")
+
+    def _https_listening(self) -> bool:
+        ports = [a.split("=", 1)[1] for a in self.extra_args if a.startswith("--https-port=")]
+        if not ports or ports[-1] == "0":
+            return True
+        try:
+            socket.create_connection(("127.0.0.1", int(ports[-1])), timeout=1).close()
+            return True
+        except OSError:
+            return False
 
     def kill(self):
         """SIGKILL: the process gets no chance to flush or close anything."""
