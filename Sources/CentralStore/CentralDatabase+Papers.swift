@@ -17,10 +17,19 @@ public struct PaperBody: Sendable, Codable, Equatable {
         /// Points of each question in the section; nil keeps the bank's points (and always for case analysis).
         public var pointsEach: Double?
         public var questions: [String]
-        public init(title: String, pointsEach: Double? = nil, questions: [String]) {
+        /// Points given to single questions by hand, by question id, before `pointsEach` (never for case analysis).
+        public var questionPoints: [String: Double]?
+        public init(title: String, pointsEach: Double? = nil, questions: [String], questionPoints: [String: Double]? = nil) {
             self.title = title
             self.pointsEach = pointsEach
             self.questions = questions
+            self.questionPoints = questionPoints
+        }
+
+        /// A question's points in this paper: set by hand, else the section's, else the bank's.
+        func points(of question: Question) -> Double {
+            if question.type == .caseAnalysis { return question.points }
+            return questionPoints?[question.id.rawValue] ?? pointsEach ?? question.points
         }
     }
     public var sections: [Section]?
@@ -60,6 +69,8 @@ public struct PaperDetail: Sendable, Codable, Equatable {
     public struct Section: Sendable, Codable, Equatable {
         public var title: String
         public var pointsEach: Double?
+        /// Points set by hand on single questions (the questions' own points already show them).
+        public var questionPoints: [String: Double]?
         public var points: Double
         public var questions: [QuestionView]
     }
@@ -141,6 +152,17 @@ extension CentralDatabase {
                 if let points = section.pointsEach, !(points.isFinite && points > 0 && points <= 1000) {
                     problems.append(Message(zh: "第 \(index + 1) 大题的每题分值无效", en: "the points of section \(index + 1) are not valid"))
                 }
+                for (id, points) in (section.questionPoints ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    if !section.questions.contains(id) {
+                        problems.append(
+                            Message(zh: "第 \(index + 1) 大题为不在本大题的试题 \(id) 设了分值", en: "section \(index + 1) sets points for question \(id), which it does not hold"))
+                    } else if questions[id]?.question.type == .caseAnalysis {
+                        problems.append(
+                            Message(zh: "案例分析题 \(id) 的分值由小题决定，不能单独设定", en: "case analysis \(id) takes its points from its sub-questions; they cannot be set here"))
+                    } else if !(points.isFinite && points > 0 && points <= 1000) {
+                        problems.append(Message(zh: "试题 \(id) 的分值无效（须大于 0，不超过 1000）", en: "the points of question \(id) are not valid (more than 0, at most 1000)"))
+                    }
+                }
                 for id in section.questions {
                     if !seen.insert(id).inserted {
                         problems.append(Message(zh: "试题 \(id) 在试卷中出现了两次", en: "question \(id) appears twice in the paper"))
@@ -152,7 +174,7 @@ extension CentralDatabase {
                     if question.status == .retired {
                         problems.append(Message(zh: "试题 \(id) 已停用", en: "question \(id) is retired"))
                     }
-                    points += question.question.type == .caseAnalysis ? question.question.points : section.pointsEach ?? question.question.points
+                    points += section.points(of: question.question)
                 }
             }
         case .skill:
@@ -283,7 +305,9 @@ extension CentralDatabase {
             PaperSection(
                 id: PaperSection.ID("s\(index + 1)"), title: section.title,
                 items: section.questions.map { view in
-                    PaperItem(question: view.question.id, points: view.question.type == .caseAnalysis ? nil : section.pointsEach)
+                    PaperItem(
+                        question: view.question.id,
+                        points: view.question.type == .caseAnalysis ? nil : section.questionPoints?[view.question.id.rawValue] ?? section.pointsEach)
                 })
         }
         let paper = Paper(id: Paper.ID(detail.summary.id), title: detail.summary.title, sections: sections)
@@ -378,11 +402,13 @@ extension CentralDatabase {
                 var views: [QuestionView] = []
                 for qid in section.questions {
                     guard var view = byID[qid] else { continue }
-                    if let points = section.pointsEach, view.question.type != .caseAnalysis { view.question.points = points }
+                    view.question.points = section.points(of: view.question)
                     views.append(view)
                 }
                 sections.append(
-                    .init(title: section.title, pointsEach: section.pointsEach, points: views.reduce(0) { $0 + $1.question.points }, questions: views))
+                    .init(
+                        title: section.title, pointsEach: section.pointsEach, questionPoints: section.questionPoints,
+                        points: views.reduce(0) { $0 + $1.question.points }, questions: views))
             }
             if let rule {
                 let bankQuestions = try await bankQuestions(bankID)
@@ -392,7 +418,7 @@ extension CentralDatabase {
                     return PaperDraft.Section(
                         title: section.title, type: type,
                         pointsEach: section.pointsEach ?? section.questions.compactMap { byID[$0]?.question.points }.first ?? 0,
-                        questions: section.questions.map { Question.ID($0) })
+                        questions: section.questions.map { Question.ID($0) }, questionPoints: section.questionPoints)
                 }
                 report = Assembler.evaluate(
                     drafts, rule: rule, bank: Dictionary(bankQuestions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }), tree: tree)

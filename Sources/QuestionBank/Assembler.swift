@@ -165,10 +165,16 @@ public enum Assembler {
             let section = sections[index]
             let rightType = section.questions.filter { bank[$0]?.question.type == wanted.type }.count
             let wrong = section.questions.count - rightType
-            var achieved = isCase ? String(rightType) : "\(rightType) × \(Wording.number(section.pointsEach))"
+            // Points set by hand on single questions count: the section meets its rule only if every question has the
+            // rule's points.
+            let given = section.questions.map { section.points(of: $0) }
+            let low = given.min() ?? section.pointsEach
+            let high = given.max() ?? section.pointsEach
+            let each = low == high ? Wording.number(low) : "\(Wording.number(low))–\(Wording.number(high))"
+            var achieved = isCase ? String(rightType) : "\(rightType) × \(each)"
             if wrong > 0 { achieved += " (+\(wrong) ≠ \(wanted.type.rawValue))" }
             let met = section.type == wanted.type && wrong == 0 && rightType == wanted.count
-                && (isCase || abs(section.pointsEach - wanted.pointsEach) < 1e-9)
+                && (isCase || given.allSatisfy { abs($0 - wanted.pointsEach) < 1e-9 })
             reports.append(ConstraintReport(constraint: constraint, target: target, achieved: achieved, met: met))
         }
         if sections.count > rule.sections.count {
@@ -216,7 +222,7 @@ public enum Assembler {
         for section in sections {
             for id in section.questions {
                 guard let entry = bank[id] else { continue }
-                let points = entry.question.type == .caseAnalysis ? entry.question.points : section.pointsEach
+                let points = entry.question.type == .caseAnalysis ? entry.question.points : section.points(of: id)
                 total += points
                 count += 1
                 levels[AssemblyProblem.level(of: entry.question)] += 1

@@ -10,13 +10,21 @@ public struct PaperDraft: Codable, Sendable, Hashable {
         public var type: QuestionType
         public var pointsEach: Double
         public var questions: [Question.ID]
+        /// Points an editor gave single questions by hand, by question id; the others have `pointsEach`.
+        public var questionPoints: [String: Double]?
 
-        public init(title: String, type: QuestionType, pointsEach: Double, questions: [Question.ID]) {
+        public init(
+            title: String, type: QuestionType, pointsEach: Double, questions: [Question.ID], questionPoints: [String: Double]? = nil
+        ) {
             self.title = title
             self.type = type
             self.pointsEach = pointsEach
             self.questions = questions
+            self.questionPoints = questionPoints
         }
+
+        /// The points a question of this section counts for (not used for case analysis).
+        public func points(of question: Question.ID) -> Double { questionPoints?[question.rawValue] ?? pointsEach }
     }
 
     public var sections: [Section]
@@ -35,14 +43,14 @@ public struct PaperDraft: Codable, Sendable, Hashable {
     /// Whether every constraint of the report is met.
     public var meetsAllConstraints: Bool { report.allSatisfy(\.met) }
 
-    /// The paper as ExamCore carries it: each item with the section's points as its override, none for case analysis.
+    /// The paper as ExamCore carries it: each item with its points in the section as its override, none for case analysis.
     /// Sections are numbered s1, s2 …
     public func paper(id: Paper.ID, title: String) -> Paper {
         let sections = sections.enumerated().map { index, section in
             PaperSection(
                 id: PaperSection.ID("s\(index + 1)"), title: section.title,
                 items: section.questions.map {
-                    PaperItem(question: $0, points: section.type == .caseAnalysis ? nil : section.pointsEach)
+                    PaperItem(question: $0, points: section.type == .caseAnalysis ? nil : section.points(of: $0))
                 })
         }
         return Paper(id: id, title: title, sections: sections)

@@ -233,7 +233,21 @@ struct AuthoringTests {
                     PaperDetail.self, try await editor.call(.put, "/api/office/papers/\(paperID)", body: PaperBodyRequest(title: "电工四级理论 2026 A卷", sections: sections, note: "少一道判断题")))
                 #expect(edited.summary.version == 2 && edited.versions.count == 2 && edited.report.contains { !$0.met })
                 sections[1].questions.append(dropped)
-                _ = try await editor.call(.put, "/api/office/papers/\(paperID)", body: PaperBodyRequest(title: "电工四级理论 2026 A卷", sections: sections, note: nil))
+                // Points set by hand on one question: checked (in the section, more than 0), counted in the paper's
+                // points and shown against the rule.
+                let onePoint = sections[1].questions[0]
+                sections[1].questionPoints = [onePoint: 0, "S59": 2]
+                let badPoints = try await editor.call(.put, "/api/office/papers/\(paperID)", body: PaperBodyRequest(title: "电工四级理论 2026 A卷", sections: sections, note: nil))
+                let badWhy = try editor.decode(Refusal.self, badPoints).error.problems ?? []
+                #expect(badPoints.status == .unprocessableContent && badWhy.count == 2, "\(badWhy)")
+                #expect(badWhy.contains { $0.en.contains("S59") } && badWhy.contains { $0.en.contains(onePoint) })
+                sections[1].questionPoints = [onePoint: 3]
+                let pointed = try editor.decode(
+                    PaperDetail.self, try await editor.call(.put, "/api/office/papers/\(paperID)", body: PaperBodyRequest(title: "电工四级理论 2026 A卷", sections: sections, note: "第 1 道判断题 3 分")))
+                #expect(pointed.summary.points == 51 && pointed.sections[1].points == 11)
+                #expect(pointed.sections[1].questions.map(\.question.points) == [3, 2, 2, 2, 2])
+                let sectionReport = try #require(pointed.report.first { $0.constraint.en.hasPrefix("section 2") })
+                #expect(!sectionReport.met && sectionReport.achieved == "5 × 2–3", "\(sectionReport)")
 
                 // Approval: requested by the editor, not approvable by the editor, rejected with a reason, approved.
                 #expect(try await editor.call(.post, "/api/office/papers/\(paperID)/request", json: "{}").status == .ok)
@@ -308,7 +322,7 @@ struct AuthoringTests {
                 #expect(issued.sittings == ["S-1"] && issued.seals.count == 1)
                 #expect(try await database.paper(paperID).summary.state == .issued)
                 let library = try await database.papers(bankID: "B")
-                #expect(library.count == 2 && library.first { $0.id == paperID }.map { $0.state == .issued && $0.points == 50 && $0.questions == 25 } == true)
+                #expect(library.count == 2 && library.first { $0.id == paperID }.map { $0.state == .issued && $0.points == 51 && $0.questions == 25 } == true)
                 let file = issuer.workFolder.appendingPathComponent("check.zip")
                 try await database.packageFileForOffice(venueID: "V1", packageID: issued.packageId).write(to: file)
                 let verified = try PackageReader.read(file, trusting: [try issuer.key.publicKey()])
@@ -318,6 +332,7 @@ struct AuthoringTests {
                 #expect(throws: PackageError.self) { _ = try verified.sealed[0].open(code: SealCode.generate()) }
                 let (paper, opened) = try verified.sealed[0].open(code: issued.seals[0].code)
                 #expect(paper.id.rawValue == paperID && Set(opened.map(\.id)) == idsA)
+                #expect(paper.sections[1].items.map(\.points) == [3, 2, 2, 2, 2] && paper.sections[0].items.allSatisfy { $0.points == 2 })
                 #expect(opened.first { $0.id.rawValue == firstID }?.stem == kept.sections[0].questions[0].question.stem)
 
                 #expect(try await database.releasedKeys(venueID: "V1").isEmpty)

@@ -7,7 +7,8 @@ choice, multiple choice, true/false; one previewed as the candidate will see it)
 warns about with the matching stem beside it and that is then deleted; the rest of the bank comes from an .xlsx
 (written with openpyxl) whose check lists the one bad row (row, column, reason) before the good rows are imported
 explicitly. The user assembles a paper by rule (two sections, a coverage constraint, a seed), sees the constraint
-report, and requests approval; approving it with the same account is refused by the server in words; a second
+report, sets one question's points by hand (a new version: the paper's points follow, the report shows the section
+off its rule), and requests approval; approving it with the same account is refused by the server in words; a second
 office account approves it (the page reads the same in English). The first user sets up the venue's room with seats
 01–30, a plan and a sitting an hour ahead (the approved paper, that room); on a phone-width window pastes three
 candidates (one with a registered photo), allocates seats (shown on the seat plan) and adds an invigilator (the
@@ -15,7 +16,7 @@ one-time password is shown once); then issues the venue package with the paper s
 The venue fetches and imports it over the sync channel (the sitting page says so); "release now" releases the paper
 key, the venue fetches it at its next sync and opens the paper; a candidate from the pasted list logs in at the venue
 terminal and, once the sitting starts, sees the assembled paper: every stem the office put in the paper is on the
-candidate's screen.
+candidate's screen, the question with its points set by hand showing them.
 
 Screenshots go to test-output/browser/<test name>/.
 """
@@ -292,6 +293,22 @@ def test_office_builds_a_bank_assembles_and_issues_a_paper_the_candidate_sees(po
         wait_visible(driver, "paper-report")
         assert all(row.get_attribute("data-met") == "true" for row in find_all(driver, '[data-testid^="report-"]'))
         shots.take(driver, "06-paper-draft")
+        # Edited by hand: the first true/false question is worth 3 points instead of 1 (a new version; the paper's
+        # points follow, and the report says the section no longer meets the rule).
+        click(driver, "paper-edit")
+        wait_visible(driver, "edit-1-0-points")
+        three_points = attr(driver, "edit-1-0", "data-id")
+        type_into(driver, "edit-1-0-points", "3")
+        type_into(driver, "edit-note", "第一道判断题改为 3 分")
+        click(driver, "edit-save")
+        wait_until(driver, lambda d: attr(d, "paper-version", "data-version") == "2", "the edit did not make version 2")
+        assert "22" in text(driver, "paper-points"), text(driver, "paper-points")
+        assert attr(driver, "report-1", "data-met") == "false"
+        assert "（3 分）" in text(driver, f"paper-question-{three_points}")
+        click(driver, "paper-edit")
+        wait_until(driver, lambda d: value(d, "edit-1-0-points") == "3", "the editor does not show the points set by hand")
+        click(driver, "edit-cancel")
+        wait_visible(driver, "paper-request")
         click(driver, "paper-request")
         type_into(driver, "dialog-input", "请审核")
         click(driver, "dialog-ok")
@@ -430,6 +447,10 @@ def test_office_builds_a_bank_assembles_and_issues_a_paper_the_candidate_sees(po
         on_screen = terminal.execute_script(
             "return [...document.querySelectorAll('[data-testid^=\"stem-\"]')].map((el) => el.textContent.trim())")
         assert set(paper_stems) <= set(on_screen), f"missing on the terminal: {set(paper_stems) - set(on_screen)}"
+        points_on_screen = terminal.execute_script(
+            "const n = document.querySelector(`[data-testid=\"qnum-${arguments[0]}\"]`);"
+            "return n ? n.parentElement.querySelector('.q-points').textContent : null", three_points)
+        assert points_on_screen == "3 分", f"the question set to 3 points shows {points_on_screen!r}"
         visible = [el for el in find_all(terminal, '[data-testid^="stem-"]') if el.is_displayed()]
         assert visible and visible[0].text.strip() in paper_stems
         shots.take(terminal, "11-candidate-paper")

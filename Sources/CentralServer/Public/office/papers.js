@@ -48,7 +48,7 @@ addTexts({
   'pv.print': '打印', 'print.paper': '试卷', 'print.answers': '答案', 'print.scoring': '评分表', 'print.candidate-notice': '考生准备通知单',
   'print.room-notice': '考场准备通知单', 'pv.edit': '编辑（保存为新版本）', 'pv.old': '正在查看第 {n} 版（历史版本）', 'pv.current': '查看当前版本',
   'e.up': '上移', 'e.down': '下移', 'e.replace': '替换', 'e.replaceWith': '用哪道试题替换 {id}？（试题编号）', 'e.addId': '试题编号',
-  'e.add': '加入', 'e.note': '版本说明', 'e.save': '保存新版本', 'pv.tasks': '实操任务', 'pv.minutes': '{n} 分钟', 'pv.requestedBy': '提交人',
+  'e.add': '加入', 'e.questionPoints': '本题分值（空则按本大题）', 'e.note': '版本说明', 'e.save': '保存新版本', 'pv.tasks': '实操任务', 'pv.minutes': '{n} 分钟', 'pv.requestedBy': '提交人',
 }, {
   'p.library': 'Paper library', 'p.bank': 'Bank', 'p.state': 'State', 'p.title': 'Title', 'p.version': 'Version', 'p.points': 'Points',
   'p.questions': 'Questions', 'p.updated': 'Updated', 'p.none': 'No papers yet.', 'p.subject': 'Subject',
@@ -70,7 +70,7 @@ addTexts({
   'print.answers': 'Answers', 'print.scoring': 'Scoring sheet', 'print.candidate-notice': 'Candidate notice',
   'print.room-notice': 'Room notice', 'pv.edit': 'Edit (saves a new version)', 'pv.old': 'Viewing version {n} (an older one)',
   'pv.current': 'Current version', 'e.up': 'Up', 'e.down': 'Down', 'e.replace': 'Replace', 'e.replaceWith': 'Replace {id} with which question? (id)',
-  'e.addId': 'Question id', 'e.add': 'Add', 'e.note': 'Version note', 'e.save': 'Save new version', 'pv.tasks': 'Tasks',
+  'e.addId': 'Question id', 'e.add': 'Add', 'e.questionPoints': "This question's points (empty: the section's)", 'e.note': 'Version note', 'e.save': 'Save new version', 'pv.tasks': 'Tasks',
   'pv.minutes': '{n} min', 'pv.requestedBy': 'Requested by',
 });
 
@@ -340,12 +340,16 @@ function editPaper(view, paper, slot) {
   const note = input('edit-note', { placeholder: t('e.note') });
   const skill = s.subject === 'skill' || (paper.tasks && paper.tasks.length && !(paper.sections || []).length);
   let read;
-  const listEditor = (prefix, ids, label) => {
+  // Each item is {id, text}; with `withPoints`, also the points set by hand on that question ('' for the section's).
+  const listEditor = (prefix, ids, label, withPoints) => {
     const list = h('ol', { class: 'edit-list' });
     const items = [...ids];
     const render = () => {
       put(list, ...items.map((item, i) => h('li', { testid: `${prefix}-${i}`, dataset: { id: item.id } },
         h('span', { class: 'grow' }, `${item.id} · ${label(item)}`),
+        withPoints && item.type !== 'caseAnalysis' ? input(`${prefix}-${i}-points`, {
+          type: 'number', min: '0', step: '0.5', value: item.points ?? '', class: 'input input-narrow', placeholder: withPoints(),
+          title: t('e.questionPoints'), 'aria-label': t('e.questionPoints'), oninput: (event) => { item.points = event.target.value; } }) : null,
         h('button', { type: 'button', class: 'btn btn-small', testid: `${prefix}-${i}-up`, disabled: i === 0, onclick: () => { items.splice(i - 1, 0, items.splice(i, 1)[0]); render(); } }, '↑'),
         h('button', { type: 'button', class: 'btn btn-small', testid: `${prefix}-${i}-down`, disabled: i === items.length - 1, onclick: () => { items.splice(i + 1, 0, items.splice(i, 1)[0]); render(); } }, '↓'),
         button(`${prefix}-${i}-replace`, t('e.replace'), async () => {
@@ -367,11 +371,17 @@ function editPaper(view, paper, slot) {
     const sections = (paper.sections || []).map((section, si) => {
       const heading = input(`edit-section-${si}-title`, { value: section.title });
       const each = input(`edit-section-${si}-points`, { type: 'number', min: '0', step: '0.5', value: section.pointsEach ?? '', class: 'input input-narrow', placeholder: t('a.pointsEach') });
-      const questions = listEditor(`edit-${si}`, section.questions.map((v) => ({ id: v.question.id, text: stemLine(v.question.stem, 50) })), (x) => x.text);
+      const setByHand = section.questionPoints || {};
+      const questions = listEditor(`edit-${si}`, section.questions.map((v) => ({ id: v.question.id, type: v.question.type, text: stemLine(v.question.stem, 50), points: setByHand[v.question.id] ?? '' })),
+        (x) => x.text, () => each.value || t('a.pointsEach'));
       const addId = input(`edit-section-${si}-add-id`, { placeholder: t('e.addId'), class: 'input input-narrow' });
       const el = h('fieldset', {}, h('legend', {}, t('m.section', { n: si + 1 })), h('div', { class: 'row-fields' }, heading, each), questions.list,
         h('div', { class: 'row' }, addId, button(`edit-section-${si}-add`, t('e.add'), () => { if (addId.value.trim()) { questions.items.push({ id: addId.value.trim(), text: '' }); addId.value = ''; questions.render(); } }, 'btn-small')));
-      return { el, read: () => ({ title: heading.value, questions: questions.items.map((x) => x.id), ...(each.value !== '' ? { pointsEach: Number(each.value) } : {}) }) };
+      return { el, read: () => {
+        const byHand = questions.items.filter((x) => x.points !== undefined && x.points !== '');
+        return { title: heading.value, questions: questions.items.map((x) => x.id), ...(each.value !== '' ? { pointsEach: Number(each.value) } : {}),
+          ...(byHand.length ? { questionPoints: Object.fromEntries(byHand.map((x) => [x.id, Number(x.points)])) } : {}) };
+      } };
     });
     body = h('div', {}, sections.map((x) => x.el));
     read = () => ({ title: title.value, sections: sections.map((x) => x.read()) });
