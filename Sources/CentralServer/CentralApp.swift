@@ -258,6 +258,7 @@ struct CentralErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .uploadContentType: .unsupportedMediaType
         case .uploadDigestMismatch: .unprocessableContent
         case .recordingStorageFailed: .internalServerError
+        case .recordingStorageFull: .init(code: 507, reasonPhrase: "Insufficient Storage")
         case .badUsername: .badRequest
         case .loginFailed, .signInRequired: .unauthorized
         case .loginRateLimited: .tooManyRequests

@@ -21,8 +21,8 @@ public struct UploadSettings: Sendable {
     /// `central serve`'s default: the folder `central-storage` in the working directory.
     public static let defaultStorageFolder = "central-storage"
 
-    public static func files(at folder: String = defaultStorageFolder) -> UploadSettings {
-        UploadSettings(storage: FileRecordingStorage(root: URL(fileURLWithPath: folder)))
+    public static func files(at folder: String = defaultStorageFolder, keepFreeBytes: Int64 = UploadPolicy().keepFreeBytes) -> UploadSettings {
+        UploadSettings(storage: FileRecordingStorage(root: URL(fileURLWithPath: folder)), policy: UploadPolicy(keepFreeBytes: keepFreeBytes))
     }
 }
 

@@ -13,10 +13,23 @@ public struct UploadPolicy: Sendable {
     /// The largest chunk one PATCH may carry (it is held in memory until it is checked and written).
     public var maxChunkBytes: Int
 
-    public init(expiry: TimeInterval = 7 * 86400, maxLength: Int64 = 8 << 30, maxChunkBytes: Int = 16 << 20) {
+    /// Space the recording storage keeps free for everything else (the database, logs): an upload or a chunk that
+    /// would eat into it is refused (`recording_storage_full`) and the venue tries again later.
+    public var keepFreeBytes: Int64
+
+    public init(
+        expiry: TimeInterval = 7 * 86400, maxLength: Int64 = 8 << 30, maxChunkBytes: Int = 16 << 20, keepFreeBytes: Int64 = 1 << 30
+    ) {
         self.expiry = expiry
         self.maxLength = maxLength
         self.maxChunkBytes = maxChunkBytes
+        self.keepFreeBytes = keepFreeBytes
+    }
+
+    /// Refuses `bytes` more when the storage would then have less than `keepFreeBytes` free.
+    func checkRoom(for bytes: Int64, in storage: any RecordingStorage) async throws {
+        guard bytes > 0, let free = try await storage.freeBytes() else { return }
+        if free - bytes < keepFreeBytes { throw CentralError.recordingStorageFull(needed: bytes, free: free, kept: keepFreeBytes) }
     }
 }
 
@@ -74,6 +87,7 @@ extension CentralDatabase {
                     case .complete: return existing
                     case .open where existing.expiresAt > now: return existing
                     case .open, .expired, .terminated:
+                        try await policy.checkRoom(for: length, in: storage)
                         try await storage.createPartial(ref)
                         return try await self.updateUpload(
                             ref, offset: 0, state: .open, expiresAt: now.addingTimeInterval(policy.expiry), now: now,
@@ -100,6 +114,7 @@ extension CentralDatabase {
                         en: "the SHA-256 differs from the segment's record", zh: "SHA-256 与片段记录不同")
                 }
                 guard received == nil else { throw CentralError.recordingAlreadyReceived(key.description) }
+                try await policy.checkRoom(for: length, in: storage)
                 let expires = now.addingTimeInterval(policy.expiry)
                 try await connection.query(
                     """
@@ -178,6 +193,8 @@ extension CentralDatabase {
             throw CentralError.uploadInvalid(en: "Upload-Offset must be a whole number from 0", zh: "Upload-Offset 须为不小于 0 的整数")
         }
         if let checksum, !checksum.matches(chunk.readableBytesView) { throw CentralError.uploadChecksumMismatch }
+        // An upload already begun still needs room for each chunk: several venues may be filling the same disk.
+        try await policy.checkRoom(for: Int64(chunk.readableBytes), in: storage)
         let ref = PartialUploadRef(venueId: venueID, uploadId: uploadID)
 
         enum Outcome: Sendable {

@@ -48,6 +48,10 @@ public enum CentralError: Error, Sendable, Equatable {
     case uploadDigestMismatch(String)
     case uploadFinished(String)
     case recordingStorageFailed(String)
+    case recordingStorageFull(needed: Int64, free: Int64, kept: Int64)
+
+    /// A size as people read it on the venue's sync page: "1024 MB".
+    static func megabytes(_ bytes: Int64) -> String { "\(max(0, bytes) >> 20) MB" }
 
     public var code: String {
         switch self {
@@ -93,6 +97,7 @@ public enum CentralError: Error, Sendable, Equatable {
         case .uploadDigestMismatch: "upload_digest_mismatch"
         case .uploadFinished: "upload_finished"
         case .recordingStorageFailed: "recording_storage_failed"
+        case .recordingStorageFull: "recording_storage_full"
         }
     }
 
@@ -142,6 +147,8 @@ public enum CentralError: Error, Sendable, Equatable {
         case .uploadDigestMismatch(let key): "The whole file's SHA-256 does not match the record of segment \(key); the data was discarded: upload it again from the beginning."
         case .uploadFinished(let id): "Upload \(id) is finished: its video is kept as the segment's recording and cannot be removed this way."
         case .recordingStorageFailed(let detail): "The recording storage failed: \(detail)."
+        case .recordingStorageFull(let needed, let free, let kept):
+            "Central's recording storage is nearly full (\(Self.megabytes(free)) free, \(Self.megabytes(kept)) kept free, \(Self.megabytes(needed)) asked for): the venue keeps the video and uploads it once the office has made room."
         }
     }
 
@@ -190,6 +197,8 @@ public enum CentralError: Error, Sendable, Equatable {
         case .uploadDigestMismatch(let key): "整个文件的 SHA-256 与片段 \(key) 的记录不符，数据已丢弃：请从头重新上传。"
         case .uploadFinished(let id): "上传 \(id) 已完成：视频已作为片段录像保存，不能这样删除。"
         case .recordingStorageFailed(let detail): "录像存储出错：\(detail)。"
+        case .recordingStorageFull(let needed, let free, let kept):
+            "中心录像存储空间不足（剩余 \(Self.megabytes(free))，须保留 \(Self.megabytes(kept))，本次需要 \(Self.megabytes(needed))）：考点保留录像，待中心腾出空间后再上传。"
         }
     }
 }

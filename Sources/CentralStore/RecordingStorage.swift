@@ -59,6 +59,8 @@ public protocol RecordingStorage: Sendable {
     func deleteRecording(_ recording: RecordingRef) async throws
     /// The recording's size, or nil when central does not hold it.
     func recordingLength(_ recording: RecordingRef) async throws -> Int64?
+    /// The bytes still free for new data, or nil when the storage cannot tell (then no upload is refused for space).
+    func freeBytes() async throws -> Int64?
 }
 
 /// A storage failure, with the path and the system's reason.
@@ -114,6 +116,19 @@ public struct FileRecordingStorage: RecordingStorage {
             try Self.call("truncate", path) { ftruncate(fd, 0) }
             try Self.call("fsync", path) { fsync(fd) }
             try Self.syncFolder(of: path)
+        }
+    }
+
+    /// What the file system holding `root` has free for an unprivileged writer (the nearest existing folder above
+    /// `root` answers before the first upload made it).
+    public func freeBytes() async throws -> Int64? {
+        let root = root.path
+        return try await Self.blocking {
+            var path = root
+            while (try? Self.length(path)) == nil, path != "/", !path.isEmpty { path = (path as NSString).deletingLastPathComponent }
+            var info = statvfs()
+            try Self.call("statvfs", path) { statvfs(path, &info) }
+            return Int64(info.f_bavail) * Int64(info.f_frsize)
         }
     }
 

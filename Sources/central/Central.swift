@@ -50,6 +50,8 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOption
     @Option(help: "Folder for the venues' video: uploads in progress and received recordings (created if missing).")
     var storageDir = "./central-storage"
+    @Option(help: "Megabytes the storage folder's disk keeps free: video uploads that would use them are refused until room is made.")
+    var storageKeepFreeMb: Int64 = 1024
     @Option(help: "Minutes after a sitting's end before missing results raise an alert.") var resultsDueMinutes = 60.0
     @Option(help: "Hours after a sitting's end before missing recordings raise an alert.") var recordingsDueHours = 24.0
     @Option(help: "Seconds between completeness checks.") var completenessEvery = 60.0
@@ -125,7 +127,7 @@ struct Serve: AsyncParsableCommand {
             releaseLead: sealReleaseMinutes * 60)
         try await withDatabase(database, waiting: .seconds(10)) {
             let app = CentralApp.buildApplication(
-                database: database, configuration: configuration, logger: logger, uploads: .files(at: storageDir),
+                database: database, configuration: configuration, logger: logger, uploads: .files(at: storageDir, keepFreeBytes: max(0, storageKeepFreeMb) << 20),
                 alerts: alerts, issuer: issuer
             ) { port in
                 let shown = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host

@@ -408,6 +408,49 @@ struct UploadTests {
         }
     }
 
+    @Test func uploadsStopShortOfFillingCentralsDiskAndGoOnOnceThereIsRoom() async throws {
+        // Given central told to keep more space free than any disk has,
+        try await withUploadBench(policy: UploadPolicy(maxChunkBytes: 2 << 20, keepFreeBytes: .max / 4)) { bench in
+            let segment = try await bench.segment(7, bytes: (2 << 20) + 5)
+            let token = try await bench.venue.openUploadSession().token
+            // when the venue uploads a segment, then central refuses it with 507 and says why in both languages, and
+            // keeps nothing of it.
+            let error = await #expect(throws: CentralCallError.self) {
+                try await bench.uploader(token: token).upload(file: segment.file, uploadId: "up-7", segment: segment.key, sha256: segment.sha256)
+            }
+            guard case .refused(let status, let code, let message, let messageZh, _) = error else {
+                Issue.record("\(String(describing: error))")
+                return
+            }
+            #expect(status == 507 && code == "recording_storage_full")
+            #expect(message.contains("nearly full") && messageZh.contains("空间不足"), "\(message) / \(messageZh)")
+            #expect(try await bench.database.uploads(venueID: UploadBench.venueID, segment: segment.key).isEmpty)
+            #expect(try await bench.partialLength("up-7") == nil)
+
+            // An upload already under way when the disk fills: the chunk that would eat into the kept space is refused
+            // and nothing of it is kept; once there is room the same chunk goes on and the recording is whole.
+            let room = UploadPolicy(maxChunkBytes: 2 << 20, keepFreeBytes: 0)
+            let full = UploadPolicy(maxChunkBytes: 2 << 20, keepFreeBytes: .max / 4)
+            let metadata = UploadMetadata(uploadId: "up-7", segment: segment.key, sha256: segment.sha256)
+            _ = try await bench.database.createUpload(
+                venueID: UploadBench.venueID, metadata: metadata, length: Int64(segment.data.count), storage: bench.storage, policy: room)
+            func append(_ offset: Int, _ policy: UploadPolicy) async throws -> RecordingUpload {
+                let end = min(segment.data.count, offset + (1 << 20))
+                return try await bench.database.appendChunk(
+                    venueID: UploadBench.venueID, uploadID: "up-7", offset: Int64(offset), chunk: ByteBuffer(bytes: segment.data[offset..<end]),
+                    checksum: nil, storage: bench.storage, policy: policy)
+            }
+            #expect(try await append(0, room).offset == 1 << 20)
+            let refusal = await #expect(throws: CentralError.self) { _ = try await append(1 << 20, full) }
+            #expect(refusal?.code == "recording_storage_full")
+            #expect(try await bench.partialLength("up-7") == 1 << 20)
+            #expect(try await bench.head(token, "up-7").header("Upload-Offset") == String(1 << 20))
+            #expect(try await append(1 << 20, room).offset == 2 << 20)
+            #expect(try await append(2 << 20, room).state == .complete)
+            #expect(try bench.stored(segment) == segment.data)
+        }
+    }
+
     @Test func aFileThatDoesNotMatchItsRecordIsDiscardedAndReported() async throws {
         try await withUploadBench { bench in
             // Given a segment record whose SHA-256 is not the file's (the venue's copy changed after it was recorded),
