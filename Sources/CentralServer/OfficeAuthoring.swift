@@ -11,6 +11,8 @@ import VenuePackage
 
 /// What central signs venue packages with, and when it releases sealed papers' keys.
 public struct IssuerSettings: Sendable {
+    /// The issuer id of a key made without one.
+    public static let defaultIssuer = "kaodian-central"
     public var key: IssuerPrivateKey
     public var name: String
     /// How long before a sitting's scheduled start its paper's key is released to the venue.
@@ -26,18 +28,33 @@ public struct IssuerSettings: Sendable {
     }
 
     /// The key in `folder/issuer-key.json` (made on first use, readable by its owner only), its public half beside it.
-    public static func load(folder: URL, issuer: String, name: String, releaseLead: TimeInterval) throws -> IssuerSettings {
+    /// The issuer id is the key's: `issuer` names it when the key is made (nil: `defaultIssuer`); a different id
+    /// for a key that exists is refused, since venues trust the key under the id it was made with.
+    public static func load(folder: URL, issuer: String?, name: String, releaseLead: TimeInterval) throws -> IssuerSettings {
         let file = folder.appendingPathComponent("issuer-key.json")
         let key: IssuerPrivateKey
         if FileManager.default.fileExists(atPath: file.path) {
             key = try IssuerPrivateKey.load(from: file)
+            if let issuer, issuer != key.issuer { throw IssuerMismatch(asked: issuer, key: key.issuer, file: file.path) }
         } else {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            key = IssuerPrivateKey.generate(issuer: issuer)
+            key = IssuerPrivateKey.generate(issuer: issuer ?? defaultIssuer)
             try key.write(privateTo: file, publicTo: folder.appendingPathComponent("issuer-key.pub.json"))
         }
         return IssuerSettings(
             key: key, name: name, releaseLead: releaseLead, workFolder: folder.appendingPathComponent("package-work"))
+    }
+}
+
+/// `--issuer-id` names another issuer than the signing key central already has.
+public struct IssuerMismatch: Error, CustomStringConvertible {
+    public var asked: String
+    public var key: String
+    public var file: String
+
+    public var description: String {
+        "the signing key in \(file) is issuer \(key)'s, not \(asked)'s: venues trust it under \(key). Start without --issuer-id (or with --issuer-id \(key)); to become another issuer, move the keys folder aside and enrol the venues again. "
+            + "\(file) 中的签名密钥属于签发方 \(key)，不是 \(asked)：考点以 \(key) 的名义信任它。请去掉 --issuer-id（或用 --issuer-id \(key)）启动；若要改为其他签发方，请移走 keys 文件夹并让各考点重新注册。"
     }
 }
 

@@ -69,8 +69,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "An SMS gateway's webhook: central POSTs {\"to\": [...], \"message\": \"...\"} as JSON for each alert.")
     var smsWebhook: String?
     @Option(help: "Phone numbers sent to the SMS webhook with each alert (repeat for several).") var smsTo: [String] = []
-    @Option(help: "The issuer id venue packages are signed as (the key is made on first start in --storage-dir/keys/).")
-    var issuerId = "kaodian-central"
+    @Option(
+        help: """
+            The issuer id venue packages are signed as, given when the key is made on first start in --storage-dir/keys/ \
+            (default kaodian-central); later starts use the key's own id and refuse a different one.
+            """)
+    var issuerId: String?
     @Option(help: "The issuer's name as packages show it.") var issuerName = "职业技能等级认定中心"
     @Option(help: "Minutes before a sitting's start at which its sealed paper's key is released to the venue.")
     var sealReleaseMinutes = 15.0
@@ -87,7 +91,7 @@ struct Serve: AsyncParsableCommand {
         if let smsWebhook, URL(string: smsWebhook).map({ ["http", "https"].contains($0.scheme ?? "") }) != true {
             throw ValidationError("--sms-webhook must be an http:// or https:// address")
         }
-        guard isWellFormedIdentifier(issuerId) else { throw ValidationError("--issuer-id may only hold letters, digits, '-', '_', '.'") }
+        guard issuerId.map(isWellFormedIdentifier) ?? true else { throw ValidationError("--issuer-id may only hold letters, digits, '-', '_', '.'") }
         guard sealReleaseMinutes >= 0 else { throw ValidationError("--seal-release-minutes cannot be negative") }
         guard resultsDueMinutes >= 0, recordingsDueHours >= 0, completenessEvery >= 0.1 else {
             throw ValidationError("the due times cannot be negative, and completeness is checked at most every 0.1 s")
@@ -292,7 +296,8 @@ struct IssuerKey: AsyncParsableCommand {
             enrolled earlier, or takes packages by USB only, needs the printed JSON saved as DATA/trusted-issuers/ISSUER.json.
             """)
     @Option(help: "The folder `central serve` keeps its storage in.") var storageDir = "./central-storage"
-    @Option(help: "The issuer id, used only when the key is made now.") var issuerId = "kaodian-central"
+    @Option(help: "The issuer id when the key is made now (default kaodian-central); a different one than an existing key's is refused.")
+    var issuerId: String?
 
     func run() async throws {
         let settings = try IssuerSettings.load(

@@ -379,6 +379,22 @@ struct AuthoringTests {
 }
 
 extension AuthoringTests {
+    @Test func theSigningKeyKeepsTheIssuerIdItWasMadeWith() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kd-issuer-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Made on first start under the id given (or the default one), then used as it is.
+        let made = try IssuerSettings.load(folder: folder, issuer: "ks-zhongxin", name: "中心", releaseLead: 0)
+        #expect(made.key.issuer == "ks-zhongxin")
+        let again = try IssuerSettings.load(folder: folder, issuer: nil, name: "中心", releaseLead: 0)
+        #expect(again.key.issuer == "ks-zhongxin" && again.key.privateKey == made.key.privateKey)
+        #expect(try IssuerSettings.load(folder: folder, issuer: "ks-zhongxin", name: "", releaseLead: 0).key.privateKey == made.key.privateKey)
+        // Another id for the same key is refused with what to do, not ignored.
+        let refusal = #expect(throws: IssuerMismatch.self) { _ = try IssuerSettings.load(folder: folder, issuer: "other-id", name: "", releaseLead: 0) }
+        #expect(refusal.map { $0.description.contains("ks-zhongxin") && $0.description.contains("other-id") } == true)
+        let fresh = folder.appendingPathComponent("fresh")
+        #expect(try IssuerSettings.load(folder: fresh, issuer: nil, name: "", releaseLead: 0).key.issuer == IssuerSettings.defaultIssuer)
+    }
+
     @Test func aSkillPaperPrintsItsScoringSheetAndPreparationNotices() async throws {
         try await withCentralDatabase { database, _ in
             let router = CentralApp.buildRouter(database: database, logger: Logger(label: "test"))

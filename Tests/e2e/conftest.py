@@ -4,7 +4,6 @@ The venue binary is `.build/debug/venue` unless VENUE_BIN names another; KAODIAN
 makes it serve the pages from that folder (--web-root). Every process a test starts is stopped when the test ends,
 whatever happens.
 """
-import json
 import os
 import signal
 import socket

@@ -30,7 +30,7 @@ from browser_helpers import (Shots, attr, choose, click, console_problems, find,
                              value, wait_until, wait_visible)
 from central_process import CentralProcess
 from conftest import FACE_DIR, OUTPUT, VenueProcess, free_port
-from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
+from test_central_enrolment import add_venue, enrol, office_account, postgres  # noqa: F401 (postgres is a fixture)
 
 WAIT = 45
 VENUE = "KD-DEMO-01"
@@ -117,12 +117,8 @@ def write_workbook(path):
 
 def test_office_builds_a_bank_assembles_and_issues_a_paper_the_candidate_sees(postgres, tmp_path, request):  # noqa: F811
     shots = Shots(OUTPUT / "browser" / request.node.name)
-    added = central("venue", "add", "--id", VENUE, "--name", "城东考点", database_url=postgres)
-    code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
-    passwords = {}
-    for username, name in (("office1", "王组卷"), ("office2", "李审核")):
-        out = central("account", "set", "--username", username, "--name", name, database_url=postgres).stdout
-        passwords[username] = re.search(r"password 密码: (\S+)", out).group(1)
+    code = add_venue(postgres, VENUE)
+    passwords = {username: office_account(postgres, username, name) for username, name in (("office1", "王组卷"), ("office2", "李审核"))}
     office = CentralProcess(postgres, tmp_path / "central-storage")
     data = tmp_path / "venue-data"
     venue = VenueProcess(data, free_port(), log_name="venue-central-authoring")

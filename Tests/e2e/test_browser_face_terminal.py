@@ -20,7 +20,6 @@ admin's face page filters it by purpose and shows the person kind.
 
 Screenshots of each step go to test-output/browser/<test name>/.
 """
-import time
 
 import pytest
 import requests

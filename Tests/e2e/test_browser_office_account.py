@@ -8,14 +8,13 @@ wrong passwords in a row the sign-in page says to wait, even for the right passw
 
 Screenshots go to test-output/browser/<test name>/.
 """
-import re
 
 import requests
 
 from browser_helpers import Shots, click, console_problems, make_driver, text, type_into, wait_until, wait_visible
 from central_process import CentralProcess
 from conftest import OUTPUT
-from test_central_enrolment import central, postgres  # noqa: F401 (postgres is a fixture)
+from test_central_enrolment import office_account, postgres  # noqa: F401 (postgres is a fixture)
 
 WAIT = 30
 NEW_PASSWORD = "Kaodian-office-2026"
@@ -36,9 +35,7 @@ def change(driver, current: str, new: str, repeat: str):
 
 def test_an_office_user_changes_their_password_and_guessing_is_slowed(postgres, tmp_path, request):  # noqa: F811
     shots = Shots(OUTPUT / "browser" / request.node.name)
-    made = central("account", "set", "--username", "office1", "--name", "王主任", database_url=postgres)
-    assert made.returncode == 0, made.stderr
-    password = re.search(r"password 密码: (\S+)", made.stdout).group(1)
+    password = office_account(postgres, "office1", "王主任")
     office = CentralProcess(postgres, tmp_path / "central-storage")
     driver = make_driver(tmp_path / "profile", width=390, height=844)
     problems = []

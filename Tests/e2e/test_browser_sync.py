@@ -9,14 +9,13 @@ The office signs in at /office/ (a wrong password is refused in words), sees the
 and, once the rooms end, the sitting as 已收齐 on the completeness page; the language switch shows it in English.
 Screenshots go to test-output/browser/<test name>/.
 """
-import re
 import time
 
 import requests
 
 from browser_helpers import Shots, attr, click, console_problems, make_driver, staff_login, text, type_into, wait_until, wait_visible
 from conftest import OUTPUT, VenueProcess, free_port
-from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
+from test_central_enrolment import add_venue, enrol, office_account, postgres  # noqa: F401 (postgres is a fixture)
 from central_process import CentralProcess
 from test_sync import SITTING, take_exam
 
@@ -25,10 +24,8 @@ WAIT = 30
 
 def test_the_sync_page_and_the_office_pages(postgres, tmp_path, request):  # noqa: F811
     shots = Shots(OUTPUT / "browser" / request.node.name)
-    added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
-    code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
-    password = re.search(r"password 密码: (\S+)",
-                         central("account", "set", "--username", "office1", "--name", "王主任", database_url=postgres).stdout).group(1)
+    code = add_venue(postgres)
+    password = office_account(postgres, "office1", "王主任")
     office = CentralProcess(postgres, tmp_path / "central-storage")
     data = tmp_path / "venue-data"
     venue = VenueProcess(data, free_port(), log_name="venue-browser-sync")

@@ -31,6 +31,23 @@ def central(*args, database_url):
     return subprocess.run([central_binary(), *args, "--database-url", database_url], capture_output=True, text=True, timeout=60)
 
 
+ENROLMENT_CODE = re.compile(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}")
+
+
+def add_venue(postgres, venue_id="KD-DEMO-01", name="城东考点") -> str:
+    """Adds a venue at central as the office does (`central venue add`) and answers its one-time enrolment code."""
+    added = central("venue", "add", "--id", venue_id, "--name", name, database_url=postgres)
+    assert added.returncode == 0, added.stderr + added.stdout
+    return ENROLMENT_CODE.search(added.stdout).group(0)
+
+
+def office_account(postgres, username, name) -> str:
+    """Makes an office account (`central account set`) and answers the password it printed once."""
+    made = central("account", "set", "--username", username, "--name", name, database_url=postgres)
+    assert made.returncode == 0, made.stderr + made.stdout
+    return re.search(r"password 密码: (\S+)", made.stdout).group(1)
+
+
 def enrol(data_dir, base, venue_id, code):
     return subprocess.run([venue_binary(), "enrol", "--data-dir", str(data_dir), "--central", base, "--venue-id", venue_id,
                            "--code", code], capture_output=True, text=True, timeout=60)
@@ -48,9 +65,7 @@ def test_central_says_when_its_database_is_not_there():
 
 
 def test_a_venue_enrols_once_with_its_one_time_code(postgres, tmp_path):
-    added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
-    assert added.returncode == 0, added.stderr
-    code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
+    code = add_venue(postgres)
     again = central("venue", "add", "--id", "KD-DEMO-01", "--name", "x", database_url=postgres)
     assert again.returncode != 0 and "venue_exists" in again.stderr + again.stdout
 

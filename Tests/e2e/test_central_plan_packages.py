@@ -9,14 +9,13 @@ logs in and gets exactly the assembled paper. The package also downloads for USB
 """
 import datetime
 import io
-import re
 import zipfile
 
 import requests
 
 from central_process import CentralProcess
 from conftest import VenueProcess, free_port
-from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
+from test_central_enrolment import add_venue, central, enrol, office_account, postgres  # noqa: F401 (postgres is a fixture)
 from test_sync import wait_for
 
 KNOWLEDGE = [{"code": "1", "name": "基础知识", "weight": 40}, {"code": "1.1", "name": "电工基础", "parent": "1"},
@@ -37,12 +36,8 @@ def office_session(base: str, username: str, password: str) -> requests.Session:
 
 
 def test_a_planned_sitting_reaches_the_venue_sealed_and_opens_when_central_releases_the_key(postgres, tmp_path):  # noqa: F811
-    added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
-    code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
-    passwords = {}
-    for name in ("editor", "chief"):
-        out = central("account", "set", "--username", name, "--name", name, database_url=postgres).stdout
-        passwords[name] = re.search(r"password 密码: (\S+)", out).group(1)
+    code = add_venue(postgres)
+    passwords = {name: office_account(postgres, name, name) for name in ("editor", "chief")}
     office = CentralProcess(postgres, tmp_path / "central-storage")
     data = tmp_path / "venue-data"
     venue = VenueProcess(data, free_port(), log_name="venue-plan-packages")

@@ -25,7 +25,7 @@ from tusclient.exceptions import TusCommunicationError
 from tusclient.uploader import Uploader
 
 from central_process import CentralProcess
-from test_central_enrolment import central, postgres  # noqa: F401 (postgres is a fixture)
+from test_central_enrolment import add_venue, postgres  # noqa: F401 (postgres is a fixture)
 
 VENUE = "KD-TUS-01"
 CAMERA = "cam-201"
@@ -66,9 +66,7 @@ class SHA256Uploader(Uploader):
 
 
 def test_tuspy_uploads_a_recording_resumes_after_central_restarts_and_central_keeps_it_byte_for_byte(postgres, tmp_path):
-    added = central("venue", "add", "--id", VENUE, "--name", "上传测试考点", database_url=postgres)
-    assert added.returncode == 0, added.stderr
-    code = next(word for word in added.stdout.split() if word.count("-") == 2 and len(word) == 14)
+    code = add_venue(postgres, VENUE, "上传测试考点")
     storage = tmp_path / "central-storage"
     server = CentralProcess(postgres, storage)
     server.start()

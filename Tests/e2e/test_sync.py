@@ -23,7 +23,7 @@ import requests
 
 from conftest import VenueProcess, demo_candidate, free_port
 from central_process import CentralProcess
-from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
+from test_central_enrolment import add_venue, central, enrol, office_account, postgres  # noqa: F401 (postgres is a fixture)
 
 SITTING = "S-DEMO-THEORY"
 ROOM_API = f"/api/console/sittings/{SITTING}/rooms/R01"
@@ -82,9 +82,7 @@ def central_holds_the_venue_outbox(office: CentralProcess, data: Path):
 
 
 def test_results_reach_central_online_after_an_outage_and_by_usb(postgres, tmp_path):  # noqa: F811
-    added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
-    assert added.returncode == 0, added.stderr
-    code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
+    code = add_venue(postgres)
     office = CentralProcess(postgres, tmp_path / "central-storage")
     data = tmp_path / "venue-data"
     venue = VenueProcess(data, free_port(), log_name="venue-sync")
@@ -171,9 +169,7 @@ def test_results_reach_central_online_after_an_outage_and_by_usb(postgres, tmp_p
             r = requests.post(f"{venue.base}/api/console/sittings/{SITTING}/rooms/{room}/end", json={"reason": "考试结束"},
                               headers={"Authorization": f"Bearer {admin}"}, timeout=30)
             assert r.status_code == 200, r.text
-        account = central("account", "set", "--username", "office1", "--name", "王主任", database_url=postgres)
-        assert account.returncode == 0, account.stderr
-        password = re.search(r"password 密码: (\S+)", account.stdout).group(1)
+        password = office_account(postgres, "office1", "王主任")
         session = requests.Session()
         assert session.post(office.base + "/api/office/login", json={"username": "office1", "password": password},
                             timeout=30).status_code == 200

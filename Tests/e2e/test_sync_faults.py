@@ -15,7 +15,7 @@ import time
 import requests
 
 from conftest import ROOT, VenueProcess, demo_candidate, free_port
-from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
+from test_central_enrolment import add_venue, enrol, postgres  # noqa: F401 (postgres is a fixture)
 from central_process import CentralProcess
 from test_sync import SITTING, central_holds_the_venue_outbox, venue_sql, wait_for
 
@@ -63,9 +63,7 @@ def candidate(venue: VenueProcess, index: int, stop_at: float, problems: list):
 
 
 def test_nothing_is_lost_or_doubled_through_cuts_stalls_and_crashes(postgres, tmp_path):  # noqa: F811
-    import re
-    added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
-    code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
+    code = add_venue(postgres)
     office = CentralProcess(postgres, tmp_path / "central-storage")
     data = tmp_path / "venue-data"
     venue = VenueProcess(data, free_port(), log_name="venue-sync-faults")

@@ -8,7 +8,6 @@ does not trust is fetched and refused by the venue with the reason, which centra
 refusals. Central itself refuses to issue a changed package file or one made for another venue.
 """
 import json
-import re
 import subprocess
 import zipfile
 
@@ -16,7 +15,7 @@ import requests
 
 from central_process import CentralProcess
 from conftest import VenueProcess, free_port, venue_binary
-from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
+from test_central_enrolment import add_venue, central, enrol, postgres  # noqa: F401 (postgres is a fixture)
 from test_sync import wait_for
 
 
@@ -29,8 +28,7 @@ def package_id(path) -> str:
 
 
 def test_the_venue_fetches_and_imports_the_packages_central_issues(postgres, tmp_path):  # noqa: F811
-    added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
-    code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
+    code = add_venue(postgres)
     office = CentralProcess(postgres, tmp_path / "central-storage")
     data = tmp_path / "venue-data"
     venue = VenueProcess(data, free_port(), log_name="venue-sync-packages")
@@ -86,7 +84,7 @@ def test_the_venue_fetches_and_imports_the_packages_central_issues(postgres, tmp
         refused = central("package", "issue", "--venue", "KD-DEMO-01", "--issuer-key", str(trusted), str(broken),
                           database_url=postgres)
         assert refused.returncode != 0 and "package_digest_mismatch" in refused.stderr + refused.stdout
-        central("venue", "add", "--id", "KD-OTHER", "--name", "别的考点", database_url=postgres)
+        add_venue(postgres, "KD-OTHER", "别的考点")
         other = central("package", "issue", "--venue", "KD-OTHER", "--issuer-key", str(trusted), str(fresh), database_url=postgres)
         assert other.returncode != 0 and "KD-DEMO-01" in other.stderr + other.stdout
     finally:

@@ -15,7 +15,7 @@ import uuid
 
 from conftest import VenueProcess, free_port
 from central_process import CentralProcess
-from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
+from test_central_enrolment import add_venue, central, enrol, postgres  # noqa: F401 (postgres is a fixture)
 from test_sync import SITTING, sync_view, take_exam, usb_export, venue_sql, wait_for
 
 
@@ -29,9 +29,7 @@ def add_outbox_item(data, kind: str, payload: dict, priority: int = 0) -> str:
 
 
 def test_unusable_items_are_set_aside_and_the_rest_arrives(postgres, tmp_path):  # noqa: F811
-    added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
-    assert added.returncode == 0, added.stderr
-    code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
+    code = add_venue(postgres)
     office = CentralProcess(postgres, tmp_path / "central-storage")
     data = tmp_path / "venue-data"
     # Acknowledged items are deleted as soon as all is sent (the refused ones stay).

@@ -9,14 +9,13 @@ SHA-256 of its record, and marks its video received; the venue's sync page showe
 """
 import hashlib
 import importlib.util
-import re
 import time
 
 import requests
 
 from conftest import ROOT, VenueProcess, free_port
 from test_camera_probe import cameras  # noqa: F401 (fixture)
-from test_central_enrolment import central, enrol, postgres  # noqa: F401 (postgres is a fixture)
+from test_central_enrolment import add_venue, enrol, postgres  # noqa: F401 (postgres is a fixture)
 from central_process import CentralProcess
 from test_sync import sync_view, venue_sql, wait_for
 
@@ -27,8 +26,7 @@ spec.loader.exec_module(fault_proxy)
 
 def test_video_reaches_central_byte_for_byte_through_cuts_and_crashes(postgres, cameras, tmp_path):  # noqa: F811
     camera = cameras("--size", "640x360", "--fps", "25", "--bitrate-kbps", "1500")
-    added = central("venue", "add", "--id", "KD-DEMO-01", "--name", "城东考点", database_url=postgres)
-    code = re.search(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", added.stdout).group(0)
+    code = add_venue(postgres)
     storage = tmp_path / "central-storage"
     office = CentralProcess(postgres, storage)
     data = tmp_path / "venue-data"
