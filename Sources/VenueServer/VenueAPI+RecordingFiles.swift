@@ -118,13 +118,24 @@ extension VenueAPI {
             cameraID = Self.uploadsCameraID(roomID)
         }
 
+        // The upload is held twice while it is cut (the file, then its segments): it may not take the disk below the
+        // floor the recorder keeps, or the recorder would start deleting the cameras' own recordings to make room.
+        let room = DiskRoom(folder: recorder.settings.folder, floor: recorder.settings.freeSpaceFloor)
+        if let length = request.headers[.contentLength].flatMap(Int64.init), let refusal = room.refusal(holding: 2 * length) {
+            return refusal
+        }
         let staging = incoming.appendingPathComponent("recording-\(UUID().uuidString.lowercased())", isDirectory: true)
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: staging) }
         let upload = staging.appendingPathComponent("upload")
-        try await Self.store(
-            request.body, at: upload, limit: Self.largestUpload,
-            tooLarge: StoreError.invalidRequest("录像文件超过 8 GB / the recording is larger than 8 GB"))
+        do {
+            try await Self.store(
+                request.body, at: upload, limit: Self.largestUpload,
+                tooLarge: StoreError.invalidRequest("录像文件超过 8 GB / the recording is larger than 8 GB"),
+                whileWriting: { written in try room.check(holding: Int64(written)) })
+        } catch let full as DiskRoom.Full {
+            return full.response
+        }
 
         let folder = recorder.settings.folder.appendingPathComponent(cameraID, isDirectory: true)
         let cut = staging.appendingPathComponent("segments", isDirectory: true)
@@ -162,23 +173,69 @@ extension VenueAPI {
         return response
     }
 
+    /// Room on the recordings' disk for an upload: what it needs must leave `floor` free (`RecordingSettings.freeSpaceFloor`).
+    struct DiskRoom: Sendable {
+        let folder: URL
+        let floor: Int64
+
+        struct Full: Error {
+            let free: Int64
+            let floor: Int64
+            let needed: Int64
+
+            var response: Response {
+                ErrorMiddleware<VenueRequestContext>.response(
+                    code: "venue_disk_full",
+                    message: Message(
+                        zh: "考点磁盘空间不足，无法接收这段录像：剩余 \(RecorderService.gigabytes(free))，需 \(RecorderService.gigabytes(needed))，"
+                            + "另须为摄像头录像保留 \(RecorderService.gigabytes(floor))。已上传的部分已删除；请先导出并清理旧录像。",
+                        en: "The venue's disk has too little room for this recording: \(RecorderService.gigabytes(free)) free, "
+                            + "\(RecorderService.gigabytes(needed)) needed, and \(RecorderService.gigabytes(floor)) kept for the cameras' recordings. "
+                            + "Nothing of it was kept; export and clear old recordings first."),
+                    status: .init(code: 507, reasonPhrase: "Insufficient Storage"))
+            }
+        }
+
+        /// Throws when the disk, which already holds `held` bytes of the upload, has no room for as much again.
+        func check(holding held: Int64) throws {
+            guard let free = RecorderService.freeSpace(folder) else { return }
+            if free - held < floor { throw Full(free: free, floor: floor, needed: held) }
+        }
+
+        /// The refusal for an upload that would need `needed` bytes, if there is not that much room.
+        func refusal(holding needed: Int64) -> Response? {
+            guard let free = RecorderService.freeSpace(folder), free - needed < floor else { return nil }
+            return Full(free: free, floor: floor, needed: needed).response
+        }
+    }
+
     /// Where a room's uploaded recordings are filed when they come from none of its registered cameras.
     static func uploadsCameraID(_ roomID: String) -> String { "upload-\(roomID)" }
 
     /// Streams a request body into `file`, refusing more than `limit` bytes with `tooLarge` (the partial file is
-    /// removed) and an empty body.
-    static func store(_ body: RequestBody, at file: URL, limit: Int, tooLarge: any Error) async throws {
+    /// removed) and an empty body. `whileWriting` is told the bytes written so far every 64 MiB and may stop the
+    /// upload by throwing.
+    static func store(
+        _ body: RequestBody, at file: URL, limit: Int, tooLarge: any Error, whileWriting: (Int) throws -> Void = { _ in }
+    ) async throws {
         guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
             throw StoreError.invalidRequest("the upload could not be stored")
         }
         let handle = try FileHandle(forWritingTo: file)
         var total = 0
+        var checked = 0
         do {
+            try whileWriting(0)
             for try await buffer in body {
                 total += buffer.readableBytes
                 guard total <= limit else { throw tooLarge }
                 try handle.write(contentsOf: Data(buffer.readableBytesView))
+                if total - checked >= 64 << 20 {
+                    checked = total
+                    try whileWriting(total)
+                }
             }
+            try whileWriting(total)
             try handle.close()
         } catch {
             try? handle.close()

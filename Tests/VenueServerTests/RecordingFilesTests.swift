@@ -93,6 +93,38 @@ struct RecordingFilesTests {
         }
     }
 
+    @Test func anUploadThatWouldEatIntoTheCamerasFreeSpaceIsRefusedAndLeavesNothing() async throws {
+        // Given a venue whose recorder keeps more space free than the disk has,
+        try await withRecordingVenue(freeSpaceFloor: .max / 4) { client, database, recordings, admin in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("upload-full-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let video = folder.appendingPathComponent("recorder.mp4")
+            #expect(try runTool("/usr/bin/ffmpeg", [
+                "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "3", "-c:v", "libx264",
+                "-pix_fmt", "yuv420p", video.path,
+            ]).status == 0)
+            let bytes = try Data(contentsOf: video)
+            let startedAt = Date().addingTimeInterval(-3600).millis
+            // when an admin uploads a recording, told its size or not, then it is refused with 507 and the reason in
+            // both languages, and nothing of it is kept.
+            for sized in [true, false] {
+                var headers = bearer(admin)
+                if sized { headers[.contentLength] = String(bytes.count) }
+                let refused = try await client.execute(
+                    uri: "/api/rooms/R01/recordings/upload?startedAt=\(startedAt)", method: .post, headers: headers, body: ByteBuffer(bytes: bytes))
+                #expect(refused.status.code == 507, "sized \(sized): \(refused.status)")
+                let body = String(buffer: refused.body)
+                #expect(body.contains("venue_disk_full") && body.contains("磁盘空间不足") && body.contains("too little room"), "\(body)")
+            }
+            #expect(try await database.recordingTimeline(roomID: "R01", from: Date(millis: 0), to: Date()).segments.isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: recordings.appendingPathComponent("upload-R01").path))
+            let incoming = recordings.deletingLastPathComponent().appendingPathComponent("incoming")
+            let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: incoming.path))?.filter { $0.hasPrefix("recording-") } ?? []
+            #expect(leftovers.isEmpty, "no staging folder left")
+        }
+    }
+
     @Test func anUploadedRecordingIsCheckedCutIntoSegmentsAndFiledAtItsTimeAndABadOneLeavesNothing() async throws {
         try await withRecordingVenue { client, database, recordings, admin in
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(UUID().uuidString)")
