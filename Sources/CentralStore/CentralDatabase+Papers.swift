@@ -344,15 +344,16 @@ extension CentralDatabase {
     /// A paper with its content resolved for preview: the questions of the version asked for (an approved paper's
     /// own copy), the constraint report against its rule, its versions and history.
     public func paper(_ id: String, version wanted: Int? = nil) async throws -> PaperDetail {
-        var row: (String, String, String, String, Int, String?, String?, String?, String?, Date)?
+        var row: (String, String, String, String, Int, String?, String?, String?, String?, Date, Date)?
         for try await found in try await client.query(
             """
-            SELECT bank_id, subject, title, state, version, rule, requested_by, decided_by, reason, updated_at FROM paper WHERE id = \(id)
+            SELECT bank_id, subject, title, state, version, rule, requested_by, decided_by, reason, updated_at, created_at
+            FROM paper WHERE id = \(id)
             """, logger: logger
-        ).decode((String, String, String, String, Int, String?, String?, String?, String?, Date).self) {
+        ).decode((String, String, String, String, Int, String?, String?, String?, String?, Date, Date).self) {
             row = found
         }
-        guard let (bankID, subjectText, title, stateText, current, ruleText, requestedBy, decidedBy, reason, updated) = row else {
+        guard let (bankID, subjectText, title, stateText, current, ruleText, requestedBy, decidedBy, reason, updated, created) = row else {
             throw OfficeError.notFound(("试卷", "paper"), id)
         }
         let version = wanted ?? current
@@ -420,8 +421,11 @@ extension CentralDatabase {
                         pointsEach: section.pointsEach ?? section.questions.compactMap { byID[$0]?.question.points }.first ?? 0,
                         questions: section.questions.map { Question.ID($0) }, questionPoints: section.questionPoints)
                 }
+                let recent = try await recentlyUsedQuestions(
+                    bankID: bankID, papers: rule.excludeRecentPapers ?? 0, approvedBefore: created, excluding: id)
                 report = Assembler.evaluate(
-                    drafts, rule: rule, bank: Dictionary(bankQuestions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }), tree: tree)
+                    drafts, rule: rule, bank: Dictionary(bankQuestions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }), tree: tree,
+                    recentlyUsed: recent)
             }
         } else {
             if let snapshot {
@@ -457,14 +461,19 @@ extension CentralDatabase {
         return try await snapshot(detail)
     }
 
-    /// Questions of the bank's last `count` approved or issued papers (to leave out of a new one).
-    public func recentlyUsedQuestions(bankID: String, papers count: Int) async throws -> Set<Question.ID> {
+    /// Questions of the bank's last `count` approved or issued papers (to leave out of a new one); for a paper
+    /// already made, `approvedBefore` its creation and other than itself (the papers its assembly left out).
+    public func recentlyUsedQuestions(
+        bankID: String, papers count: Int, approvedBefore: Date = .distantFuture, excluding paperID: String = ""
+    ) async throws -> Set<Question.ID> {
         guard count > 0 else { return [] }
         var ids = Set<Question.ID>()
         for try await list in try await client.query(
             """
             SELECT v.question_ids FROM paper p JOIN paper_version v ON v.paper_id = p.id AND v.version = p.version
-            WHERE p.bank_id = \(bankID) AND p.state IN ('approved', 'issued') ORDER BY p.approved_at DESC LIMIT \(count)
+            WHERE p.bank_id = \(bankID) AND p.state IN ('approved', 'issued') AND p.approved_at < \(approvedBefore)
+                AND p.id <> \(paperID)
+            ORDER BY p.approved_at DESC LIMIT \(count)
             """, logger: logger
         ).decode([String].self) {
             for id in list { ids.insert(Question.ID(id)) }

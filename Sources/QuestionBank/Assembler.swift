@@ -31,17 +31,8 @@ public enum Assembler {
         var drafts: [PaperDraft] = []
         for (index, state) in found.enumerated() {
             let sections = problem.draftSections(state)
-            var report = evaluate(sections, rule: rule, bank: byID, tree: tree)
+            var report = evaluate(sections, rule: rule, bank: byID, tree: tree, recentlyUsed: recentlyUsed)
             let ids = sections.flatMap(\.questions)
-            if !recentlyUsed.isEmpty || (rule.excludeRecentPapers ?? 0) > 0 {
-                let recent = ids.filter { recentlyUsed.contains($0) }.count
-                report.append(
-                    ConstraintReport(
-                        constraint: Message(
-                            zh: "不用最近 \(rule.excludeRecentPapers ?? 0) 套试卷用过的试题",
-                            en: "no question of the last \(rule.excludeRecentPapers ?? 0) papers"),
-                        target: "0", achieved: String(recent), met: recent == 0))
-            }
             if found.count > 1 {
                 let others = Set(found.enumerated().filter { $0.offset != index }.flatMap { problem.draftSections($0.element).flatMap(\.questions) })
                 let shared = ids.filter { others.contains($0) }.count
@@ -138,9 +129,11 @@ public enum Assembler {
     }
 
     /// A paper (perhaps edited by hand) against its rule: each section's size and type, questions known, active,
-    /// within the usage limit and not repeated, every coverage constraint and every difficulty share.
+    /// within the usage limit and not repeated, none of `recentlyUsed` (what the caller resolved the rule's
+    /// `excludeRecentPapers` to), every coverage constraint and every difficulty share.
     public static func evaluate(
-        _ sections: [PaperDraft.Section], rule: AssemblyRule, bank: [Question.ID: BankQuestion], tree: KnowledgeTree
+        _ sections: [PaperDraft.Section], rule: AssemblyRule, bank: [Question.ID: BankQuestion], tree: KnowledgeTree,
+        recentlyUsed: Set<Question.ID> = []
     ) -> [ConstraintReport] {
         var reports: [ConstraintReport] = []
         let coverage = rule.coverageTargets(tree: tree)
@@ -211,6 +204,17 @@ public enum Assembler {
                 ConstraintReport(
                     constraint: Message(zh: "每题使用次数不超过 \(maxUsage) 次", en: "each question used in at most \(maxUsage) papers"),
                     target: "≤ \(maxUsage)", achieved: "max \(most)", met: most <= maxUsage))
+        }
+        if !recentlyUsed.isEmpty || (rule.excludeRecentPapers ?? 0) > 0 {
+            let recent = ids.filter { recentlyUsed.contains($0) }
+            reports.append(
+                ConstraintReport(
+                    constraint: Message(
+                        zh: "不用最近 \(rule.excludeRecentPapers ?? 0) 套试卷用过的试题",
+                        en: "no question of the last \(rule.excludeRecentPapers ?? 0) papers"),
+                    target: "0",
+                    achieved: recent.isEmpty ? "0" : "\(recent.count): " + recent.prefix(5).map(\.rawValue).joined(separator: ", "),
+                    met: recent.isEmpty))
         }
 
         // Coverage and difficulty, measured as the assembler measures them.

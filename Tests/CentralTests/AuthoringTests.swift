@@ -260,6 +260,24 @@ struct AuthoringTests {
                 let approved = try chief.decode(PaperDetail.self, try await chief.call(.post, "/api/office/papers/\(paperID)/approve"))
                 #expect(approved.summary.state == .approved && approved.history.map(\.state) == [.draft, .requested, .rejected, .requested, .approved])
                 #expect(try await editor.call(.put, "/api/office/papers/\(paperID)", body: PaperBodyRequest(title: "x", sections: sections, note: nil)).status == .conflict)
+                // A later paper that leaves out the last approved paper's questions: its report says so, and still
+                // does when one of them is put in by hand.
+                let later = try editor.decode(
+                    Assembled.self,
+                    try await editor.call(
+                        .post, "/api/office/banks/B/assemble",
+                        json: #"{"title":"电工四级理论 2027","rule":{"sections":[{"type":"singleChoice","count":10,"pointsEach":2}],"excludeRecentPapers":1,"seed":3}}"#)
+                ).papers[0]
+                let recentRow = { (detail: PaperDetail) in detail.report.first { $0.constraint.en == "no question of the last 1 papers" } }
+                #expect(recentRow(later)?.met == true && Set(later.sections[0].questions.map(\.question.id)).isDisjoint(with: idsA))
+                #expect(try await database.paper(later.summary.id).report.map(\.met) == later.report.map(\.met), "the view re-checks as assembly did")
+                let reused = sections[0].questions[1]
+                var laterSections = later.sections.map { PaperBody.Section(title: $0.title, pointsEach: $0.pointsEach, questions: $0.questions.map(\.question.id.rawValue)) }
+                laterSections[0].questions[0] = reused
+                let reusedView = try editor.decode(
+                    PaperDetail.self,
+                    try await editor.call(.put, "/api/office/papers/\(later.summary.id)", body: PaperBodyRequest(title: "电工四级理论 2027", sections: laterSections, note: nil)))
+                #expect(recentRow(reusedView).map { !$0.met && $0.achieved == "1: \(reused)" } == true, "\(String(describing: recentRow(reusedView)))")
                 // Editing the bank afterwards does not change the approved paper; a used question is retired, not deleted.
                 let firstID = sections[0].questions[0]
                 var changed = try await database.questionView(firstID).question
@@ -322,7 +340,7 @@ struct AuthoringTests {
                 #expect(issued.sittings == ["S-1"] && issued.seals.count == 1)
                 #expect(try await database.paper(paperID).summary.state == .issued)
                 let library = try await database.papers(bankID: "B")
-                #expect(library.count == 2 && library.first { $0.id == paperID }.map { $0.state == .issued && $0.points == 51 && $0.questions == 25 } == true)
+                #expect(library.count == 3 && library.first { $0.id == paperID }.map { $0.state == .issued && $0.points == 51 && $0.questions == 25 } == true)
                 let file = issuer.workFolder.appendingPathComponent("check.zip")
                 try await database.packageFileForOffice(venueID: "V1", packageID: issued.packageId).write(to: file)
                 let verified = try PackageReader.read(file, trusting: [try issuer.key.publicKey()])
