@@ -32,7 +32,7 @@ enum PrintedPaper {
         case (.skill, .scoring):
             title = detail.summary.title + "　评分表"
             for task in detail.tasks {
-                body += "<section><h2>\(e(task.title))</h2><p class=\"meta\">准考证号：＿＿＿＿＿＿　姓名：＿＿＿＿＿＿　考核时间：\(task.durationMinutes) 分钟</p>"
+                body += "<section class=\"sheet\"><h2>\(e(task.title))</h2><p class=\"meta\">准考证号：＿＿＿＿＿＿　姓名：＿＿＿＿＿＿　考核时间：\(task.durationMinutes) 分钟</p>"
                 body += "<table><thead><tr><th>序号</th><th>考核内容</th><th>配分</th><th>评分标准</th><th>扣分</th><th>得分</th></tr></thead><tbody>"
                 for (index, item) in task.scoringItems.enumerated() {
                     body += "<tr><td>\(index + 1)</td><td>\(e(item.description))</td><td class=\"num\">\(number(item.points))</td><td>\(e(item.deduction))</td><td></td><td></td></tr>"
@@ -75,7 +75,7 @@ enum PrintedPaper {
             table { border-collapse: collapse; width: 100%; margin: .5em 0; } th, td { border: 1px solid #333; padding: .3em .5em; vertical-align: top; }
             td.num { text-align: right; } ol.options { list-style: upper-alpha; } .answer { color: #064; }
             .question { break-inside: avoid; margin: .6em 0; } .sign { margin-top: 2em; }
-            @media print { .noprint { display: none; } body { margin: 0; } }
+            @media print { .noprint { display: none; } body { margin: 0; } .sheet { break-after: page; } .sheet:last-child { break-after: auto; } }
             </style></head><body>
             <p class="noprint"><button type="button" onclick="window.print()">打印 / Print</button></p>
             \(state)<h1>\(e(title))</h1>

@@ -6,7 +6,8 @@ deduction rules, what the candidate brings and what the room provides; a task wi
 the reason on the page. The task list shows each task's points. The user makes a skill paper of both tasks (its points
 are the tasks' sum) and asks for approval; the second account sends it back with a reason, which the page then shows;
 the paper is edited (the tasks' order swapped: version 2), asked for again and approved. The printed scoring sheet
-(评分表) lists every scoring item with its points and the total, with lines for the examiners' signatures; the
+(评分表) lists every scoring item with its points and the total, with lines for the examiners' signatures, each task
+on a page of its own when printed; the
 candidates' and the room's preparation notices list what each task needs.
 
 Screenshots go to test-output/browser/<test name>/.
@@ -175,6 +176,11 @@ def test_office_makes_a_skill_paper_and_prints_its_scoring_sheet(postgres, tmp_p
         totals = [cell.text for cell in find_all(driver, "tbody tr:last-child td.num")]
         assert totals == ["100", "100"], totals
         shots.take_full(driver, "05-scoring-sheet")
+        # Printed, each task's sheet is a page of its own (examiners fill one per candidate and task).
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        breaks = driver.execute_script("return [...document.querySelectorAll('section.sheet')].map((s) => getComputedStyle(s).breakAfter)")
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        assert breaks == ["page", "auto"], breaks
         driver.get(links["candidate-notice"])
         notice = page_text(driver)
         assert "考生准备通知单" in notice and "电工工具" in notice and "万用表" in notice and "交流接触器" not in notice
