@@ -20,6 +20,18 @@ struct DemoSetup {
     func prepare() async throws {
         if try await !database.importedPackages().isEmpty {
             say("demo: the data folder already holds an imported package; using it as it is")
+            // A demo folder kept from another day holds a sitting that is over: say so, and how to get a fresh one.
+            let demo = try await database.sittings().first { $0.id == DemoPackage.sittingID.rawValue }
+            if let demo, !demo.rooms.isEmpty, demo.rooms.allSatisfy({ $0.clock.phase == "over" }) {
+                let ended = demo.rooms.compactMap(\.clock.endsAt).max().map { Date(millis: $0).formatted(date: .abbreviated, time: .shortened) }
+                say(
+                    """
+                    demo: the demo sitting in this folder is over\(ended.map { " (it ended \($0))" } ?? ""): candidates can no longer \
+                    take it. For a fresh demo exam, stop the server and delete \(configuration.dataDirectory.path), or start with \
+                    another --data-dir.
+                    演示考试已结束，考生无法再作答。如需新的演示考试，请停止服务并删除 \(configuration.dataDirectory.path)，或换一个 --data-dir 启动。
+                    """)
+            }
             return
         }
         let fm = FileManager.default

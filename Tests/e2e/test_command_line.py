@@ -133,3 +133,26 @@ def test_the_venue_serves_https_with_its_own_certificate_authority(tmp_path):
         assert requests.get(f"https://127.0.0.1:{https_port}/healthz", verify=str(ca_file), timeout=5).status_code == 200
     finally:
         venue.stop()
+
+
+def test_the_demo_says_when_its_sitting_is_over_and_how_to_get_a_fresh_one(tmp_path):
+    """Given a demo data folder from another day (its sitting scheduled hours ago, so it is over), when the demo is
+    started again on it, then it says the sitting is over and how to get a fresh demo exam, in English and Chinese;
+    a demo folder whose sitting is still to come says nothing of the kind."""
+    from conftest import VenueProcess, free_port
+
+    data = tmp_path / "demo-data"
+    old = VenueProcess(data, free_port(), log_name="venue-demo-over", demo_start_in=-20000)
+    for _ in range(2):
+        old.start()
+        old.stop()
+    said = old.log_path.read_text()
+    assert said.count("already holds an imported package") == 1
+    assert "the demo sitting in this folder is over" in said and str(data) in said and "演示考试已结束" in said
+
+    fresh = VenueProcess(tmp_path / "fresh-data", free_port(), log_name="venue-demo-fresh")
+    for _ in range(2):
+        fresh.start()
+        fresh.stop()
+    said = fresh.log_path.read_text()
+    assert "already holds an imported package" in said and "is over" not in said
