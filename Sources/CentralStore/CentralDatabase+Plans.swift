@@ -102,6 +102,23 @@ public struct SittingDetail: Sendable, Codable, Equatable {
     public var staff: [PlanStaff]
     public var package: PackageState?
     public var seal: Seal?
+    /// A skill sitting's scores as the venue reported them: per candidate and task, the sheets examiners handed in.
+    public var skillScores: [SkillScore]?
+}
+
+/// One candidate's task in a skill sitting: every examiner's sheet handed in, and their mean (the task's score).
+public struct SkillScore: Sendable, Codable, Equatable {
+    public struct Sheet: Sendable, Codable, Equatable {
+        public var examiner: String
+        public var total: Double
+        public var submittedAt: Date
+        public var remark: String?
+    }
+    public var admissionNumber: String
+    public var taskId: String
+    public var maxPoints: Double
+    public var sheets: [Sheet]
+    public var mean: Double?
 }
 
 /// A package built from a plan for one venue.
@@ -332,7 +349,33 @@ extension CentralDatabase {
             package = .init(packageId: packageId, issuedAt: issued, fetchedAt: fetched, imported: imported, result: result)
         }
         if let packageID, package?.packageId != packageID { seal = nil }
-        return SittingDetail(sitting: sitting, paper: paper, candidates: candidates, staff: staff, package: package, seal: seal)
+        var detail = SittingDetail(sitting: sitting, paper: paper, candidates: candidates, staff: staff, package: package, seal: seal)
+        if sitting.subject == .skill { detail.skillScores = try await skillScores(sittingID: id, venueID: sitting.venueId) }
+        return detail
+    }
+
+    /// The handed-in scoring sheets of a skill sitting from its venue, per candidate and task.
+    public func skillScores(sittingID: String, venueID: String) async throws -> [SkillScore] {
+        var scores: [SkillScore] = []
+        for try await (number, task, examiner, total, maxPoints, submitted, remark) in try await client.query(
+            """
+            SELECT admission_number, task_id, examiner, total, max_points, submitted_at, remark FROM skill_sheet
+            WHERE venue_id = \(venueID) AND sitting_id = \(sittingID) AND submitted_at IS NOT NULL
+            ORDER BY admission_number, task_id, examiner
+            """, logger: logger
+        ).decode((String, String, String, Double, Double, Date, String?).self) {
+            let sheet = SkillScore.Sheet(examiner: examiner, total: total, submittedAt: submitted, remark: remark)
+            if let last = scores.indices.last, scores[last].admissionNumber == number, scores[last].taskId == task {
+                scores[last].sheets.append(sheet)
+            } else {
+                scores.append(SkillScore(admissionNumber: number, taskId: task, maxPoints: maxPoints, sheets: [sheet]))
+            }
+        }
+        for index in scores.indices {
+            let totals = scores[index].sheets.map(\.total)
+            scores[index].mean = totals.isEmpty ? nil : (totals.reduce(0, +) / Double(totals.count) * 100).rounded() / 100
+        }
+        return scores
     }
 
     /// Replaces a sitting's candidates whole (seats are allocated again afterwards).
@@ -502,19 +545,25 @@ extension CentralDatabase {
         var staff: [String: StaffMember] = [:]
         var questions: [Question.ID: Question] = [:]
         var papers: [Paper.ID: Paper] = [:]
+        var skillPapers: [Paper.ID: SkillPaper] = [:]
         var photos: [String: Data] = [:]
         let venueRooms = try await rooms(venueID: venueID)
         for sitting in sittings {
-            if sitting.subject == .skill {
-                problems.append(Message(
-                    zh: "场次 \(sitting.name)：技能操作场次暂不能通过考务包下发（考评员平板评分尚未上线），请打印评分表与准备通知单",
-                    en: "sitting \(sitting.name): skill sittings cannot travel in a venue package yet (examiner tablets are not there); print the scoring sheet and the preparation notices"))
-                continue
-            }
             let snapshot = try await paperSnapshot(sitting.paperId)
-            guard let paper = snapshot.paper else { continue }
-            papers[paper.id] = paper
-            for question in snapshot.questions { questions[question.id] = question }
+            let paperID: Paper.ID
+            if sitting.subject == .skill {
+                // Skill papers travel plain: their tasks are announced by the preparation notices anyway.
+                paperID = Paper.ID(sitting.paperId)
+                if skillPapers[paperID] == nil {
+                    let title = try await paper(sitting.paperId).summary.title
+                    skillPapers[paperID] = SkillPaper(id: paperID, title: title, tasks: snapshot.tasks)
+                }
+            } else {
+                guard let paper = snapshot.paper else { continue }
+                paperID = paper.id
+                papers[paper.id] = paper
+                for question in snapshot.questions { questions[question.id] = question }
+            }
             let detail = try await sittingDetail(sitting.id)
             if detail.candidates.isEmpty {
                 problems.append(Message(zh: "场次 \(sitting.name) 没有考生", en: "sitting \(sitting.name) has no candidates"))
@@ -554,7 +603,7 @@ extension CentralDatabase {
             examSittings.append(
                 Sitting(
                     id: Sitting.ID(sitting.id), name: sitting.name, subject: sitting.subject, occupation: sitting.occupation,
-                    level: sitting.level, paper: paper.id, rooms: sitting.rooms.map { Room.ID($0) }, scheduledStart: sitting.scheduledStart,
+                    level: sitting.level, paper: paperID, rooms: sitting.rooms.map { Room.ID($0) }, scheduledStart: sitting.scheduledStart,
                     durationMinutes: sitting.durationMinutes, lateEntryMinutes: sitting.lateEntryMinutes, instructions: sitting.instructions,
                     faceChecks: sitting.faceChecks))
         }
@@ -567,9 +616,9 @@ extension CentralDatabase {
             venue: Venue(id: Venue.ID(venueID), name: venue.name), sittings: examSittings, rooms: venueRooms,
             candidates: candidates.values.sorted { $0.admissionNumber < $1.admissionNumber }, seats: seats,
             staff: staff.values.sorted { $0.username < $1.username }, questions: questions.values.sorted { $0.id < $1.id },
-            papers: papers.values.sorted { $0.id < $1.id }, photos: photos)
+            papers: papers.values.sorted { $0.id < $1.id }, skillPapers: skillPapers.values.sorted { $0.id < $1.id }, photos: photos)
         var codes: [Sitting.ID: String] = [:]
-        if seal { for sitting in examSittings { codes[sitting.id] = SealCode.generate() } }
+        if seal { for sitting in examSittings where sitting.subject == .theory { codes[sitting.id] = SealCode.generate() } }
         try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: true)
         let file = workFolder.appendingPathComponent("\(packageID).zip")
         defer { try? FileManager.default.removeItem(at: file) }

@@ -324,6 +324,7 @@ public final class CentralDatabase: Sendable {
         Migration(version: 5, name: "office accounts and sessions", statements: accountStatements),
         Migration(version: 6, name: "venue packages issued for the sync channel", statements: packageStatements),
         Migration(version: 7, name: "question banks, papers, exam plans and sealed papers", statements: authoringStatements),
+        Migration(version: 8, name: "examiners' scoring sheets of skill sittings", statements: SyncSchema.skillSheets),
     ]
 
     // MARK: Venues

@@ -180,7 +180,19 @@ enum SyncSchema {
     /// order they arrive in.
     static let kinds: [String] = [
         "attempt", "attemptSubmitted", "answerLog", "attemptEvent", "checkIn", "faceVerification", "faceOverride",
-        "incident", "timeExtension", "roomClock", "audit", "segment", "gap", "alert", "manifest",
+        "incident", "timeExtension", "roomClock", "audit", "segment", "gap", "alert", "manifest", "skillSheet",
+    ]
+
+    /// Examiners' scoring sheets of skill sittings (migration 8): the newest write of each sheet.
+    static let skillSheets: [String] = [
+        """
+        CREATE TABLE skill_sheet (
+            venue_id TEXT NOT NULL, sitting_id TEXT NOT NULL, admission_number TEXT NOT NULL, task_id TEXT NOT NULL,
+            examiner TEXT NOT NULL, scores JSONB NOT NULL, total DOUBLE PRECISION NOT NULL, max_points DOUBLE PRECISION NOT NULL,
+            remark TEXT, updated_at TIMESTAMPTZ NOT NULL, submitted_at TIMESTAMPTZ, seq BIGINT NOT NULL,
+            PRIMARY KEY (venue_id, sitting_id, admission_number, task_id, examiner)
+        )
+        """
     ]
 
     static func ms(_ field: String) -> String { "to_timestamp((p->>'\(field)')::bigint / 1000.0)" }
@@ -250,6 +262,18 @@ enum SyncSchema {
             p->>'terminalId', p->>'detail'
         \(items("attemptEvent"))
         ON CONFLICT DO NOTHING
+        """,
+        """
+        INSERT INTO skill_sheet (venue_id, sitting_id, admission_number, task_id, examiner, scores, total, max_points, remark,
+            updated_at, submitted_at, seq)
+        SELECT DISTINCT ON (p->>'sittingId', p->>'admissionNumber', p->>'taskId', p->>'examiner') $1, p->>'sittingId',
+            p->>'admissionNumber', p->>'taskId', p->>'examiner', p->'scores', (p->>'total')::float8, (p->>'maxPoints')::float8,
+            p->>'remark', \(ms("updatedAt")), \(ms("submittedAt")), i.seq
+        \(items("skillSheet")) ORDER BY p->>'sittingId', p->>'admissionNumber', p->>'taskId', p->>'examiner', i.seq DESC
+        ON CONFLICT (venue_id, sitting_id, admission_number, task_id, examiner) DO UPDATE SET scores = EXCLUDED.scores,
+            total = EXCLUDED.total, max_points = EXCLUDED.max_points, remark = EXCLUDED.remark, updated_at = EXCLUDED.updated_at,
+            submitted_at = EXCLUDED.submitted_at, seq = EXCLUDED.seq
+        WHERE skill_sheet.seq < EXCLUDED.seq
         """,
         """
         INSERT INTO check_in (venue_id, sitting_id, admission_number, status, method, at, by_user, note, seq)

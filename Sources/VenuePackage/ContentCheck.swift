@@ -51,6 +51,18 @@ enum ContentCheck {
             }
         }
 
+        // Skill papers: their tasks and scoring items; no id shared with a theory paper.
+        var skillPapers = Set<Paper.ID>()
+        for paper in contents.skillPapers {
+            if !isWellFormedIdentifier(paper.id.rawValue) {
+                add("paper_invalid", "技能试卷编号 \(paper.id) 格式不正确", "the skill paper id \(paper.id) is not well formed")
+            }
+            if !skillPapers.insert(paper.id).inserted || papers[paper.id] != nil || contents.papers.contains(where: { $0.id == paper.id }) {
+                add("paper_duplicate", "试卷 \(paper.id) 出现两次", "the paper \(paper.id) is listed twice")
+            }
+            for problem in paper.problems() { problems.append(PackageProblem("skill_paper_invalid", problem)) }
+        }
+
         // Sittings.
         var sittings: [Sitting.ID: Sitting] = [:]
         for sitting in contents.sittings {
@@ -82,8 +94,18 @@ enum ContentCheck {
                 }
             }
             let sealedHere = sealed.contains { $0.sitting == sitting.id && $0.paper == sitting.paper }
-            if contents.papers.contains(where: { $0.id == sitting.paper }) == false && !sealedHere {
-                add("sitting_missing_paper", "场次 \(sitting.id) 引用了不存在的试卷 \(sitting.paper)", "the sitting \(sitting.id) references the paper \(sitting.paper), which is not in the package")
+            switch sitting.subject {
+            case .theory:
+                if contents.papers.contains(where: { $0.id == sitting.paper }) == false && !sealedHere {
+                    add("sitting_missing_paper", "场次 \(sitting.id) 引用了不存在的试卷 \(sitting.paper)", "the sitting \(sitting.id) references the paper \(sitting.paper), which is not in the package")
+                }
+            case .skill:
+                if !skillPapers.contains(sitting.paper) {
+                    add("sitting_missing_paper", "技能操作场次 \(sitting.id) 引用了不存在的技能试卷 \(sitting.paper)", "the skill sitting \(sitting.id) references the skill paper \(sitting.paper), which is not in the package")
+                }
+                if sealedHere {
+                    add("paper_seal_invalid", "技能操作场次 \(sitting.id) 的试卷不密封", "the paper of the skill sitting \(sitting.id) is not sealed")
+                }
             }
         }
 

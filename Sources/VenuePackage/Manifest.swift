@@ -5,11 +5,13 @@ import Foundation
 public struct Manifest: Codable, Sendable, Hashable {
     public static let formatName = "kaodian-venue-package"
     /// Format versions this build can read.
-    public static let supportedVersions: ClosedRange<Int> = 1...2
+    public static let supportedVersions: ClosedRange<Int> = 1...3
     /// The version of a package with nothing sealed (readable by every venue).
     public static let currentVersion = 1
     /// The version of a package with sealed papers.
     public static let sealedVersion = 2
+    /// The version of a package with skill papers (`skill-papers/`), sealed papers or not.
+    public static let skillVersion = 3
 
     public struct Issuer: Codable, Sendable, Hashable {
         public var id: String
@@ -57,10 +59,10 @@ public struct Manifest: Codable, Sendable, Hashable {
 
     public init(
         packageID: String, issuedAt: Date, issuer: Issuer, venue: Venue, sittings: [Sitting], parts: [Part],
-        sealed: [Sealed] = []
+        sealed: [Sealed] = [], skillPapers: Bool = false
     ) {
         self.format = Self.formatName
-        self.formatVersion = sealed.isEmpty ? Self.currentVersion : Self.sealedVersion
+        self.formatVersion = skillPapers ? Self.skillVersion : sealed.isEmpty ? Self.currentVersion : Self.sealedVersion
         self.sealed = sealed.isEmpty ? nil : sealed
         self.packageID = packageID
         self.issuedAt = issuedAt
@@ -88,6 +90,7 @@ public enum PartName {
     public static let questions = "questions.json"
     public static func paper(_ id: Paper.ID) -> String { "papers/\(id.rawValue).json" }
     public static func sealed(_ sitting: Sitting.ID) -> String { "sealed/\(sitting.rawValue).bin" }
+    public static func skillPaper(_ id: Paper.ID) -> String { "skill-papers/\(id.rawValue).json" }
 }
 
 /// JSON as packages write it: ISO-8601 dates, sorted keys, so the same content gives the same bytes.

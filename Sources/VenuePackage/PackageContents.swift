@@ -14,13 +14,15 @@ public struct PackageContents: Sendable {
     public var staff: [StaffMember]
     public var questions: [Question]
     public var papers: [Paper]
+    /// Skill papers (version 3): the tasks of skill sittings, scored by examiners at the venue.
+    public var skillPapers: [SkillPaper]
     /// Photo bytes by their path inside the package (`photos/…`).
     public var photos: [String: Data]
 
     public init(
         packageID: String = UUID().uuidString.lowercased(), issuedAt: Date = Date(), issuer: Manifest.Issuer,
         venue: Venue, sittings: [Sitting], rooms: [Room], candidates: [Candidate], seats: [SeatAssignment],
-        staff: [StaffMember], questions: [Question], papers: [Paper], photos: [String: Data]
+        staff: [StaffMember], questions: [Question], papers: [Paper], skillPapers: [SkillPaper] = [], photos: [String: Data]
     ) {
         self.packageID = packageID
         self.issuedAt = issuedAt
@@ -33,6 +35,7 @@ public struct PackageContents: Sendable {
         self.staff = staff
         self.questions = questions
         self.papers = papers
+        self.skillPapers = skillPapers
         self.photos = photos
     }
 }

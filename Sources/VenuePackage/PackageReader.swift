@@ -203,6 +203,13 @@ public enum PackageReader {
         for path in parts.keys.sorted() where path.hasPrefix("papers/") && path.hasSuffix(".json") {
             papers.append(try decode(Paper.self, path))
         }
+        var skillPapers: [SkillPaper] = []
+        for path in parts.keys.sorted() where path.hasPrefix("skill-papers/") && path.hasSuffix(".json") {
+            guard manifest.formatVersion >= Manifest.skillVersion else {
+                throw .malformed(PartName.manifest, "skill papers need format version \(Manifest.skillVersion)")
+            }
+            skillPapers.append(try decode(SkillPaper.self, path))
+        }
         var photos: [String: Data] = [:]
         for (path, data) in parts where path.hasPrefix("photos/") { photos[path] = data }
         return PackageContents(
@@ -210,7 +217,7 @@ public enum PackageReader {
             sittings: manifest.sittings, rooms: try decode([Room].self, PartName.rooms),
             candidates: try decode([Candidate].self, PartName.candidates),
             seats: try decode([SeatAssignment].self, PartName.seats), staff: try decode([StaffMember].self, PartName.staff),
-            questions: try decode([Question].self, PartName.questions), papers: papers, photos: photos)
+            questions: try decode([Question].self, PartName.questions), papers: papers, skillPapers: skillPapers, photos: photos)
     }
 
     /// A decoding error in words: which field, and what was wrong with it.

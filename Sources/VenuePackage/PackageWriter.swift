@@ -29,6 +29,9 @@ public enum PackageWriter {
         for paper in contents.papers {
             parts.append((PartName.paper(paper.id), try encoder.encode(paper)))
         }
+        for paper in contents.skillPapers {
+            parts.append((PartName.skillPaper(paper.id), try encoder.encode(paper)))
+        }
         for path in contents.photos.keys.sorted() {
             parts.append((path, contents.photos[path]!))
         }
@@ -39,7 +42,7 @@ public enum PackageWriter {
             packageID: contents.packageID, issuedAt: contents.issuedAt, issuer: contents.issuer, venue: contents.venue,
             sittings: contents.sittings,
             parts: parts.map { Manifest.Part(path: $0.path, sha256: sha256Hex($0.data), bytes: $0.data.count) },
-            sealed: sealedParts.map(\.entry))
+            sealed: sealedParts.map(\.entry), skillPapers: !contents.skillPapers.isEmpty)
         let manifestData = try encoder.encode(manifest)
         return parts + (try signedManifest(manifestData, key: key))
     }

@@ -31,12 +31,12 @@ enum ErrorStatus {
         case "terminal_moved", "sitting_not_started", "time_is_up", "attempt_submitted", "sitting_already_started",
             "package_wrong_venue", "package_conflicts_with_started_sitting", "room_paused", "move_pending", "move_rejected",
             "staff_exists", "room_not_running", "room_not_paused", "room_over", "move_not_pending", "face_override_required",
-            "face_check_in_required", "face_check_not_due", "face_check_attempts_used", "already_checked_in", "paper_sealed":
+            "face_check_in_required", "face_check_not_due", "face_check_attempts_used", "already_checked_in", "paper_sealed", "skill_sheet_submitted":
             .conflict
         case "attachment_too_large", "payload_too_large", "image_too_large", "image_too_many_pixels": .contentTooLarge
         case "face_engine_unavailable": .serviceUnavailable
         case "face_picture_deleted": .gone
-        case "face_not_enrolled": .unprocessableContent
+        case "face_not_enrolled", "skill_score_invalid": .unprocessableContent
         case "attachment_type_not_allowed", "unsupported_media_type": .unsupportedMediaType
         case "login_rate_limited": .tooManyRequests
         default:

@@ -74,6 +74,11 @@ struct VenueAPI: Sendable {
         room.post("candidates/:admissionNumber/force-submit", use: forceSubmit)
         room.post("moves/:moveId/approve", use: approveMove)
         room.post("moves/:moveId/reject", use: rejectMove)
+        // Examiners' tablets: skill sittings and scoring sheets
+        api.get("examiner/sittings", use: examinerSittings)
+        api.get("examiner/sittings/:sittingId/candidates", use: examinerCandidates)
+        api.get("examiner/sittings/:sittingId/candidates/:admissionNumber/tasks/:taskId", use: skillSheet)
+        api.put("examiner/sittings/:sittingId/candidates/:admissionNumber/tasks/:taskId", use: saveSkillSheet)
         api.get("photos/:admissionNumber", use: staffPhoto)
         api.get("face-verifications/:verificationId/image", use: faceCapture)
         // Venue admin

@@ -139,7 +139,7 @@ public enum VenueApp {
 /// `/console` and `/admin` typed without the final slash to their pages.
 struct PageHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if ["/terminal", "/console", "/admin"].contains(request.uri.path) {
+        if ["/terminal", "/console", "/admin", "/examiner"].contains(request.uri.path) {
             return Response(status: .movedPermanently, headers: [.location: request.uri.path + "/"])
         }
         var response = try await next(request, context)

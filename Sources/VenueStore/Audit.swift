@@ -33,6 +33,7 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case recordingUploaded = "recording.uploaded"
     case paperUnsealed = "paper.unsealed"
     case faceDataDeleted = "face.dataDeleted"
+    case skillSheetSubmitted = "skill.sheetSubmitted"
 }
 
 /// One entry of the audit log: who did what, when, to what, and why.

@@ -472,6 +472,33 @@ enum VenueMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v12: skill papers and examiners' scoring sheets") { db in
+            // A skill sitting's paper row is a placeholder (the sitting table needs one); its tasks are in
+            // skill_paper. Each examiner keeps a sheet per candidate and task: a score per scoring item, a remark,
+            // and when it was submitted (then it no longer changes). Every write of a sheet goes to central.
+            try db.execute(
+                sql: """
+                    CREATE TABLE skill_paper (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        title TEXT NOT NULL,
+                        body TEXT NOT NULL
+                    );
+                    CREATE TABLE skill_sheet (
+                        sittingId TEXT NOT NULL REFERENCES sitting(id),
+                        admissionNumber TEXT NOT NULL,
+                        taskId TEXT NOT NULL,
+                        examiner TEXT NOT NULL,
+                        scores TEXT NOT NULL,
+                        total REAL NOT NULL,
+                        maxPoints REAL NOT NULL,
+                        remark TEXT,
+                        updatedAt INTEGER NOT NULL,
+                        submittedAt INTEGER,
+                        PRIMARY KEY (sittingId, admissionNumber, taskId, examiner)
+                    ) WITHOUT ROWID;
+                    """)
+            for source in OutboxSchema.skillSheetSources { try db.execute(sql: OutboxSchema.trigger(source)) }
+        }
         return migrator
     }
 }

@@ -107,6 +107,16 @@ enum OutboxSchema {
                when: "NEW.clearedAt IS NOT OLD.clearedAt", sitting: "NEW.sittingId", fields: alertFields),
     ]
 
+    /// An examiner's scoring sheet, each time it is written (migration v12, so not among `sources`).
+    static let skillSheetFields = columns("sittingId admissionNumber taskId examiner total maxPoints remark updatedAt submittedAt")
+        + [("scores", "json(NEW.scores)")]
+    static let skillSheetSources: [Source] = [
+        Source(name: "skill_sheet", table: "skill_sheet", kind: "skillSheet", priority: .results, event: "INSERT", when: nil,
+               sitting: "NEW.sittingId", fields: skillSheetFields),
+        Source(name: "skill_sheet_changed", table: "skill_sheet", kind: "skillSheet", priority: .results, event: "UPDATE", when: nil,
+               sitting: "NEW.sittingId", fields: skillSheetFields),
+    ]
+
     static let now = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 
     static func insert(_ source: Source) -> String {

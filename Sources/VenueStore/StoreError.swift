@@ -47,6 +47,10 @@ public enum StoreError: CodedError, Equatable {
     case alreadyCheckedIn
     /// The sitting's paper arrived sealed and has not been opened with its code yet.
     case paperSealed(Sitting.ID)
+    /// The examiner handed in this scoring sheet; it no longer changes.
+    case skillSheetSubmitted(at: Int64)
+    /// Scores that do not fit the scoring sheet, each said.
+    case skillScoreInvalid([Message])
 
     /// The day of a moment (Unix milliseconds), in the appliance's time zone.
     static func day(_ millis: Int64) -> String {
@@ -96,6 +100,8 @@ public enum StoreError: CodedError, Equatable {
         case .faceCheckAttemptsUsed: "face_check_attempts_used"
         case .alreadyCheckedIn: "already_checked_in"
         case .paperSealed: "paper_sealed"
+        case .skillSheetSubmitted: "skill_sheet_submitted"
+        case .skillScoreInvalid: "skill_score_invalid"
         }
     }
 
@@ -172,6 +178,12 @@ public enum StoreError: CodedError, Equatable {
             Message(zh: "人脸核验已尝试 \(count) 次未通过，请举手，由监考员人工核验", en: "the face check failed \(count) times: raise your hand, the invigilator will check you in")
         case .alreadyCheckedIn:
             Message(zh: "已签到，无需再次核验", en: "already checked in; no further check is needed")
+        case .skillSheetSubmitted(let at):
+            Message(
+                zh: "该评分表已于 \(Self.day(at)) 提交，不能再修改；如需更正，请联系考点管理员记录情况",
+                en: "this scoring sheet was handed in on \(Self.day(at)) and no longer changes; for a correction, ask the venue admin to record it")
+        case .skillScoreInvalid(let problems):
+            Message(zh: "评分无效：" + problems.map(\.zh).joined(separator: "；"), en: "the scores cannot be taken: " + problems.map(\.en).joined(separator: "; "))
         case .paperSealed(let sitting):
             Message(
                 zh: "试卷尚未启封：场次 \(sitting) 的试卷仍处于密封状态，须由中心下发密钥或由考点管理员输入启封码后才能开考",

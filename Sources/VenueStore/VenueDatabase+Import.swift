@@ -90,10 +90,16 @@ extension VenueDatabase {
     private static func refuseChangesToStartedSittings(_ db: Database, contents: PackageContents, sealed: [SealedPaper]) throws {
         for sitting in contents.sittings {
             let attempts = try AttemptRecord.filter(AttemptRecord.Columns.sittingId == sitting.id.rawValue).fetchCount(db)
-            guard attempts > 0, let existing = try SittingRecord.fetchOne(db, key: sitting.id.rawValue) else { continue }
-            let existingPaper = try PaperRecord.fetchOne(db, key: existing.paperId)?.body
+            let sheets = try Int.fetchOne(db, sql: "SELECT count(*) FROM skill_sheet WHERE sittingId = ?", arguments: [sitting.id.rawValue]) ?? 0
+            guard attempts + sheets > 0, let existing = try SittingRecord.fetchOne(db, key: sitting.id.rawValue) else { continue }
+            let existingPaper =
+                sitting.subject == .skill
+                ? try String.fetchOne(db, sql: "SELECT body FROM skill_paper WHERE id = ?", arguments: [existing.paperId])
+                : try PaperRecord.fetchOne(db, key: existing.paperId)?.body
             let paperBody: String? =
-                if let seal = sealed.first(where: { $0.sitting == sitting.id }) {
+                if sitting.subject == .skill {
+                    try contents.skillPapers.first { $0.id == sitting.paper }?.storedJSON()
+                } else if let seal = sealed.first(where: { $0.sitting == sitting.id }) {
                     try incomingSealedPaperBody(db, seal, existingPaperBody: existingPaper)
                 } else {
                     try contents.papers.first { $0.id == sitting.paper }?.storedJSON()
@@ -120,6 +126,12 @@ extension VenueDatabase {
         }
         for paper in contents.papers {
             try PaperRecord(id: paper.id.rawValue, title: paper.title, body: try paper.storedJSON()).upsert(db)
+        }
+        for paper in contents.skillPapers {
+            try PaperRecord(id: paper.id.rawValue, title: paper.title, body: skillPaperBody).upsert(db)
+            try db.execute(
+                sql: "INSERT INTO skill_paper (id, title, body) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET title = excluded.title, body = excluded.body",
+                arguments: [paper.id.rawValue, paper.title, try paper.storedJSON()])
         }
         for sitting in contents.sittings {
             // Keep what happened at the venue (start, extensions, close); take the rest from the package.

@@ -413,9 +413,13 @@ extension AuthoringTests {
         #expect(try IssuerSettings.load(folder: fresh, issuer: nil, name: "", releaseLead: 0).key.issuer == IssuerSettings.defaultIssuer)
     }
 
-    @Test func aSkillPaperPrintsItsScoringSheetAndPreparationNotices() async throws {
+    @Test func aSkillPaperPrintsItsScoringSheetAndPreparationNoticesTravelsPlainAndItsScoresComeBack() async throws {
         try await withCentralDatabase { database, _ in
-            let router = CentralApp.buildRouter(database: database, logger: Logger(label: "test"))
+            let issuer = IssuerSettings(
+                key: .generate(issuer: "test-central"), name: "测试中心",
+                workFolder: FileManager.default.temporaryDirectory.appendingPathComponent("kd-skill-\(UUID().uuidString)"))
+            defer { try? FileManager.default.removeItem(at: issuer.workFolder) }
+            let router = CentralApp.buildRouter(database: database, logger: Logger(label: "test"), issuer: issuer)
             try await Application(router: router).test(.router) { client in
                 let editor = try await OfficeClient.signIn(client, database: database, username: "editor")
                 let chief = try await OfficeClient.signIn(client, database: database, username: "chief")
@@ -450,6 +454,51 @@ extension AuthoringTests {
                 let roomNotice = String(buffer: try await editor.call(.get, "/api/office/papers/\(paper.summary.id)/print?part=room-notice").body)
                 #expect(roomNotice.contains("考场准备通知单") && roomNotice.contains("Y112M-4 4kW"))
                 #expect(try await editor.call(.get, "/api/office/papers/\(paper.summary.id)/print?part=answers").status == .unprocessableContent)
+
+                // A skill sitting travels in the venue package (format 3) with its tasks, not sealed, and its examiners.
+                let (_, enrolmentCode) = try await database.addVenue(id: "V1", name: "城东考点")
+                let venueKey = Curve25519.Signing.PrivateKey()
+                _ = try await database.enrol(venueID: "V1", code: enrolmentCode, publicKey: venueKey.publicKey.rawRepresentation)
+                #expect(try await editor.call(.put, "/api/office/venues/V1/rooms", body: [Room(id: "R1", name: "实操考场", seats: ["01", "02"])]).status == .ok)
+                let plan = try editor.decode(ExamPlan.self, try await editor.call(.post, "/api/office/plans", json: #"{"name":"技能考核"}"#))
+                #expect(try await editor.call(
+                    .post, "/api/office/plans/\(plan.id)/sittings",
+                    body: SittingRequest(id: "S-SK", name: "电工四级技能操作", venueId: "V1", subject: .skill, paperId: paper.summary.id, rooms: ["R1"],
+                        scheduledStart: Date().addingTimeInterval(3600), durationMinutes: 120)).status == .created)
+                let stem = "11010119900307001"
+                let candidate = PlanCandidate(admissionNumber: "A1", name: "考生一", idNumber: stem + String(IdentityNumber.checkDigit(stem)!))
+                #expect(try await editor.call(.put, "/api/office/sittings/S-SK/candidates", body: [candidate]).status == .ok)
+                _ = try await editor.call(.post, "/api/office/sittings/S-SK/seats")
+                #expect(try await editor.call(
+                    .put, "/api/office/sittings/S-SK/staff",
+                    body: [PlanStaff(username: "kp1", name: "考评员甲", role: .examiner, rooms: ["R1"]), PlanStaff(username: "kp2", name: "考评员乙", role: .examiner, rooms: ["R1"])]).status == .ok)
+                let issued = try editor.decode(PlanPackage.self, try await editor.call(.post, "/api/office/plans/\(plan.id)/packages", json: #"{"venueId":"V1","seal":true}"#))
+                #expect(issued.sittings == ["S-SK"] && issued.seals.isEmpty)
+                let file = issuer.workFolder.appendingPathComponent("skill.zip")
+                try await database.packageFileForOffice(venueID: "V1", packageID: issued.packageId).write(to: file)
+                let verified = try PackageReader.read(file, trusting: [try issuer.key.publicKey()])
+                #expect(verified.manifest.formatVersion == Manifest.skillVersion && verified.sealed.isEmpty && verified.contents.papers.isEmpty)
+                #expect(verified.contents.skillPapers.map(\.tasks) == [[created]] && verified.contents.sittings.map(\.paper.rawValue) == [paper.summary.id])
+                #expect(verified.contents.staff.map(\.role) == [.examiner, .examiner])
+
+                // The examiners' sheets come back in sync batches: a draft, then the same sheet handed in (the newest
+                // wins, whatever the order), and the other examiner's; the sitting shows each handed-in total and the mean.
+                func sheet(_ examiner: String, seq: Int64, total: Double, submitted: Bool) -> SyncItem {
+                    item("skillSheet", seq: seq, sitting: "S-SK", [
+                        "sittingId": "S-SK", "admissionNumber": "A1", "taskId": created.id.rawValue, "examiner": examiner,
+                        "scores": ["1": 20, "2": total - 20], "total": total, "maxPoints": 60, "remark": NSNull(), "updatedAt": 1_767_225_600_000 + seq,
+                        "submittedAt": submitted ? 1_767_225_600_000 + seq : NSNull(),
+                    ])
+                }
+                let later = try signedBatch([sheet("kp1", seq: 3, total: 40, submitted: true), sheet("kp2", seq: 4, total: 60, submitted: true)], venue: "V1", key: venueKey)
+                _ = try await database.receive(body: later.body, signature: later.signature)
+                let earlier = try signedBatch([sheet("kp1", seq: 2, total: 30, submitted: false)], venue: "V1", key: venueKey)
+                _ = try await database.receive(body: earlier.body, signature: earlier.signature)
+                let detail = try editor.decode(SittingDetail.self, try await editor.call(.get, "/api/office/sittings/S-SK"))
+                let scores = try #require(detail.skillScores)
+                #expect(scores.count == 1 && scores[0].sheets.map(\.examiner) == ["kp1", "kp2"] && scores[0].sheets.map(\.total) == [40, 60])
+                #expect(scores[0].mean == 50 && scores[0].maxPoints == 60 && scores[0].taskId == created.id.rawValue)
+
                 // A used task is retired, not deleted.
                 #expect(try await database.removeTask(created.id.rawValue) == .retired)
             }

@@ -109,6 +109,7 @@ struct RoleMatrixTests {
                 "sittingId": "S-DEMO-THEORY", "roomId": "R01", "admissionNumber": "KD261100001", "attemptId": attempt.attemptId,
                 "moveId": "no-such-move", "attachmentId": "no-such-attachment", "username": "supervisor1",
                 "verificationId": "no-such-verification", "cameraId": "no-such-camera", "fileName": "no-such-segment.mp4",
+                "taskId": "no-such-task",
             ]
             var checked = 0
             for operation in operations where operation.roles != nil {

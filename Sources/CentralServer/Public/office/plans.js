@@ -21,14 +21,17 @@
  *     seatplan-{roomId}, seat-{roomId}-{seat} (data-candidate), staff-{i}-username, staff-{i}-name, staff-{i}-role,
  *     staff-{i}-room-{roomId}, staff-{i}-remove, staff-add, staff-save, staff-error, staff-passwords,
  *     staff-password-{username}, sitting-package (data-state), sitting-seal (data-released), seal-code,
- *     seal-release-at, sitting-release, release-error
+ *     seal-release-at, sitting-release, release-error; a skill sitting's scores from the venue: skill-scores
+ *     (data-count), skill-score-{admissionNumber}-{taskId} (data-mean, data-sheets)
  */
-import { put, addTexts, attempt, button, call, card, dialog, enc, errorSlot, field, h, input, okBox, select, t, table, textarea, upload, when } from './common.js';
+import { put, addTexts, attempt, button, call, card, dialog, enc, errorSlot, field, h, input, okBox, points, select, t, table, textarea, upload, when } from './common.js';
 
 addTexts({
   'pl.plans': '考试计划', 'pl.name': '计划名称', 'pl.create': '新建计划', 'pl.created': '创建时间', 'pl.sittings': '场次数', 'pl.none': '还没有考试计划。',
   'pl.venues': '考点考场', 'pl.rooms': '编辑考场', 'r.title': '考点 {id} 的考场', 'r.id': '考场编号', 'r.name': '名称', 'r.seats': '座位号（逗号或换行分隔）',
   'r.from': '从', 'r.to': '到', 'r.generate': '生成座位号', 'r.add': '添加考场', 'r.saved': '考场已保存。', 'r.count': '{n} 个座位',
+  'sk.title': '技能操作评分（考点上报）', 'sk.none': '考点尚未上报已提交的评分表。', 'sk.candidate': '考生', 'sk.task': '试题',
+  'sk.sheets': '考评员评分', 'sk.mean': '平均分（得分）',
   'st.new': '添加场次', 'st.id': '场次编号（可空）', 'st.name': '场次名称', 'st.venue': '考点', 'st.subject': '科目', 'st.occupation': '职业（可空）',
   'st.level': '等级（可空）', 'st.paper': '试卷（已批准）', 'st.rooms': '考场', 'st.date': '开考日期', 'st.time': '开考时间', 'st.duration': '时长（分钟）',
   'st.late': '迟到限时（分钟）', 'st.instructions': '考生须知', 'st.selfCheck': '考生在终端人脸自助签到', 'st.rechecks': '考中人脸复核次数', 'st.create': '添加场次',
@@ -48,6 +51,8 @@ addTexts({
   'pl.venues': "Venues' rooms", 'pl.rooms': 'Edit rooms', 'r.title': 'Rooms of venue {id}', 'r.id': 'Room id', 'r.name': 'Name',
   'r.seats': 'Seat labels (comma or line separated)', 'r.from': 'From', 'r.to': 'To', 'r.generate': 'Generate seats', 'r.add': 'Add room',
   'r.saved': 'Rooms saved.', 'r.count': '{n} seats',
+  'sk.title': 'Skill scores (reported by the venue)', 'sk.none': 'The venue has reported no handed-in scoring sheets yet.',
+  'sk.candidate': 'Candidate', 'sk.task': 'Task', 'sk.sheets': "Examiners' totals", 'sk.mean': 'Mean (the score)',
   'st.new': 'Add sitting', 'st.id': 'Sitting id (optional)', 'st.name': 'Sitting name', 'st.venue': 'Venue', 'st.subject': 'Subject',
   'st.occupation': 'Occupation (optional)', 'st.level': 'Level (optional)', 'st.paper': 'Paper (approved)', 'st.rooms': 'Rooms', 'st.date': 'Date',
   'st.time': 'Start time', 'st.duration': 'Minutes', 'st.late': 'Late entry (minutes)', 'st.instructions': 'Instructions',
@@ -367,5 +372,20 @@ export async function showSitting(view, sittingId) {
     card(t('c.title'), h('p', { class: 'muted small' }, t('c.paste')), paste, h('div', { class: 'actions' }, saveCandidates), candErrors,
       h('p', {}, t('c.count', { n: candidates.length })), candTable),
     card(t('se.plan'), h('div', { class: 'actions' }, allocate), seatErrors, seatPlans),
-    card(t('sf.title'), staffList, h('div', { class: 'actions' }, button('staff-add', t('sf.add'), () => addStaff(), 'btn-small'), saveStaff), staffErrors, passwords));
+    card(t('sf.title'), staffList, h('div', { class: 'actions' }, button('staff-add', t('sf.add'), () => addStaff(), 'btn-small'), saveStaff), staffErrors, passwords),
+    d.skillScores ? skillScoresCard(d) : null);
+}
+
+/** A skill sitting's handed-in scoring sheets, per candidate and task, with their mean. */
+function skillScoresCard(d) {
+  const names = Object.fromEntries((d.candidates || []).map((c) => [c.admissionNumber, c.name]));
+  const rows = d.skillScores.map((x) => h('tr', { testid: `skill-score-${x.admissionNumber}-${x.taskId}`, dataset: { mean: x.mean ?? '', sheets: x.sheets.length } },
+    h('td', {}, `${names[x.admissionNumber] || ''} ${x.admissionNumber}`), h('td', { class: 'small' }, x.taskId),
+    h('td', {}, x.sheets.map((sheet) => `${sheet.examiner} ${points(sheet.total)}`).join(' · ')),
+    h('td', {}, `${points(x.mean)} / ${points(x.maxPoints)}`)));
+  return card(t('sk.title'), rows.length
+    ? h('div', { class: 'table-wrap' }, h('table', { class: 'table', testid: 'skill-scores', dataset: { count: rows.length } },
+      h('thead', {}, h('tr', {}, h('th', {}, t('sk.candidate')), h('th', {}, t('sk.task')), h('th', {}, t('sk.sheets')), h('th', {}, t('sk.mean')))),
+      h('tbody', {}, rows)))
+    : h('p', { class: 'muted', testid: 'skill-scores', dataset: { count: 0 } }, t('sk.none')));
 }

@@ -21,7 +21,7 @@ export const AUDIT_ACTIONS = [
   'sitting.started', 'room.started', 'room.paused', 'room.resumed', 'room.ended', 'time.extended', 'candidate.checkedIn',
   'candidate.markedAbsent', 'candidate.forceSubmitted', 'move.approved', 'move.rejected', 'incident.recorded',
   'face.overridden', 'staff.faceSignIn', 'camera.created', 'camera.updated', 'camera.deleted', 'camera.tested',
-  'recording.deleted', 'recording.uploaded', 'paper.unsealed', 'face.dataDeleted',
+  'recording.deleted', 'recording.uploaded', 'paper.unsealed', 'face.dataDeleted', 'skill.sheetSubmitted',
 ];
 const DOCUMENTS = ['roster', 'seating', 'signin', 'record'];
 const enc = encodeURIComponent;

@@ -1,0 +1,236 @@
+import ExamCore
+import Foundation
+import GRDB
+
+/// A skill sitting as an examiner's tablet lists it.
+public struct SkillSittingView: Codable, Sendable, Hashable {
+    public struct Task: Codable, Sendable, Hashable {
+        public var id: String
+        public var title: String
+        public var durationMinutes: Int
+        public var points: Double
+    }
+    public var id: String
+    public var name: String
+    public var scheduledStart: Int64
+    public var durationMinutes: Int
+    /// The sitting's rooms this examiner scores in (every room for admins and supervisors).
+    public var rooms: [String]
+    public var paperTitle: String
+    public var tasks: [Task]
+}
+
+/// A candidate of a skill sitting with where each task's scoring stands.
+public struct SkillCandidateView: Codable, Sendable, Hashable {
+    public struct TaskState: Codable, Sendable, Hashable {
+        public var taskId: String
+        /// This examiner's sheet: `none`, `draft` or `submitted`.
+        public var mine: String
+        public var myTotal: Double?
+        /// Sheets every examiner submitted, and the mean of their totals (the task's score).
+        public var submitted: Int
+        public var mean: Double?
+    }
+    public var admissionNumber: String
+    public var name: String
+    public var room: String
+    public var seat: String
+    public var tasks: [TaskState]
+}
+
+/// One examiner's scoring sheet (评分表) for a candidate and a task.
+public struct SkillSheetView: Codable, Sendable, Hashable {
+    public struct Item: Codable, Sendable, Hashable {
+        public var id: String
+        public var description: String
+        /// The most it can score (配分).
+        public var points: Double
+        public var deduction: String
+        /// What the examiner gave; nil until scored.
+        public var score: Double?
+    }
+    public var sittingId: String
+    public var admissionNumber: String
+    public var candidateName: String
+    public var room: String
+    public var seat: String
+    public var taskId: String
+    public var taskTitle: String
+    public var description: String
+    public var durationMinutes: Int
+    public var examiner: String
+    public var items: [Item]
+    public var total: Double
+    public var maxPoints: Double
+    public var remark: String?
+    public var updatedAt: Int64?
+    public var submittedAt: Int64?
+}
+
+extension VenueDatabase {
+    /// The paper row of a skill sitting (its tasks are in `skill_paper`).
+    static let skillPaperBody = #"{"skill":true}"#
+
+    /// The skill sittings an examiner scores in: those with one of their rooms (all of them for admins and
+    /// supervisors), by scheduled start.
+    public func skillSittings(for staff: StaffSession) async throws -> [SkillSittingView] {
+        try await pool.read { db in
+            var views: [SkillSittingView] = []
+            for sitting in try SittingRecord.filter(Column("subject") == Subject.skill.rawValue).order(Column("scheduledStart")).fetchAll(db) {
+                let rooms = try String.fetchAll(
+                    db, sql: "SELECT roomId FROM sitting_room WHERE sittingId = ? ORDER BY roomId", arguments: [sitting.id]
+                ).filter { Self.scoresEverywhere(staff) || staff.rooms.contains(Room.ID($0)) }
+                guard !rooms.isEmpty, let paper = try Self.skillPaper(db, id: sitting.paperId) else { continue }
+                views.append(
+                    SkillSittingView(
+                        id: sitting.id, name: sitting.name, scheduledStart: sitting.scheduledStart,
+                        durationMinutes: Int(sitting.durationSeconds / 60), rooms: rooms, paperTitle: paper.title,
+                        tasks: paper.tasks.map { .init(id: $0.id.rawValue, title: $0.title, durationMinutes: $0.durationMinutes, points: $0.points) }))
+            }
+            return views
+        }
+    }
+
+    /// The candidates of a skill sitting in the examiner's rooms, by room and seat, with each task's sheets.
+    public func skillCandidates(sittingID: String, for staff: StaffSession) async throws -> [SkillCandidateView] {
+        try await pool.read { db in
+            let (_, paper) = try Self.skillSitting(db, sittingID)
+            let seats = try SeatAssignmentRecord.filter(SeatAssignmentRecord.Columns.sittingId == sittingID)
+                .order(SeatAssignmentRecord.Columns.roomId, Column("seat")).fetchAll(db)
+                .filter { Self.scoresEverywhere(staff) || staff.rooms.contains(Room.ID($0.roomId)) }
+            let sheets = try Row.fetchAll(
+                db, sql: "SELECT admissionNumber, taskId, examiner, total, submittedAt FROM skill_sheet WHERE sittingId = ?",
+                arguments: [sittingID])
+            var views: [SkillCandidateView] = []
+            for seat in seats {
+                let name = try String.fetchOne(db, sql: "SELECT name FROM candidate WHERE admissionNumber = ?", arguments: [seat.admissionNumber]) ?? ""
+                let own = sheets.filter { ($0["admissionNumber"] as String) == seat.admissionNumber }
+                let tasks = paper.tasks.map { task -> SkillCandidateView.TaskState in
+                    let forTask = own.filter { ($0["taskId"] as String) == task.id.rawValue }
+                    let mine = forTask.first { ($0["examiner"] as String) == staff.username }
+                    let submitted = forTask.filter { ($0["submittedAt"] as Int64?) != nil }.map { $0["total"] as Double }
+                    return .init(
+                        taskId: task.id.rawValue,
+                        mine: mine == nil ? "none" : (mine?["submittedAt"] as Int64?) == nil ? "draft" : "submitted",
+                        myTotal: mine?["total"], submitted: submitted.count,
+                        mean: submitted.isEmpty ? nil : Self.rounded(submitted.reduce(0, +) / Double(submitted.count)))
+                }
+                views.append(SkillCandidateView(admissionNumber: seat.admissionNumber, name: name, room: seat.roomId, seat: seat.seat, tasks: tasks))
+            }
+            return views
+        }
+    }
+
+    /// The examiner's own sheet for a candidate and a task (empty scores until they write it).
+    public func skillSheet(sittingID: String, admissionNumber: String, taskID: String, for staff: StaffSession) async throws -> SkillSheetView {
+        try await pool.read { db in try Self.sheetView(db, sittingID: sittingID, admissionNumber: admissionNumber, taskID: taskID, staff: staff) }
+    }
+
+    /// Writes the examiner's sheet: a score for any of the task's scoring items (0 up to the item's points, in
+    /// steps of 0.5), and a remark. `submit` hands it in: every item must be scored, and the sheet no longer
+    /// changes. Every write goes to central; handing in is audited.
+    public func saveSkillSheet(
+        sittingID: String, admissionNumber: String, taskID: String, scores: [String: Double], remark: String?, submit: Bool,
+        by staff: StaffSession, now: Date = Date()
+    ) async throws -> SkillSheetView {
+        try await pool.write { db in
+            let current = try Self.sheetView(db, sittingID: sittingID, admissionNumber: admissionNumber, taskID: taskID, staff: staff)
+            if let submittedAt = current.submittedAt { throw StoreError.skillSheetSubmitted(at: submittedAt) }
+            let items = Dictionary(uniqueKeysWithValues: current.items.map { ($0.id, $0) })
+            var problems: [Message] = []
+            for (id, score) in scores.sorted(by: { $0.key < $1.key }) {
+                guard let item = items[id] else {
+                    problems.append(Message(zh: "试题 \(taskID) 没有评分项 \(id)", en: "task \(taskID) has no scoring item \(id)"))
+                    continue
+                }
+                if !(score.isFinite && score >= 0 && score <= item.points && (score * 2).rounded() == score * 2) {
+                    problems.append(
+                        Message(
+                            zh: "评分项“\(item.description)”的得分须在 0 到 \(Self.number(item.points)) 之间，以 0.5 分为单位",
+                            en: "the score of “\(item.description)” must be 0 to \(Self.number(item.points)), in steps of 0.5"))
+                }
+            }
+            let trimmed = remark?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let trimmed, trimmed.count > 2000 {
+                problems.append(Message(zh: "备注不能超过 2000 字", en: "the remark may hold at most 2000 characters"))
+            }
+            if submit {
+                let missing = current.items.filter { scores[$0.id] == nil }
+                if !missing.isEmpty {
+                    problems.append(
+                        Message(
+                            zh: "提交前须为每个评分项打分，尚缺：" + missing.map(\.description).joined(separator: "、"),
+                            en: "every scoring item needs a score before handing in; missing: " + missing.map(\.description).joined(separator: ", ")))
+                }
+            }
+            guard problems.isEmpty else { throw StoreError.skillScoreInvalid(problems) }
+            let total = Self.rounded(scores.values.reduce(0, +))
+            try db.execute(
+                sql: """
+                    INSERT INTO skill_sheet (sittingId, admissionNumber, taskId, examiner, scores, total, maxPoints, remark, updatedAt, submittedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(sittingId, admissionNumber, taskId, examiner) DO UPDATE SET scores = excluded.scores,
+                        total = excluded.total, maxPoints = excluded.maxPoints, remark = excluded.remark,
+                        updatedAt = excluded.updatedAt, submittedAt = excluded.submittedAt
+                    """,
+                arguments: [
+                    sittingID, admissionNumber, taskID, staff.username, try scores.storedJSON(), total, current.maxPoints,
+                    trimmed?.isEmpty == false ? trimmed : nil, now.millis, submit ? now.millis : nil,
+                ])
+            if submit {
+                try Self.audit(
+                    db, by: staff, action: .skillSheetSubmitted, now: now, sittingID: sittingID, roomID: current.room,
+                    admissionNumber: admissionNumber, detail: ["task": taskID, "total": Self.number(total), "of": Self.number(current.maxPoints)])
+            }
+            return try Self.sheetView(db, sittingID: sittingID, admissionNumber: admissionNumber, taskID: taskID, staff: staff)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func scoresEverywhere(_ staff: StaffSession) -> Bool { staff.role == .admin || staff.role == .supervisor }
+
+    static func skillPaper(_ db: Database, id: String) throws -> SkillPaper? {
+        guard let body = try String.fetchOne(db, sql: "SELECT body FROM skill_paper WHERE id = ?", arguments: [id]) else { return nil }
+        return try JSONDecoder().decode(SkillPaper.self, from: Data(body.utf8))
+    }
+
+    static func skillSitting(_ db: Database, _ sittingID: String) throws -> (SittingRecord, SkillPaper) {
+        guard let sitting = try SittingRecord.fetchOne(db, key: sittingID), sitting.subject == Subject.skill.rawValue,
+            let paper = try skillPaper(db, id: sitting.paperId)
+        else { throw StoreError.notFound("技能操作场次 \(sittingID) / skill sitting \(sittingID)") }
+        return (sitting, paper)
+    }
+
+    static func sheetView(_ db: Database, sittingID: String, admissionNumber: String, taskID: String, staff: StaffSession) throws -> SkillSheetView {
+        let (_, paper) = try skillSitting(db, sittingID)
+        guard let task = paper.tasks.first(where: { $0.id.rawValue == taskID }) else {
+            throw StoreError.notFound("试题 \(taskID) / task \(taskID)")
+        }
+        guard
+            let seat = try SeatAssignmentRecord.filter(SeatAssignmentRecord.Columns.sittingId == sittingID)
+                .filter(SeatAssignmentRecord.Columns.admissionNumber == admissionNumber).fetchOne(db)
+        else { throw StoreError.notFound("考生 \(admissionNumber) / candidate \(admissionNumber)") }
+        // Examiners score the candidates of their own rooms only.
+        guard scoresEverywhere(staff) || staff.rooms.contains(Room.ID(seat.roomId)) else { throw StoreError.forbidden }
+        let name = try String.fetchOne(db, sql: "SELECT name FROM candidate WHERE admissionNumber = ?", arguments: [admissionNumber]) ?? ""
+        let row = try Row.fetchOne(
+            db, sql: "SELECT scores, remark, updatedAt, submittedAt FROM skill_sheet WHERE sittingId = ? AND admissionNumber = ? AND taskId = ? AND examiner = ?",
+            arguments: [sittingID, admissionNumber, taskID, staff.username])
+        let scores = try (row?["scores"] as String?).map { try JSONDecoder().decode([String: Double].self, from: Data($0.utf8)) } ?? [:]
+        let items = task.scoringItems.map {
+            SkillSheetView.Item(id: $0.id, description: $0.description, points: $0.points, deduction: $0.deduction, score: scores[$0.id])
+        }
+        return SkillSheetView(
+            sittingId: sittingID, admissionNumber: admissionNumber, candidateName: name, room: seat.roomId, seat: seat.seat,
+            taskId: taskID, taskTitle: task.title, description: task.description, durationMinutes: task.durationMinutes,
+            examiner: staff.username, items: items, total: rounded(items.compactMap(\.score).reduce(0, +)), maxPoints: task.points,
+            remark: row?["remark"], updatedAt: row?["updatedAt"], submittedAt: row?["submittedAt"])
+    }
+
+    static func rounded(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%g", value)
+    }
+}
