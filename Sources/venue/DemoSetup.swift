@@ -111,6 +111,7 @@ struct Banner {
             "  candidate terminal 考生终端:   \(base)/terminal/",
             "  invigilator console 监考台:   \(base)/console/",
             "  venue admin 考点管理:          \(base)/admin/",
+            "  examiner scoring 考评员评分:    \(base)/examiner/",
         ]
         if hosts.count > 1 { lines.append("  also reachable at: " + hosts.dropFirst().map { "http://\($0):\(port)/" }.joined(separator: " ")) }
         if let httpsPort {

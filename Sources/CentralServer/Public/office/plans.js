@@ -369,11 +369,11 @@ export async function showSitting(view, sittingId) {
       h('p', { class: 'muted small' }, `${s.id} · ${s.venueId} · ${subjectName(s.subject)} · ${when(s.scheduledStart)} · ${s.durationMinutes} min · ${rooms.join(', ')}`),
       h('p', { testid: 'sitting-paper' }, `${t('st.paper')}: `, d.paper ? h('a', { href: `#paper/${enc(d.paper.id)}` }, `${d.paper.title} (v${d.paper.version})`) : s.paperId),
       h('a', { class: 'btn btn-small', href: `#plan/${enc(s.planId)}` }, t('back')), pkg, seal),
+    d.skillScores ? skillScoresCard(d) : null,
     card(t('c.title'), h('p', { class: 'muted small' }, t('c.paste')), paste, h('div', { class: 'actions' }, saveCandidates), candErrors,
       h('p', {}, t('c.count', { n: candidates.length })), candTable),
     card(t('se.plan'), h('div', { class: 'actions' }, allocate), seatErrors, seatPlans),
-    card(t('sf.title'), staffList, h('div', { class: 'actions' }, button('staff-add', t('sf.add'), () => addStaff(), 'btn-small'), saveStaff), staffErrors, passwords),
-    d.skillScores ? skillScoresCard(d) : null);
+    card(t('sf.title'), staffList, h('div', { class: 'actions' }, button('staff-add', t('sf.add'), () => addStaff(), 'btn-small'), saveStaff), staffErrors, passwords));
 }
 
 /** A skill sitting's handed-in scoring sheets, per candidate and task, with their mean. */
