@@ -9,7 +9,7 @@ if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then export
 
 port=8080
 data_dir=demo-data
-extra=()
+extra=(--demo-skill)  # the demo's skill sitting, scored by the examiners at /examiner/
 cameras=1
 while [ $# -gt 0 ]; do
   case "$1" in

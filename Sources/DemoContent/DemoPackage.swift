@@ -8,6 +8,9 @@ public struct DemoPackage: Sendable {
     public static let issuer = Manifest.Issuer(id: "kaodian-demo-central", name: "考点演示中心（Kaodian demo central office）")
     public static let venue = Venue(id: "KD-DEMO-01", name: "城东职业技能等级认定考点（演示）")
     public static let sittingID: Sitting.ID = "S-DEMO-THEORY"
+    /// The demo's skill sitting (with `skillSitting`): the same candidates, the same rooms, after the theory sitting.
+    public static let skillSittingID: Sitting.ID = "S-DEMO-SKILL"
+    public static func examinerUsername(room: Int) -> String { "examiner\(room)" }
 
     /// Demo staff accounts: user name, password, role, rooms.
     public static let adminAccount = (username: "admin", password: "kaodian-admin")
@@ -22,6 +25,8 @@ public struct DemoPackage: Sendable {
     public var facePhotos: URL?
     /// Face checks at the terminal (self check-in, random re-checks); none unless asked for.
     public var faceChecks: FaceChecks?
+    /// A skill sitting too (two tasks scored by the rooms' examiners at /examiner/), 30 minutes after the theory one.
+    public var skillSitting = false
     /// Lower only in tests: hashing demo passwords at full strength costs a few hundred milliseconds each.
     public var passwordIterations = PasswordHash.defaultIterations
 
@@ -88,10 +93,60 @@ public struct DemoPackage: Sendable {
                     username: username, name: "\(room.name)监考员", role: .invigilator,
                     passwordHash: invigilatorHash, rooms: [room.id], photo: staffPhoto(username)))
         }
+        var sittings = [sitting]
+        var skillPapers: [SkillPaper] = []
+        if skillSitting {
+            let paper = Self.skillPaper()
+            skillPapers = [paper]
+            sittings.append(
+                Sitting(
+                    id: Self.skillSittingID, name: "电工（四级/中级工）技能操作考核", subject: .skill, occupation: "电工", level: "四级/中级工",
+                    paper: paper.id, rooms: rooms.map(\.id), scheduledStart: startsAt.addingTimeInterval(Double(durationMinutes + 30) * 60),
+                    durationMinutes: 150, instructions: "1. 按考生准备通知单携带工具，穿绝缘鞋。\n2. 在指定工位操作，通电前须经考评员同意。"))
+            seats += seats.map { SeatAssignment(sitting: Self.skillSittingID, admissionNumber: $0.admissionNumber, room: $0.room, seat: $0.seat) }
+            for (index, room) in rooms.enumerated() {
+                staff.append(
+                    StaffMember(
+                        username: Self.examinerUsername(room: index + 1), name: "\(room.name)考评员", role: .examiner,
+                        passwordHash: invigilatorHash, rooms: [room.id]))
+            }
+        }
         return PackageContents(
-            issuedAt: Date(), issuer: Self.issuer, venue: Self.venue, sittings: [sitting], rooms: rooms,
+            issuedAt: Date(), issuer: Self.issuer, venue: Self.venue, sittings: sittings, rooms: rooms,
             candidates: candidates, seats: seats, staff: staff, questions: DemoQuestions.questions(),
-            papers: [DemoQuestions.paper()], photos: photos)
+            papers: [DemoQuestions.paper()], skillPapers: skillPapers, photos: photos)
+    }
+
+    /// The demo's skill paper: two tasks of the electrician's level-4 practical exam with their scoring items.
+    static func skillPaper() -> SkillPaper {
+        SkillPaper(
+            id: "P-DEMO-ELEC4-SKILL", title: "电工（四级/中级工）技能操作考核 演示试卷",
+            tasks: [
+                SkillTask(
+                    id: "T-DEMO-MOTOR", title: "三相异步电动机正反转控制线路安装与调试",
+                    description: "按给定电路图，在网孔板上完成三相异步电动机接触器联锁正反转控制线路的安装、接线，经考评员检查同意后通电试车。",
+                    durationMinutes: 90,
+                    scoringItems: [
+                        ScoringItem(id: "1", description: "元件选择与检查", points: 10, deduction: "元件选错、漏检每个扣 2 分"),
+                        ScoringItem(id: "2", description: "按图接线，走线整齐，接点牢固", points: 40, deduction: "接线错误每处扣 5 分，走线不整齐扣 5 分"),
+                        ScoringItem(id: "3", description: "通电试车一次成功", points: 40, deduction: "一次不成功扣 20 分，二次不成功本项不得分"),
+                        ScoringItem(id: "4", description: "安全文明生产", points: 10, deduction: "违反安全规程每次扣 5 分"),
+                    ],
+                    candidatePreparation: [PreparationItem(name: "电工常用工具", quantity: "1 套", note: "自备")],
+                    roomPreparation: [
+                        PreparationItem(name: "三相异步电动机", specification: "Y112M-4 4 kW", quantity: "1 台"),
+                        PreparationItem(name: "交流接触器", specification: "CJX2-1810", quantity: "2 只"),
+                    ]),
+                SkillTask(
+                    id: "T-DEMO-LIGHT", title: "照明电路的安装与故障排除",
+                    description: "安装双控照明电路，并查找、排除考评员设置的两处故障。", durationMinutes: 60,
+                    scoringItems: [
+                        ScoringItem(id: "1", description: "按图安装双控照明电路", points: 60, deduction: "每错一处扣 10 分"),
+                        ScoringItem(id: "2", description: "查找并排除设定故障", points: 40, deduction: "每个故障未排除扣 20 分"),
+                    ],
+                    candidatePreparation: [PreparationItem(name: "万用表", specification: "数字式", quantity: "1 块")],
+                    roomPreparation: [PreparationItem(name: "照明实训板", quantity: "1 块", note: "含双控开关")]),
+            ])
     }
 
     /// The demo candidate at a position: admission number and ID number, for printing and for tests.

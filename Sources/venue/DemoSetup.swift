@@ -16,6 +16,7 @@ struct DemoSetup {
     var durationMinutes = 90
     let facePhotos: URL?
     var faceChecks: FaceChecks?
+    var skillSitting = false
 
     func prepare() async throws {
         if try await !database.importedPackages().isEmpty {
@@ -50,6 +51,7 @@ struct DemoSetup {
         var demo = DemoPackage(startsAt: Date().addingTimeInterval(startIn), candidateCount: candidates, facePhotos: photos)
         demo.durationMinutes = durationMinutes
         demo.faceChecks = faceChecks
+        demo.skillSitting = skillSitting
         let file = configuration.dataDirectory.appendingPathComponent("demo-package.kdpkg")
         try PackageWriter.write(demo.contents(), signedWith: key, to: file)
         let summary = try await VenueImporter(database: database, trustedIssuers: configuration.trustedIssuers)
@@ -136,6 +138,10 @@ struct Banner {
                 "  invigilator 监考员: \(DemoPackage.invigilatorUsername(room: 1)) / \(DemoPackage.invigilatorPassword)  (room R01; \(DemoPackage.invigilatorUsername(room: 2)) for R02)",
                 "  admin 管理员: \(DemoPackage.adminAccount.username) / \(DemoPackage.adminAccount.password)",
             ]
+            if (try? await database.sittings())?.contains(where: { $0.id == DemoPackage.skillSittingID.rawValue }) == true {
+                lines.append(
+                    "  examiner 考评员 (skill sitting 技能操作): \(DemoPackage.examinerUsername(room: 1)) / \(DemoPackage.invigilatorPassword)  (room R01; \(DemoPackage.examinerUsername(room: 2)) for R02)")
+            }
         }
         say(lines.joined(separator: "\n"))
     }

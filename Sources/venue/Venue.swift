@@ -40,6 +40,8 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "With --demo: candidates check in by face at their terminal before the paper opens.")
     var demoSelfCheckIn = false
     @Option(help: "With --demo: random face re-checks per candidate during the exam (0-20).") var demoRechecks = 0
+    @Flag(help: "With --demo: a skill sitting too, after the theory one, scored by examiner1/examiner2 at /examiner/ (a new data folder only).")
+    var demoSkill = false
     @Option(
         name: .customLong("demo-camera"),
         help: "With --demo: a room camera for the demo, ROOM=rtsp://… (repeatable; scripts/demo.sh starts test cameras).")
@@ -89,7 +91,7 @@ struct Serve: AsyncParsableCommand {
             let setup = DemoSetup(
                 configuration: configuration, database: database, startIn: TimeInterval(demoStartIn),
                 candidates: demoCandidates, durationMinutes: demoDuration, facePhotos: facePhotos.map { URL(fileURLWithPath: $0) },
-                faceChecks: try FaceChecks.demo(selfCheckIn: demoSelfCheckIn, rechecks: demoRechecks)
+                faceChecks: try FaceChecks.demo(selfCheckIn: demoSelfCheckIn, rechecks: demoRechecks), skillSitting: demoSkill
             )
             try await setup.prepare()
             try await setup.registerCameras(demoCameras)

@@ -156,3 +156,26 @@ def test_the_demo_says_when_its_sitting_is_over_and_how_to_get_a_fresh_one(tmp_p
         fresh.stop()
     said = fresh.log_path.read_text()
     assert "already holds an imported package" in said and "is over" not in said
+
+
+def test_the_demo_with_its_skill_sitting_gives_examiners_something_to_score(tmp_path):
+    """Given `venue serve --demo --demo-skill` (what scripts/demo.sh starts), the start-up text names the examiners'
+    accounts and page, and the examiner of room R01 sees the demo's skill sitting with room R01's candidates."""
+    import requests
+
+    from conftest import VenueProcess, free_port
+
+    venue = VenueProcess(tmp_path / "demo-data", free_port(), log_name="venue-demo-skill", extra_args=("--demo-skill",))
+    venue.start()
+    try:
+        said = venue.log_path.read_text()
+        assert "/examiner/" in said and "examiner1 / kaodian-demo" in said
+        token = venue.staff_token("examiner1", "kaodian-demo")
+        auth = {"Authorization": f"Bearer {token}"}
+        sittings = requests.get(venue.base + "/api/examiner/sittings", headers=auth, timeout=10).json()
+        assert [s["id"] for s in sittings] == ["S-DEMO-SKILL"] and sittings[0]["rooms"] == ["R01"]
+        assert [t["points"] for t in sittings[0]["tasks"]] == [100, 100]
+        candidates = requests.get(venue.base + "/api/examiner/sittings/S-DEMO-SKILL/candidates", headers=auth, timeout=10).json()
+        assert len(candidates) == 30 and {c["room"] for c in candidates} == {"R01"}
+    finally:
+        venue.stop()
