@@ -10,6 +10,8 @@ public struct RecordCounts: Sendable, Codable, Equatable {
     public var checkIns: Int
     public var incidents: Int
     public var faceVerifications: Int
+    /// Examiners' scoring sheets handed in (skill sittings).
+    public var skillSheets: Int
     public var segments: Int
     public var videos: Int
 }
@@ -99,6 +101,8 @@ extension CentralDatabase {
                 (SELECT count(*) FROM check_in c WHERE c.venue_id = m.venue_id AND c.sitting_id = m.sitting_id)::int,
                 (SELECT count(*) FROM incident c WHERE c.venue_id = m.venue_id AND c.sitting_id = m.sitting_id)::int,
                 (SELECT count(*) FROM face_verification f WHERE f.venue_id = m.venue_id AND f.sitting_id = m.sitting_id)::int,
+                (SELECT count(*) FROM skill_sheet k WHERE k.venue_id = m.venue_id AND k.sitting_id = m.sitting_id
+                    AND k.submitted_at IS NOT NULL)::int,
                 seg.recorded::int, seg.videos::int
             FROM m JOIN venue v ON v.id = m.venue_id
             CROSS JOIN LATERAL (
@@ -120,14 +124,14 @@ extension CentralDatabase {
             """, logger: logger)
         var result: [SittingCompleteness] = []
         for try await row in rows.decode(
-            (String, String, String, Date?, Date?, String, Int, Int, Int, String, Int, Int, Int, Int, Int).self)
+            (String, String, String, Date?, Date?, String, Int, Int, Int, String, Int, Int, Int, Int, Int, Int).self)
         {
             let (venue, name, sitting, generated, received, payload, attempts, submitted, entries, digest, checkIns, incidents, faces,
-                recorded, videos) = row
+                sheets, recorded, videos) = row
             guard let manifest = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else { continue }
             let held = RecordCounts(
                 attempts: attempts, submitted: submitted, answerLogEntries: entries, checkIns: checkIns, incidents: incidents,
-                faceVerifications: faces, segments: recorded, videos: videos)
+                faceVerifications: faces, skillSheets: sheets, segments: recorded, videos: videos)
             guard let generated else {
                 // Issued, started, and no manifest yet: due at the planned end; the recordings cannot be judged.
                 let start = Date(timeIntervalSince1970: ((manifest["start"] as? NSNumber)?.doubleValue ?? 0) / 1000)
@@ -144,7 +148,8 @@ extension CentralDatabase {
                         venueId: venue, venueName: name, sittingId: sitting, manifestAt: nil, manifestReceivedAt: nil, scheduledEnd: end,
                         closedAt: nil, candidates: (manifest["candidates"] as? NSNumber)?.intValue ?? 0,
                         expected: RecordCounts(
-                            attempts: 0, submitted: 0, answerLogEntries: 0, checkIns: 0, incidents: 0, faceVerifications: 0, segments: 0, videos: 0),
+                            attempts: 0, submitted: 0, answerLogEntries: 0, checkIns: 0, incidents: 0, faceVerifications: 0, skillSheets: 0,
+                            segments: 0, videos: 0),
                         held: held, answerLogMatches: false, resultsComplete: false, recordingsComplete: false, missing: missing, since: end,
                         resultsDueAt: resultsDue, recordingsDueAt: end.addingTimeInterval(policy.recordingsDueAfter),
                         resultsOverdue: now >= resultsDue, recordingsOverdue: false))
@@ -155,13 +160,15 @@ extension CentralDatabase {
             let segments = (manifest["segments"] as? [Any])?.count ?? 0
             let expected = RecordCounts(
                 attempts: int("attempts"), submitted: int("submitted"), answerLogEntries: int("answerLogEntries"), checkIns: int("checkIns"),
-                incidents: int("incidents"), faceVerifications: int("faceVerifications"), segments: segments, videos: segments)
+                incidents: int("incidents"), faceVerifications: int("faceVerifications"), skillSheets: int("skillSheets"), segments: segments,
+                videos: segments)
             let logMatches = (manifest["answerLogSHA256"] as? String) == digest
             var missing: [String] = []
             for (label, want, have) in [
                 ("attempts", expected.attempts, held.attempts), ("submissions", expected.submitted, held.submitted),
                 ("answer log", expected.answerLogEntries, held.answerLogEntries), ("check-ins", expected.checkIns, held.checkIns),
                 ("incidents", expected.incidents, held.incidents), ("face checks", expected.faceVerifications, held.faceVerifications),
+                ("scoring sheets", expected.skillSheets, held.skillSheets),
                 ("segment records", expected.segments, held.segments), ("videos", expected.videos, held.videos),
             ] where have < want {
                 missing.append("\(label) \(want - have)")
@@ -170,6 +177,7 @@ extension CentralDatabase {
             let resultsComplete =
                 held.attempts >= expected.attempts && held.submitted >= expected.submitted && logMatches && held.checkIns >= expected.checkIns
                 && held.incidents >= expected.incidents && held.faceVerifications >= expected.faceVerifications
+                && held.skillSheets >= expected.skillSheets
             let recordingsComplete = held.segments >= expected.segments && held.videos >= expected.videos
             let end = date("closedAt") ?? date("scheduledEnd") ?? generated
             let resultsDue = end.addingTimeInterval(policy.resultsDueAfter)

@@ -29,6 +29,8 @@ public struct SittingManifest: Codable, Sendable, Equatable {
     public var checkIns: Int
     public var incidents: Int
     public var faceVerifications: Int
+    /// Scoring sheets examiners handed in (skill sittings).
+    public var skillSheets: Int
     /// The rooms' recording segments from 15 minutes before the start to 2 hours after the scheduled end.
     public var segments: [Segment]
     public var generatedAt: Int64
@@ -85,6 +87,7 @@ extension VenueDatabase {
             checkIns: try count("SELECT count(*) FROM check_in WHERE sittingId = ?"),
             incidents: try count("SELECT count(*) FROM incident WHERE sittingId = ?"),
             faceVerifications: try count("SELECT count(*) FROM face_verification WHERE sittingId = ?"),
+            skillSheets: try count("SELECT count(*) FROM skill_sheet WHERE sittingId = ? AND submittedAt IS NOT NULL"),
             segments: segments, generatedAt: now.millis)
     }
 

@@ -498,6 +498,23 @@ extension AuthoringTests {
                 let scores = try #require(detail.skillScores)
                 #expect(scores.count == 1 && scores[0].sheets.map(\.examiner) == ["kp1", "kp2"] && scores[0].sheets.map(\.total) == [40, 60])
                 #expect(scores[0].mean == 50 && scores[0].maxPoints == 60 && scores[0].taskId == created.id.rawValue)
+                // Completeness counts the handed-in sheets the venue's manifest names.
+                func manifest(sheets: Int, seq: Int64) -> SyncItem {
+                    let start = Int64(Date().addingTimeInterval(-7200).timeIntervalSince1970 * 1000)
+                    return item("manifest", seq: seq, sitting: "S-SK", [
+                        "sittingId": "S-SK", "scheduledStart": start, "scheduledEnd": start + 3_600_000, "closedAt": start + 3_600_000,
+                        "candidates": 1, "attempts": 0, "submitted": 0, "answerLogEntries": 0, "answerLogSHA256": SyncDigest.hex(Data()),
+                        "checkIns": 0, "incidents": 0, "faceVerifications": 0, "skillSheets": sheets, "segments": [[String: Any]](),
+                        "generatedAt": start + 3_600_000 + seq,
+                    ])
+                }
+                let oneShort = try signedBatch([manifest(sheets: 3, seq: 10)], venue: "V1", key: venueKey)
+                _ = try await database.receive(body: oneShort.body, signature: oneShort.signature)
+                let short = try #require(try await database.completeness(policy: CompletenessPolicy()).first { $0.sittingId == "S-SK" })
+                #expect(!short.resultsComplete && short.missing == ["scoring sheets 1"] && short.expected.skillSheets == 3 && short.held.skillSheets == 2)
+                let whole = try signedBatch([manifest(sheets: 2, seq: 11)], venue: "V1", key: venueKey)
+                _ = try await database.receive(body: whole.body, signature: whole.signature)
+                #expect(try await database.completeness(policy: CompletenessPolicy()).first { $0.sittingId == "S-SK" }?.resultsComplete == true)
 
                 // A used task is retired, not deleted.
                 #expect(try await database.removeTask(created.id.rawValue) == .retired)

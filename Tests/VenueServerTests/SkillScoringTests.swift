@@ -165,6 +165,8 @@ struct SkillScoringTests {
             let last = try #require(items.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
             #expect(last["examiner"] as? String == "examiner2" && last["total"] as? Double == 76.5 && (last["scores"] as? [String: Any])?["2"] as? Double == 47.5)
             #expect(last["submittedAt"] is NSNumber && last["sittingId"] as? String == "S-SKILL")
+            // The sitting's manifest names the sheets handed in, so central can tell when it has them all.
+            #expect(try await venue.database.sittingManifests().first { $0.sittingId == "S-SKILL" }?.skillSheets == 2)
         }
     }
 
