@@ -7,7 +7,7 @@ examiners, and issues the package; the venue fetches and imports it over the syn
 and the candidates of the room, and scores the first candidate item by item: a score above the item's points is
 refused by the server in words; a score typed but not saved survives leaving the page (the page brings it back); the
 draft is saved, then the sheet handed in after a confirmation, and can then only be viewed. The second examiner
-hands in a sheet for the same candidate by API. After the venue's next sync the office's sitting page shows the
+hands in a sheet for the same candidate by API; the room's list then shows the candidate's score (the mean). After the venue's next sync the office's sitting page shows the
 candidate's handed-in totals and their mean. The sheet reads the same in English, and fits a phone.
 
 Screenshots go to test-output/browser/<test name>/.
@@ -181,6 +181,11 @@ def test_examiners_score_a_skill_sitting_on_tablets_and_the_office_sees_the_scor
         r = requests.put(venue.base + f"/api/examiner/sittings/{SITTING}/candidates/{first}/tasks/{task_id}",
                          headers={"Authorization": f"Bearer {token}"}, json={"scores": {"1": 9, "2": 47.5, "3": 20}, "submit": True}, timeout=30)
         assert r.status_code == 200, r.text
+        # The room's list shows the candidate's score: the task's mean, once a sheet is handed in for every task.
+        driver.get(f"{venue.base}/examiner/#sitting/{SITTING}")
+        wait_visible(driver, f"ex-total-{first}")
+        assert text(driver, f"ex-total-{first}") == "77.25" and text(driver, f"ex-total-{candidates[1]['admissionNumber']}") == "—"
+        assert attr(driver, f"ex-cell-{first}-{task_id}", "data-submitted") == "2"
 
         # After the venue's next sync the office sees both totals and their mean.
         office_driver = driver

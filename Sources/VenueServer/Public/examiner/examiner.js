@@ -12,7 +12,7 @@
  *   sittings: examiner-sittings, ex-sitting-{sittingId}, ex-open-{sittingId}, no-skill-sittings, examiner-error
  *   candidates: ex-candidates (data-count), ex-row-{admissionNumber}, ex-cell-{admissionNumber}-{taskId} (data-mine
  *     none|draft|submitted, data-submitted: sheets handed in by every examiner, data-mean), ex-score-{a}-{taskId}
- *     (opens the sheet), ex-back
+ *     (opens the sheet), ex-total-{a} (the sum of the tasks' means once every task has a sheet handed in), ex-back
  *   sheet: sheet-view (data-submitted true|false), sheet-title, sheet-candidate, sheet-item-{itemId} (data-points),
  *     sheet-score-{itemId}, sheet-full-{itemId}, sheet-total (data-total), sheet-remark, sheet-save, sheet-submit,
  *     sheet-error, sheet-restored (unsaved scores brought back from this browser), sheet-submitted-at, sheet-back;
@@ -120,7 +120,10 @@ async function showCandidates(sittingId) {
   const sitting = sittings.find((s) => s.id === sittingId);
   const tasks = sitting ? sitting.tasks : [];
   const head = h('tr', {}, h('th', { i18n: 'examiner.seat' }), h('th', { i18n: 'examiner.candidate' }),
-    tasks.map((task) => h('th', {}, task.title)));
+    tasks.map((task) => h('th', {}, task.title)), h('th', { i18n: 'examiner.candidateTotal' }));
+  // The candidate's score: the sum of the tasks' means, once every task has a sheet handed in.
+  const candidateTotal = (c) => (c.tasks.every((x) => x.mean !== null && x.mean !== undefined)
+    ? formatPoints(c.tasks.reduce((sum, x) => sum + x.mean, 0)) : '—');
   const rows = candidates.map((c) => h('tr', { testid: `ex-row-${c.admissionNumber}` },
     h('td', {}, `${c.room} · ${c.seat}`),
     h('td', {}, h('strong', {}, c.name), h('br'), h('span', { class: 'muted small' }, c.admissionNumber)),
@@ -136,7 +139,8 @@ async function showCandidates(sittingId) {
       href: `#sheet/${enc(sittingId)}/${enc(c.admissionNumber)}/${enc(state.taskId)}`,
       testid: `ex-score-${c.admissionNumber}-${state.taskId}`,
       i18n: state.mine === 'submitted' ? 'examiner.view' : 'examiner.score',
-    }))))));
+    })))),
+    h('td', { testid: `ex-total-${c.admissionNumber}` }, candidateTotal(c))));
   replaceChildren(app, h('section', { class: 'card' },
     h('a', { class: 'btn btn-small', href: '#', testid: 'ex-back', i18n: 'examiner.back' }),
     h('h1', {}, sitting ? sitting.name : sittingId),
