@@ -6,7 +6,8 @@ examiners, and issues the package; the venue fetches and imports it over the syn
 /examiner/ on a tablet-width window, signs in with the one-time password (and changes it if asked), sees the sitting
 and the candidates of the room, and scores the first candidate item by item: a score above the item's points is
 refused by the server in words; a score typed but not saved survives leaving the page (the page brings it back); the
-draft is saved, then the sheet handed in after a confirmation, and can then only be viewed. The second examiner
+draft is saved, then the sheet handed in after a confirmation, and can then only be viewed, or printed for signing
+(controls hidden, a signature line with the examiner's name). The second examiner
 hands in a sheet for the same candidate by API; the room's list then shows the candidate's score (the mean). After the venue's next sync the office's sitting page shows the
 candidate's handed-in totals and their mean. The sheet reads the same in English, and fits a phone.
 
@@ -163,6 +164,13 @@ def test_examiners_score_a_skill_sitting_on_tablets_and_the_office_sees_the_scor
         wait_visible(driver, "sheet-submitted-at")
         assert attr(driver, "sheet-view", "data-submitted") == "true"
         assert not find(driver, "sheet-score-1").is_enabled()
+        # Printed for signing: the controls hidden, the signature line with the examiner's name shown.
+        assert not find(driver, "sheet-sign").is_displayed() and find(driver, "sheet-print").is_displayed()
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        assert find(driver, "sheet-sign").is_displayed() and "赵考评" in text(driver, "sheet-sign")
+        assert not find(driver, "sheet-print").is_displayed() and not find(driver, "logout").is_displayed()
+        shots.take_full(driver, "04a-printed")
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         click(driver, "lang-switch")
         wait_until(driver, lambda d: "Handed in" in text(d, "sheet-submitted-at"), "the sheet has no English")
         click(driver, "lang-switch")

@@ -15,7 +15,8 @@
  *     (opens the sheet), ex-total-{a} (the sum of the tasks' means once every task has a sheet handed in), ex-back
  *   sheet: sheet-view (data-submitted true|false), sheet-title, sheet-candidate, sheet-item-{itemId} (data-points),
  *     sheet-score-{itemId}, sheet-full-{itemId}, sheet-total (data-total), sheet-remark, sheet-save, sheet-submit,
- *     sheet-error, sheet-restored (unsaved scores brought back from this browser), sheet-submitted-at, sheet-back;
+ *     sheet-error, sheet-restored (unsaved scores brought back from this browser), sheet-submitted-at, sheet-back,
+ *     sheet-print and sheet-sign (a handed-in sheet printed for signing: controls hidden, a signature line shown);
  *     the hand-in dialog: dialog, dialog-confirm, dialog-cancel
  */
 
@@ -216,7 +217,13 @@ async function showSheet(sittingId, admissionNumber, taskId) {
     }
   };
   const actions = submitted
-    ? h('p', { class: 'notice notice-ok', testid: 'sheet-submitted-at', i18n: 'examiner.submittedAt', params: { at: formatDateTime(sheet.submittedAt) } })
+    ? h('div', {},
+      h('p', { class: 'notice notice-ok', testid: 'sheet-submitted-at', i18n: 'examiner.submittedAt', params: { at: formatDateTime(sheet.submittedAt) } }),
+      h('div', { class: 'sheet-actions' }, h('button', {
+        type: 'button', class: 'btn', testid: 'sheet-print', i18n: 'examiner.print', on: { click: () => window.print() },
+      })),
+      // Only on paper: the examiner signs the printed sheet for the sitting's records.
+      h('p', { class: 'print-only sheet-sign', testid: 'sheet-sign', i18n: 'examiner.sign', params: { name: session.user.name || sheet.examiner } }))
     : h('div', { class: 'sheet-actions' },
       h('button', { type: 'button', class: 'btn', testid: 'sheet-save', i18n: 'examiner.save', on: { click: () => send(false).catch(() => {}) } }),
       h('button', {
