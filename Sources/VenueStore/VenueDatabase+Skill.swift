@@ -186,6 +186,59 @@ extension VenueDatabase {
         }
     }
 
+    // MARK: Results
+
+    /// A skill sitting's results page: per candidate each task's score (the mean of the sheets handed in), the sum,
+    /// and what is still to be scored. Status `scored` (every task has a sheet handed in), `scoring` or `notScored`.
+    static func skillResults(_ db: Database, sittingID: String) throws -> [ResultRow] {
+        let (_, paper) = try skillSitting(db, sittingID)
+        let seats = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.admissionNumber, c.name, s.roomId, s.seat FROM seat_assignment s
+                JOIN candidate c ON c.admissionNumber = s.admissionNumber WHERE s.sittingId = ? ORDER BY s.roomId, s.seat
+                """, arguments: [sittingID])
+        let sheets = try Row.fetchAll(
+            db, sql: "SELECT admissionNumber, taskId, total, submittedAt FROM skill_sheet WHERE sittingId = ? AND submittedAt IS NOT NULL",
+            arguments: [sittingID])
+        return seats.map { seat in
+            let number: String = seat["admissionNumber"]
+            let own = sheets.filter { ($0["admissionNumber"] as String) == number }
+            let sections = paper.tasks.map { task -> ResultRow.Section in
+                let totals = own.filter { ($0["taskId"] as String) == task.id.rawValue }.map { $0["total"] as Double }
+                return ResultRow.Section(
+                    id: task.id.rawValue, title: task.title, score: totals.isEmpty ? 0 : rounded(totals.reduce(0, +) / Double(totals.count)),
+                    maxPoints: task.points, pendingPoints: totals.isEmpty ? task.points : 0)
+            }
+            let pending = sections.reduce(0) { $0 + $1.pendingPoints }
+            let status = pending == 0 ? "scored" : own.isEmpty ? "notScored" : "scoring"
+            return ResultRow(
+                admissionNumber: number, name: seat["name"], roomId: seat["roomId"], seat: seat["seat"], status: status, attemptId: nil,
+                submittedAt: own.compactMap { $0["submittedAt"] as Int64? }.max(), submittedBy: nil,
+                score: rounded(sections.reduce(0) { $0 + $1.score }), maxPoints: paper.points, pendingPoints: pending, sections: sections)
+        }
+    }
+
+    static func skillPaperOfSitting(_ db: Database, _ sittingID: String) throws -> SkillPaper? {
+        guard let sitting = try SittingRecord.fetchOne(db, key: sittingID), sitting.subject == Subject.skill.rawValue else { return nil }
+        return try skillPaper(db, id: sitting.paperId)
+    }
+
+    static func skillResultsCSV(_ rows: [ResultRow], paper: SkillPaper) -> String {
+        let formatter = ISO8601DateFormatter()
+        var header = ["准考证号 admission number", "姓名 name", "考场 room", "座位 seat", "状态 status", "最后提交评分表 last sheet handed in"]
+        header += paper.tasks.map { "\($0.title)（\(number($0.points))）" }
+        header += ["得分 score", "满分 max points", "待评分 points not yet scored"]
+        var lines = [header.map(csvField).joined(separator: ",")]
+        for row in rows {
+            var fields = [row.admissionNumber, row.name, row.roomId, row.seat, row.status, row.submittedAt.map { formatter.string(from: Date(millis: $0)) } ?? ""]
+            fields += row.sections.map { $0.pendingPoints > 0 ? "" : number($0.score) }
+            fields += [row.score.map(number) ?? "", row.maxPoints.map(number) ?? "", row.pendingPoints.map(number) ?? ""]
+            lines.append(fields.map(csvField).joined(separator: ","))
+        }
+        return "\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n"
+    }
+
     // MARK: Helpers
 
     static func scoresEverywhere(_ staff: StaffSession) -> Bool { staff.role == .admin || staff.role == .supervisor }

@@ -164,6 +164,9 @@ extension VenueDatabase {
     /// Scores of every candidate seated for a sitting; those who never logged in are `absent`.
     public func results(sittingID: Sitting.ID) async throws -> [ResultRow] {
         try await pool.read { db in
+            if let sitting = try SittingRecord.fetchOne(db, key: sittingID.rawValue), sitting.subject == Subject.skill.rawValue {
+                return try Self.skillResults(db, sittingID: sittingID.rawValue)
+            }
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -199,6 +202,9 @@ extension VenueDatabase {
     /// The results as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese text right).
     public func resultsCSV(sittingID: Sitting.ID) async throws -> String {
         let rows = try await results(sittingID: sittingID)
+        if let paper = try await pool.read({ db in try Self.skillPaperOfSitting(db, sittingID.rawValue) }) {
+            return Self.skillResultsCSV(rows, paper: paper)
+        }
         let paper = try await assembledPaper(for: sittingID)
         let sectionTitles = paper.sections.map(\.section.title)
         var header = ["准考证号 admission number", "姓名 name", "考场 room", "座位 seat", "状态 status", "交卷时间 submitted at", "交卷方式 submitted by"]

@@ -165,6 +165,25 @@ struct SkillScoringTests {
             let last = try #require(items.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
             #expect(last["examiner"] as? String == "examiner2" && last["total"] as? Double == 76.5 && (last["scores"] as? [String: Any])?["2"] as? Double == 47.5)
             #expect(last["submittedAt"] is NSNumber && last["sittingId"] as? String == "S-SKILL")
+            // The admin's results: each task's mean of the sheets handed in, what is still to be scored; and the CSV.
+            let admin = try await staffToken(client, username: "admin", password: "kaodian-admin")
+            struct Result: Decodable {
+                struct Section: Decodable { var id: String; var score: Double; var pendingPoints: Double }
+                var admissionNumber: String
+                var status: String
+                var score: Double?
+                var maxPoints: Double?
+                var pendingPoints: Double?
+                var sections: [Section]
+            }
+            let results = try decode([Result].self, try await client.execute(uri: "/api/admin/sittings/S-SKILL/results", method: .get, headers: bearer(admin)))
+            let scored = try #require(results.first { $0.admissionNumber == r01[0] })
+            #expect(scored.status == "scoring" && scored.score == 74.75 && scored.maxPoints == 120 && scored.pendingPoints == 20)
+            #expect(scored.sections.map(\.id) == ["task-motor", "task-safety"] && scored.sections[0].score == 74.75)
+            #expect(results.filter { $0.admissionNumber != r01[0] }.allSatisfy { $0.status == "notScored" } && results.count == 4)
+            let csv = try await client.execute(uri: "/api/admin/sittings/S-SKILL/results.csv", method: .get, headers: bearer(admin))
+            let text = String(buffer: csv.body)
+            #expect(csv.status == .ok && text.contains("三相异步电动机正反转控制线路安装（100）") && text.contains("\(r01[0]),") && text.contains(",74.75,"), "\(text)")
             // The sitting's manifest names the sheets handed in, so central can tell when it has them all.
             #expect(try await venue.database.sittingManifests().first { $0.sittingId == "S-SKILL" }?.skillSheets == 2)
         }

@@ -8,7 +8,7 @@ and the candidates of the room, and scores the first candidate item by item: a s
 refused by the server in words; a score typed but not saved survives leaving the page (the page brings it back); the
 draft is saved, then the sheet handed in after a confirmation, and can then only be viewed, or printed for signing
 (controls hidden, a signature line with the examiner's name). The second examiner
-hands in a sheet for the same candidate by API; the room's list then shows the candidate's score (the mean). After the venue's next sync the office's sitting page shows the
+hands in a sheet for the same candidate by API; the room's list and the venue admin's results page then show the candidate's score (the mean). After the venue's next sync the office's sitting page shows the
 candidate's handed-in totals and their mean. The sheet reads the same in English, and fits a phone.
 
 Screenshots go to test-output/browser/<test name>/.
@@ -194,6 +194,17 @@ def test_examiners_score_a_skill_sitting_on_tablets_and_the_office_sees_the_scor
         wait_visible(driver, f"ex-total-{first}")
         assert text(driver, f"ex-total-{first}") == "77.25" and text(driver, f"ex-total-{candidates[1]['admissionNumber']}") == "—"
         assert attr(driver, f"ex-cell-{first}-{task_id}", "data-submitted") == "2"
+        # The venue admin's results page shows the same, with what is still to be scored.
+        driver.get(f"{venue.base}/admin/#results/{SITTING}")
+        wait_visible(driver, "staff-username")
+        type_into(driver, "staff-username", "admin")
+        type_into(driver, "staff-password", "kaodian-admin")
+        click(driver, "staff-login")
+        wait_visible(driver, f"result-row-{first}")
+        assert attr(driver, f"result-row-{first}", "data-status") == "scored"
+        assert text(driver, f"result-score-{first}") == "77.25"
+        assert attr(driver, f"result-row-{candidates[1]['admissionNumber']}", "data-status") == "notScored"
+        shots.take(driver, "04b-admin-results")
 
         # After the venue's next sync the office sees both totals and their mean.
         office_driver = driver

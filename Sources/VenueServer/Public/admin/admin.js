@@ -352,12 +352,14 @@ async function showResults(sittingId) {
 }
 
 function resultsTable(rows) {
+  // A skill sitting's rows: tasks as sections (each the mean of the examiners' sheets), no answer sheets to open.
+  const skill = rows.some((row) => ['scored', 'scoring', 'notScored'].includes(row.status));
   const withSections = rows.find((row) => row.sections && row.sections.length);
   const sections = withSections ? withSections.sections.map((s) => ({ id: s.id, title: s.title, maxPoints: s.maxPoints })) : [];
   const head = h('tr', {},
     ['admission', 'name', 'room', 'seat', 'status'].map((c) => h('th', { i18n: `admin.col.${c}` })),
     sections.map((s) => h('th', { class: 'num', title: `${s.title} / ${formatPoints(s.maxPoints)}` }, s.title)),
-    ['score', 'max', 'pending'].map((c) => h('th', { class: 'num', i18n: `admin.col.${c}` })),
+    ['score', 'max', 'pending'].map((c) => h('th', { class: 'num', i18n: skill && c === 'score' ? 'admin.col.skillScore' : `admin.col.${c}` })),
     ['submittedAt', 'submittedBy'].map((c) => h('th', { i18n: `admin.col.${c}` })));
   const byKey = { candidate: 'term.submittedBy.candidate', timeUp: 'term.submittedBy.timeUp', invigilator: 'term.submittedBy.invigilator' };
   const body = rows.map((row) => {
@@ -367,7 +369,7 @@ function resultsTable(rows) {
       dataset: { attemptId: row.attemptId, status: row.status }, tabIndex: row.attemptId ? 0 : null,
     },
       h('td', { class: 'mono' }, row.admissionNumber), h('td', { class: 'nowrap' }, row.name), h('td', {}, row.roomId), h('td', { class: 'num' }, row.seat),
-      h('td', {}, h('span', { class: ['badge', row.status === 'submitted' ? 'badge-ok' : row.status === 'absent' ? '' : 'badge-primary'], i18n: `admin.status.${row.status}` })),
+      h('td', {}, h('span', { class: ['badge', ['submitted', 'scored'].includes(row.status) ? 'badge-ok' : ['absent', 'notScored'].includes(row.status) ? '' : 'badge-primary'], i18n: `admin.status.${row.status}` })),
       sections.map((s) => {
         const score = scores.get(s.id);
         return h('td', { class: 'num', title: score && score.pendingPoints ? `${t('admin.col.pending')} ${formatPoints(score.pendingPoints)}` : null }, score ? formatPoints(score.score) : '');
@@ -388,7 +390,7 @@ function resultsTable(rows) {
     }
     return tr;
   });
-  return [h('p', { class: 'muted small', i18n: 'admin.resultsHint' }),
+  return [h('p', { class: 'muted small', i18n: skill ? 'admin.skillResultsHint' : 'admin.resultsHint' }),
     h('div', { class: 'table-wrap' }, h('table', { class: 'data', testid: 'results-table' }, h('thead', {}, head), h('tbody', {}, body)))];
 }
 
