@@ -182,7 +182,7 @@ extension VenueDatabase {
         let questionCount: Int
         let paperSealed: Bool
         do {
-            questionCount = try await assembledPaper(for: sittingID).answerableOrder.count
+            questionCount = try await terminalPaper(for: sittingID)?.answerableOrder.count ?? 0
             paperSealed = false
         } catch StoreError.paperSealed {
             questionCount = 0
@@ -481,7 +481,7 @@ extension VenueDatabase {
         async throws -> ClockView
     {
         let reason = try Self.requiredReason(reason)
-        let paper = try await assembledPaper(for: sittingID)
+        let paper = try await terminalPaper(for: sittingID)
         let result = try await roomAction(sittingID, roomID) { db, sitting, room, roomClock -> (ClockView, [String]) in
             var roomClock = roomClock
             guard roomClock.closedAt == nil else { throw StoreError.roomOver }
@@ -501,6 +501,7 @@ extension VenueDatabase {
             try roomClock.save(db)
             var collected: [String] = []
             for attempt in try Self.openAttempts(db, sitting: sitting, roomID: room.id) {
+                guard let paper else { break }  // a skill sitting has no attempts to collect
                 _ = try Self.submitInTransaction(db, attempt: attempt, paper: paper, kind: .invigilator, now: now)
                 collected.append(attempt.id)
             }

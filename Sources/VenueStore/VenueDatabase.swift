@@ -81,6 +81,15 @@ public final class VenueDatabase: Sendable {
         return paper
     }
 
+    /// The paper attempts of the sitting are answered on, or nil for a skill sitting (examiners score it; nobody
+    /// answers on a terminal).
+    func terminalPaper(for sittingID: Sitting.ID) async throws -> AssembledPaper? {
+        let skill = try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT subject FROM sitting WHERE id = ?", arguments: [sittingID.rawValue]) == Subject.skill.rawValue
+        }
+        return skill ? nil : try await assembledPaper(for: sittingID)
+    }
+
     func clearPaperCache() {
         paperCache.withLock { $0.removeAll() }
         clocks.forgetAll()
@@ -93,6 +102,9 @@ public final class VenueDatabase: Sendable {
             let paperRecord = try PaperRecord.fetchOne(db, key: sitting.paperId)
         else { throw StoreError.notFound("场次 \(sittingID) 的试卷 / the paper of sitting \(sittingID)") }
         if paperRecord.body == sealedPaperBody { throw StoreError.paperSealed(sittingID) }
+        if paperRecord.body == skillPaperBody {
+            throw StoreError.notFound("技能操作场次 \(sittingID) 没有机考试卷 / the skill sitting \(sittingID) has no paper for terminals")
+        }
         let paper = try JSONDecoder().decode(Paper.self, from: Data(paperRecord.body.utf8))
         let ids = paper.sections.flatMap(\.items).map(\.question.rawValue)
         let records = try QuestionRecord.fetchAll(db, keys: ids)

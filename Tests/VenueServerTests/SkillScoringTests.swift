@@ -184,6 +184,14 @@ struct SkillScoringTests {
             let csv = try await client.execute(uri: "/api/admin/sittings/S-SKILL/results.csv", method: .get, headers: bearer(admin))
             let text = String(buffer: csv.body)
             #expect(csv.status == .ok && text.contains("三相异步电动机正反转控制线路安装（100）") && text.contains("\(r01[0]),") && text.contains(",74.75,"), "\(text)")
+            // The invigilator's room screen works for a skill sitting (running since its start; no terminal paper, nothing to
+            // collect when the room ends).
+            let room = "/api/console/sittings/S-SKILL/rooms/R01"
+            #expect(try await client.execute(uri: room, method: .get, headers: bearer(admin)).status == .ok)
+            let ended = try await client.execute(
+                uri: room + "/end", method: .post, headers: [.authorization: "Bearer \(admin)", .contentType: "application/json"],
+                body: ByteBuffer(string: #"{"reason":"实操结束"}"#))
+            #expect(ended.status == .ok, "\(String(buffer: ended.body))")
             // The sitting's manifest names the sheets handed in, so central can tell when it has them all.
             #expect(try await venue.database.sittingManifests().first { $0.sittingId == "S-SKILL" }?.skillSheets == 2)
         }
