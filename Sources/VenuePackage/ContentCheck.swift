@@ -57,7 +57,7 @@ enum ContentCheck {
             if !isWellFormedIdentifier(paper.id.rawValue) {
                 add("paper_invalid", "技能试卷编号 \(paper.id) 格式不正确", "the skill paper id \(paper.id) is not well formed")
             }
-            if !skillPapers.insert(paper.id).inserted || papers[paper.id] != nil || contents.papers.contains(where: { $0.id == paper.id }) {
+            if !skillPapers.insert(paper.id).inserted || contents.papers.contains(where: { $0.id == paper.id }) {
                 add("paper_duplicate", "试卷 \(paper.id) 出现两次", "the paper \(paper.id) is listed twice")
             }
             for problem in paper.problems() { problems.append(PackageProblem("skill_paper_invalid", problem)) }

@@ -121,14 +121,12 @@ extension VenueAPI {
         // The upload is held twice while it is cut (the file, then its segments): it may not take the disk below the
         // floor the recorder keeps, or the recorder would start deleting the cameras' own recordings to make room.
         let room = DiskRoom(folder: recorder.settings.folder, floor: recorder.settings.freeSpaceFloor)
-        if let length = request.headers[.contentLength].flatMap(Int64.init), let refusal = room.refusal(holding: 2 * length) {
-            return refusal
-        }
         let staging = incoming.appendingPathComponent("recording-\(UUID().uuidString.lowercased())", isDirectory: true)
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: staging) }
         let upload = staging.appendingPathComponent("upload")
         do {
+            if let length = request.headers[.contentLength].flatMap(Int64.init) { try room.check(holding: 2 * length) }
             try await Self.store(
                 request.body, at: upload, limit: Self.largestUpload,
                 tooLarge: StoreError.invalidRequest("录像文件超过 8 GB / the recording is larger than 8 GB"),
@@ -196,17 +194,13 @@ extension VenueAPI {
             }
         }
 
-        /// Throws when the disk, which already holds `held` bytes of the upload, has no room for as much again.
+        /// Throws when the disk has no room for `held` bytes more (what is written of the upload, again, while it is
+        /// cut; or the whole upload twice, told by its Content-Length).
         func check(holding held: Int64) throws {
             guard let free = RecorderService.freeSpace(folder) else { return }
             if free - held < floor { throw Full(free: free, floor: floor, needed: held) }
         }
 
-        /// The refusal for an upload that would need `needed` bytes, if there is not that much room.
-        func refusal(holding needed: Int64) -> Response? {
-            guard let free = RecorderService.freeSpace(folder), free - needed < floor else { return nil }
-            return Full(free: free, floor: floor, needed: needed).response
-        }
     }
 
     /// Where a room's uploaded recordings are filed when they come from none of its registered cameras.

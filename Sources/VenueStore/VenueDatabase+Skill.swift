@@ -95,29 +95,20 @@ extension VenueDatabase {
     public func skillCandidates(sittingID: String, for staff: StaffSession) async throws -> [SkillCandidateView] {
         try await pool.read { db in
             let (_, paper) = try Self.skillSitting(db, sittingID)
-            let seats = try SeatAssignmentRecord.filter(SeatAssignmentRecord.Columns.sittingId == sittingID)
-                .order(SeatAssignmentRecord.Columns.roomId, Column("seat")).fetchAll(db)
-                .filter { Self.scoresEverywhere(staff) || staff.rooms.contains(Room.ID($0.roomId)) }
-            let sheets = try Row.fetchAll(
-                db, sql: "SELECT admissionNumber, taskId, examiner, total, submittedAt FROM skill_sheet WHERE sittingId = ?",
-                arguments: [sittingID])
-            var views: [SkillCandidateView] = []
-            for seat in seats {
-                let name = try String.fetchOne(db, sql: "SELECT name FROM candidate WHERE admissionNumber = ?", arguments: [seat.admissionNumber]) ?? ""
-                let own = sheets.filter { ($0["admissionNumber"] as String) == seat.admissionNumber }
-                let tasks = paper.tasks.map { task -> SkillCandidateView.TaskState in
-                    let forTask = own.filter { ($0["taskId"] as String) == task.id.rawValue }
-                    let mine = forTask.first { ($0["examiner"] as String) == staff.username }
-                    let submitted = forTask.filter { ($0["submittedAt"] as Int64?) != nil }.map { $0["total"] as Double }
-                    return .init(
-                        taskId: task.id.rawValue,
-                        mine: mine == nil ? "none" : (mine?["submittedAt"] as Int64?) == nil ? "draft" : "submitted",
-                        myTotal: mine?["total"], submitted: submitted.count,
-                        mean: submitted.isEmpty ? nil : Self.rounded(submitted.reduce(0, +) / Double(submitted.count)))
+            let sheets = try Self.sheets(db, sittingID: sittingID)
+            return try Self.skillSeats(db, sittingID: sittingID)
+                .filter { Self.scoresEverywhere(staff) || staff.rooms.contains(Room.ID($0.room)) }
+                .map { seat in
+                    let tasks = paper.tasks.map { task -> SkillCandidateView.TaskState in
+                        let forTask = sheets.filter { $0.admissionNumber == seat.admissionNumber && $0.taskId == task.id.rawValue }
+                        let mine = forTask.first { $0.examiner == staff.username }
+                        let handedIn = forTask.filter { $0.submittedAt != nil }.map(\.total)
+                        return .init(
+                            taskId: task.id.rawValue, mine: mine == nil ? "none" : mine?.submittedAt == nil ? "draft" : "submitted",
+                            myTotal: mine?.total, submitted: handedIn.count, mean: Self.mean(handedIn))
+                    }
+                    return SkillCandidateView(admissionNumber: seat.admissionNumber, name: seat.name, room: seat.room, seat: seat.seat, tasks: tasks)
                 }
-                views.append(SkillCandidateView(admissionNumber: seat.admissionNumber, name: name, room: seat.roomId, seat: seat.seat, tasks: tasks))
-            }
-            return views
         }
     }
 
@@ -146,8 +137,8 @@ extension VenueDatabase {
                 if !(score.isFinite && score >= 0 && score <= item.points && (score * 2).rounded() == score * 2) {
                     problems.append(
                         Message(
-                            zh: "评分项“\(item.description)”的得分须在 0 到 \(Self.number(item.points)) 之间，以 0.5 分为单位",
-                            en: "the score of “\(item.description)” must be 0 to \(Self.number(item.points)), in steps of 0.5"))
+                            zh: "评分项“\(item.description)”的得分须在 0 到 \(format(item.points)) 之间，以 0.5 分为单位",
+                            en: "the score of “\(item.description)” must be 0 to \(format(item.points)), in steps of 0.5"))
                 }
             }
             let trimmed = remark?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -180,7 +171,7 @@ extension VenueDatabase {
             if submit {
                 try Self.audit(
                     db, by: staff, action: .skillSheetSubmitted, now: now, sittingID: sittingID, roomID: current.room,
-                    admissionNumber: admissionNumber, detail: ["task": taskID, "total": Self.number(total), "of": Self.number(current.maxPoints)])
+                    admissionNumber: admissionNumber, detail: ["task": taskID, "total": format(total), "of": format(current.maxPoints)])
             }
             return try Self.sheetView(db, sittingID: sittingID, admissionNumber: admissionNumber, taskID: taskID, staff: staff)
         }
@@ -192,29 +183,19 @@ extension VenueDatabase {
     /// and what is still to be scored. Status `scored` (every task has a sheet handed in), `scoring` or `notScored`.
     static func skillResults(_ db: Database, sittingID: String) throws -> [ResultRow] {
         let (_, paper) = try skillSitting(db, sittingID)
-        let seats = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT s.admissionNumber, c.name, s.roomId, s.seat FROM seat_assignment s
-                JOIN candidate c ON c.admissionNumber = s.admissionNumber WHERE s.sittingId = ? ORDER BY s.roomId, s.seat
-                """, arguments: [sittingID])
-        let sheets = try Row.fetchAll(
-            db, sql: "SELECT admissionNumber, taskId, total, submittedAt FROM skill_sheet WHERE sittingId = ? AND submittedAt IS NOT NULL",
-            arguments: [sittingID])
-        return seats.map { seat in
-            let number: String = seat["admissionNumber"]
-            let own = sheets.filter { ($0["admissionNumber"] as String) == number }
+        let handedIn = try sheets(db, sittingID: sittingID).filter { $0.submittedAt != nil }
+        return try skillSeats(db, sittingID: sittingID).map { seat in
+            let own = handedIn.filter { $0.admissionNumber == seat.admissionNumber }
             let sections = paper.tasks.map { task -> ResultRow.Section in
-                let totals = own.filter { ($0["taskId"] as String) == task.id.rawValue }.map { $0["total"] as Double }
+                let score = mean(own.filter { $0.taskId == task.id.rawValue }.map(\.total))
                 return ResultRow.Section(
-                    id: task.id.rawValue, title: task.title, score: totals.isEmpty ? 0 : rounded(totals.reduce(0, +) / Double(totals.count)),
-                    maxPoints: task.points, pendingPoints: totals.isEmpty ? task.points : 0)
+                    id: task.id.rawValue, title: task.title, score: score ?? 0, maxPoints: task.points, pendingPoints: score == nil ? task.points : 0)
             }
             let pending = sections.reduce(0) { $0 + $1.pendingPoints }
             let status = pending == 0 ? "scored" : own.isEmpty ? "notScored" : "scoring"
             return ResultRow(
-                admissionNumber: number, name: seat["name"], roomId: seat["roomId"], seat: seat["seat"], status: status, attemptId: nil,
-                submittedAt: own.compactMap { $0["submittedAt"] as Int64? }.max(), submittedBy: nil,
+                admissionNumber: seat.admissionNumber, name: seat.name, roomId: seat.room, seat: seat.seat, status: status, attemptId: nil,
+                submittedAt: own.compactMap(\.submittedAt).max(), submittedBy: nil,
                 score: rounded(sections.reduce(0) { $0 + $1.score }), maxPoints: paper.points, pendingPoints: pending, sections: sections)
         }
     }
@@ -227,13 +208,13 @@ extension VenueDatabase {
     static func skillResultsCSV(_ rows: [ResultRow], paper: SkillPaper) -> String {
         let formatter = ISO8601DateFormatter()
         var header = ["准考证号 admission number", "姓名 name", "考场 room", "座位 seat", "状态 status", "最后提交评分表 last sheet handed in"]
-        header += paper.tasks.map { "\($0.title)（\(number($0.points))）" }
+        header += paper.tasks.map { "\($0.title)（\(format($0.points))）" }
         header += ["得分 score", "满分 max points", "待评分 points not yet scored"]
         var lines = [header.map(csvField).joined(separator: ",")]
         for row in rows {
             var fields = [row.admissionNumber, row.name, row.roomId, row.seat, row.status, row.submittedAt.map { formatter.string(from: Date(millis: $0)) } ?? ""]
-            fields += row.sections.map { $0.pendingPoints > 0 ? "" : number($0.score) }
-            fields += [row.score.map(number) ?? "", row.maxPoints.map(number) ?? "", row.pendingPoints.map(number) ?? ""]
+            fields += row.sections.map { $0.pendingPoints > 0 ? "" : format($0.score) }
+            fields += [row.score.map(format) ?? "", row.maxPoints.map(format) ?? "", row.pendingPoints.map(format) ?? ""]
             lines.append(fields.map(csvField).joined(separator: ","))
         }
         return "\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n"
@@ -242,6 +223,29 @@ extension VenueDatabase {
     // MARK: Helpers
 
     static func scoresEverywhere(_ staff: StaffSession) -> Bool { staff.role == .admin || staff.role == .supervisor }
+
+    /// The seats of a sitting with the candidates' names, by room and seat.
+    static func skillSeats(_ db: Database, sittingID: String) throws -> [(admissionNumber: String, name: String, room: String, seat: String)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.admissionNumber, c.name, s.roomId, s.seat FROM seat_assignment s
+                JOIN candidate c ON c.admissionNumber = s.admissionNumber WHERE s.sittingId = ? ORDER BY s.roomId, s.seat
+                """, arguments: [sittingID]
+        ).map { ($0["admissionNumber"], $0["name"], $0["roomId"], $0["seat"]) }
+    }
+
+    /// Every examiner's sheet of a sitting, as far as lists need it.
+    static func sheets(_ db: Database, sittingID: String) throws
+        -> [(admissionNumber: String, taskId: String, examiner: String, total: Double, submittedAt: Int64?)]
+    {
+        try Row.fetchAll(
+            db, sql: "SELECT admissionNumber, taskId, examiner, total, submittedAt FROM skill_sheet WHERE sittingId = ?", arguments: [sittingID]
+        ).map { ($0["admissionNumber"], $0["taskId"], $0["examiner"], $0["total"], $0["submittedAt"]) }
+    }
+
+    /// A task's score: the mean of the totals of the sheets handed in, or nil while there are none.
+    static func mean(_ totals: [Double]) -> Double? { totals.isEmpty ? nil : rounded(totals.reduce(0, +) / Double(totals.count)) }
 
     static func skillPaper(_ db: Database, id: String) throws -> SkillPaper? {
         guard let body = try String.fetchOne(db, sql: "SELECT body FROM skill_paper WHERE id = ?", arguments: [id]) else { return nil }
@@ -283,7 +287,4 @@ extension VenueDatabase {
 
     static func rounded(_ value: Double) -> Double { (value * 100).rounded() / 100 }
 
-    static func number(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%g", value)
-    }
 }

@@ -300,7 +300,8 @@ extension VenueDatabase {
     }
 }
 
-private func format(_ value: Double) -> String {
+/// Points as the results and their CSV write them: whole numbers bare, others to two places.
+func format(_ value: Double) -> String {
     value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
 }
 

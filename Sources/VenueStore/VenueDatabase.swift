@@ -84,6 +84,8 @@ public final class VenueDatabase: Sendable {
     /// The paper attempts of the sitting are answered on, or nil for a skill sitting (examiners score it; nobody
     /// answers on a terminal).
     func terminalPaper(for sittingID: Sitting.ID) async throws -> AssembledPaper? {
+        // The room screens ask often: a paper already loaded needs no look at the sitting.
+        if let cached = paperCache.withLock({ $0[sittingID] }) { return cached }
         let skill = try await pool.read { db in
             try String.fetchOne(db, sql: "SELECT subject FROM sitting WHERE id = ?", arguments: [sittingID.rawValue]) == Subject.skill.rawValue
         }
