@@ -134,10 +134,12 @@ def test_office_makes_a_skill_paper_and_prints_its_scoring_sheet(postgres, tmp_p
         office_login(driver, office.base, "office2", passwords["office2"])
         go(driver, office.base, f"paper/{paper_id}")
         click(driver, "paper-reject")
-        click(driver, "dialog-ok")  # no reason: the dialog stays or the server refuses
-        if find_all(driver, '[data-testid="paper-action-error"]'):
-            assert "reason" in text(driver, "paper-action-error").lower() or "原因" in text(driver, "paper-action-error")
-            click(driver, "paper-reject")
+        click(driver, "dialog-ok")  # no reason: the office refuses and says why
+        wait_visible(driver, "paper-action-error")
+        assert attr(driver, "paper-action-error", "data-code") == "reason_required"
+        assert "原因" in text(driver, "paper-action-error"), text(driver, "paper-action-error")
+        assert attr(driver, "paper-state", "data-state") == "requested"
+        click(driver, "paper-reject")
         type_into(driver, "dialog-input", "试题 2 的评分标准须写明故障个数")
         click(driver, "dialog-ok")
         wait_until(driver, lambda d: attr(d, "paper-state", "data-state") == "rejected", "the paper was not sent back")
