@@ -308,6 +308,8 @@ enum QTIReader {
                     }
                 case "span" where child.classes.contains("unit"):
                     continue
+                case _ where child.classes.contains(QTIWriter.blanksClass):
+                    continue  // blanks written apart from a stem that does not mark them
                 case "br":
                     builder.hardBreak()
                 default:
@@ -327,6 +329,9 @@ enum QTIReader {
 
 /// A zip content package of QTI items with imsmanifest.xml; case analysis and thesis are skipped.
 enum QTIWriter {
+    /// The class of the paragraph that holds a fill-in-the-blank item's entries when its stem does not mark them.
+    static let blanksClass = "kaodian-blanks"
+
     static func write(_ questions: [Question], version: QTIVersion) throws -> (data: Data, skipped: [RowProblem]) {
         var parts: [(path: String, data: Data)] = []
         var resources = ""
@@ -405,7 +410,9 @@ enum QTIWriter {
                 declarations += response(identifier, "single", "string", correct: Array(blank.accepted.prefix(1)), mapping: mapping)
                 entries.append(open("textEntryInteraction", [("responseIdentifier", identifier), ("expectedLength", "12")], empty: true))
             }
-            // The blanks go where the stem has runs of underscores, when it has one per blank.
+            // The blanks go where the stem has runs of underscores, when it has one per blank; otherwise the stem
+            // stays as written and the blanks follow in a paragraph of their own, which reading leaves out of the
+            // stem (so a stem without markers, or with more or fewer, comes back as it was).
             let pieces = question.stem.components(separatedBy: "____")
             if pieces.count == blanks.count + 1 {
                 var inner = ""
@@ -415,7 +422,7 @@ enum QTIWriter {
                 }
                 body = "<p>" + inner + "</p>"
             } else {
-                body += "<p>" + entries.joined(separator: " ") + "</p>"
+                body += "<p class=\"\(blanksClass)\">" + entries.joined(separator: " ") + "</p>"
             }
             processing = open("responseProcessing") + open("setOutcomeValue", [("identifier", "SCORE")]) + open("sum")
                 + (1...max(blanks.count, 1)).map { open("mapResponse", [("identifier", "RESPONSE\($0)")], empty: true) }.joined()

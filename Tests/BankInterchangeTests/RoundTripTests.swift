@@ -89,6 +89,26 @@ import TestSupport
         #expect(result.questions.map(\.row) == Array(1...9))
     }
 
+    @Test(arguments: [BankFormat.qti21, .qti30])
+    func fillInTheBlankStemsComeBackAsWrittenWhateverTheirMarkers(format: BankFormat) throws {
+        func blanks(_ id: String, _ stem: String, _ count: Int) -> Question {
+            Question(id: Question.ID(id), stem: stem, points: Double(count),
+                content: .fillBlank(blanks: (1...count).map { Blank(accepted: ["答\($0)"]) }))
+        }
+        let questions = [
+            blanks("FB-NONE", "请依次填写三相交流电的相序。", 3),  // no markers at all
+            blanks("FB-LONG", "安全电压的最高一级是________V。", 1),  // one long run: two markers' worth
+            blanks("FB-SIX", "接地电阻不应大于______Ω。", 1),
+            blanks("FB-FEWER", "电流 I = ____，电压 U 与电阻 R 的关系见下表。", 2),  // fewer markers than blanks
+            blanks("FB-LINES", "第一行 ____\n第二行 ____", 2),
+        ]
+        let written = try BankExport.write(questions, knowledgePoints: [], format: format)
+        #expect(written.skipped == [])
+        let result = try readBank(written.data, format)
+        #expect(result.problems == [])
+        #expect(result.questions.map(\.question) == questions)
+    }
+
     @Test func qtiVersionsWriteTheirOwnVocabulary() throws {
         let v21 = try unzipManifest(try BankExport.write([SampleBank.single], knowledgePoints: [], format: .qti21).data)
         #expect(v21.contains("imsqti_item_xmlv2p1") && v21.contains("http://www.imsglobal.org/xsd/imscp_v1p1"))
