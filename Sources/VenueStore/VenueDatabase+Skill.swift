@@ -50,9 +50,15 @@ public struct SkillSheetView: Codable, Sendable, Hashable {
         public var score: Double?
     }
     public var sittingId: String
+    public var sittingName: String
+    /// When the sitting was scheduled to start (milliseconds since 1970).
+    public var scheduledStart: Int64
+    /// The venue's name as its package gave it (printed on the sheet).
+    public var venueName: String?
     public var admissionNumber: String
     public var candidateName: String
     public var room: String
+    public var roomName: String
     public var seat: String
     public var taskId: String
     public var taskTitle: String
@@ -260,7 +266,7 @@ extension VenueDatabase {
     }
 
     static func sheetView(_ db: Database, sittingID: String, admissionNumber: String, taskID: String, staff: StaffSession) throws -> SkillSheetView {
-        let (_, paper) = try skillSitting(db, sittingID)
+        let (sitting, paper) = try skillSitting(db, sittingID)
         guard let task = paper.tasks.first(where: { $0.id.rawValue == taskID }) else {
             throw StoreError.notFound("试题 \(taskID) / task \(taskID)")
         }
@@ -279,7 +285,9 @@ extension VenueDatabase {
             SkillSheetView.Item(id: $0.id, description: $0.description, points: $0.points, deduction: $0.deduction, score: scores[$0.id])
         }
         return SkillSheetView(
-            sittingId: sittingID, admissionNumber: admissionNumber, candidateName: name, room: seat.roomId, seat: seat.seat,
+            sittingId: sittingID, sittingName: sitting.name, scheduledStart: sitting.scheduledStart,
+            venueName: try VenueIdentityRecord.fetchOne(db)?.name, admissionNumber: admissionNumber, candidateName: name,
+            room: seat.roomId, roomName: try RoomRecord.fetchOne(db, key: seat.roomId)?.name ?? seat.roomId, seat: seat.seat,
             taskId: taskID, taskTitle: task.title, description: task.description, durationMinutes: task.durationMinutes,
             examiner: staff.username, items: items, total: rounded(items.compactMap(\.score).reduce(0, +)), maxPoints: task.points,
             remark: row?["remark"], updatedAt: row?["updatedAt"], submittedAt: row?["submittedAt"])

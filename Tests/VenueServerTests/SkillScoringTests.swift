@@ -1,3 +1,4 @@
+import DemoContent
 import ExamCore
 import Foundation
 import GRDB
@@ -67,6 +68,9 @@ struct SkillScoringTests {
         var remark: String?
         var submittedAt: Int64?
         var room: String
+        var roomName: String
+        var sittingName: String
+        var venueName: String?
     }
     struct CandidateRow: Decodable {
         struct Task: Decodable {
@@ -137,6 +141,8 @@ struct SkillScoringTests {
             // A draft, then the sheet handed in: its total, and then it no longer changes.
             let draft = try decode(Sheet.self, try await put(first, r01[0], "task-motor", #"{"scores":{"1":8,"2":45}}"#))
             #expect(draft.total == 53 && draft.submittedAt == nil && draft.maxPoints == 100 && draft.room == "R01")
+            // What the printed sheet says it belongs to.
+            #expect(draft.roomName == "第一考场" && draft.sittingName == "电工四级技能操作考核" && draft.venueName == DemoPackage.venue.name)
             let handedIn = try decode(Sheet.self, try await put(first, r01[0], "task-motor", #"{"scores":{"1":8,"2":45,"3":20},"remark":"第一次试车未成功","submit":true}"#))
             #expect(handedIn.total == 73 && handedIn.submittedAt != nil && handedIn.remark == "第一次试车未成功")
             let again = try await put(first, r01[0], "task-motor", #"{"scores":{"1":10,"2":50,"3":40}}"#)

@@ -130,7 +130,8 @@ def test_examiners_score_a_skill_sitting_on_tablets_and_the_office_sees_the_scor
         shots.take(driver, "02-candidates")
         click(driver, f"ex-score-{first}-{task_id}")
         wait_visible(driver, "sheet-view")
-        assert "周实操" in text(driver, "sheet-candidate")
+        assert "周实操" in text(driver, "sheet-candidate") and "实操一室" in text(driver, "sheet-candidate")
+        assert "城东考点" in text(driver, "sheet-sitting") and "电工四级技能操作考核" in text(driver, "sheet-sitting")
         # Too many points for an item: the server says which item and its limit.
         type_into(driver, "sheet-score-1", "12")
         click(driver, "sheet-save")
@@ -168,6 +169,7 @@ def test_examiners_score_a_skill_sitting_on_tablets_and_the_office_sees_the_scor
         assert not find(driver, "sheet-sign").is_displayed() and find(driver, "sheet-print").is_displayed()
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         assert find(driver, "sheet-sign").is_displayed() and "赵考评" in text(driver, "sheet-sign")
+        assert find(driver, "sheet-sitting").is_displayed() and "城东考点" in text(driver, "sheet-sitting")
         assert not find(driver, "sheet-print").is_displayed() and not find(driver, "logout").is_displayed()
         shots.take_full(driver, "04a-printed")
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})

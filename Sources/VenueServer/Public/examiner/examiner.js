@@ -16,7 +16,8 @@
  *   sheet: sheet-view (data-submitted true|false), sheet-title, sheet-candidate, sheet-item-{itemId} (data-points),
  *     sheet-score-{itemId}, sheet-full-{itemId}, sheet-total (data-total), sheet-remark, sheet-save, sheet-submit,
  *     sheet-error, sheet-restored (unsaved scores brought back from this browser), sheet-submitted-at, sheet-back,
- *     sheet-print and sheet-sign (a handed-in sheet printed for signing: controls hidden, a signature line shown);
+ *     sheet-sitting (venue, sitting, scheduled start), sheet-print and sheet-sign (a handed-in sheet printed for
+ *     signing: controls hidden, a signature line shown);
  *     the hand-in dialog: dialog, dialog-confirm, dialog-cancel
  */
 
@@ -240,8 +241,11 @@ async function showSheet(sittingId, admissionNumber, taskId) {
 
   replaceChildren(app, h('section', { class: 'card', testid: 'sheet-view', dataset: { submitted } },
     h('a', { class: 'btn btn-small', href: `#sitting/${enc(sittingId)}`, testid: 'sheet-back', i18n: 'examiner.back' }),
+    // Which venue, sitting and day: on screen, and on the signed paper copy for the sitting's records.
+    h('p', { class: 'muted', testid: 'sheet-sitting' },
+      [sheet.venueName, sheet.sittingName, formatDateTime(sheet.scheduledStart)].filter(Boolean).join(' · ')),
     h('h1', { testid: 'sheet-title' }, sheet.taskTitle),
-    h('p', { testid: 'sheet-candidate' }, h('strong', {}, sheet.candidateName), ` · ${sheet.admissionNumber} · ${sheet.room} · ${sheet.seat}`),
+    h('p', { testid: 'sheet-candidate' }, h('strong', {}, sheet.candidateName), ` · ${sheet.admissionNumber} · ${sheet.roomName} · ${sheet.seat}`),
     h('p', { class: 'muted' }, t('examiner.taskMeta', { minutes: sheet.durationMinutes, points: formatPoints(sheet.maxPoints) })),
     h('details', {}, h('summary', { i18n: 'examiner.taskText' }), h('p', { class: 'pre-wrap' }, sheet.description)),
     kept ? h('p', { class: 'notice notice-warn', testid: 'sheet-restored', i18n: 'examiner.restored' }) : null,
