@@ -213,6 +213,16 @@ extension OfficeAuthoring {
         return try json(try await database.sittingDetail(try parameter(context, "sittingId")))
     }
 
+    /// The sitting's results as the venue reported them; `?format=csv` for a spreadsheet.
+    @Sendable func sittingResults(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        _ = try await signedIn(request)
+        let results = try await database.sittingResults(try parameter(context, "sittingId"))
+        if query(request, "format") == "csv" {
+            return file(Data(results.csv().utf8), type: "text/csv; charset=utf-8", name: "\(results.sittingId)-results.csv")
+        }
+        return try json(results)
+    }
+
     @Sendable func setCandidates(_ request: Request, context: BasicRequestContext) async throws -> Response {
         _ = try await signedIn(request)
         let candidates = try await request.decode(as: [PlanCandidate].self, context: context)

@@ -102,6 +102,7 @@ struct OfficeAuthoring: Sendable {
         router.get("api/office/plans/:planId", use: plan)
         router.post("api/office/plans/:planId/sittings", use: addSitting)
         router.get("api/office/sittings/:sittingId", use: sitting)
+        router.get("api/office/sittings/:sittingId/results", use: sittingResults)
         router.put("api/office/sittings/:sittingId/candidates", use: setCandidates)
         router.put("api/office/sittings/:sittingId/candidates/:admissionNumber/photo", use: setCandidatePhoto)
         router.post("api/office/sittings/:sittingId/seats", use: allocateSeats)

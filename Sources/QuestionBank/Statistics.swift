@@ -168,10 +168,5 @@ public struct BankStatistics: Codable, Sendable, Hashable {
 
     /// A cell as CSV writes it: quoted when it holds a comma, a quote or a line break. A leading =, +, - or @ gets an
     /// apostrophe so that a spreadsheet does not read the cell as a formula.
-    static func quoted(_ cell: String) -> String {
-        var cell = cell
-        if let first = cell.first, "=+@".contains(first) || (first == "-" && Double(cell) == nil) { cell = "'" + cell }
-        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
-        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    static func quoted(_ cell: String) -> String { CSVText.field(cell) }
 }

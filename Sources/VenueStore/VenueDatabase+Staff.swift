@@ -301,16 +301,7 @@ extension VenueDatabase {
 }
 
 /// Points as the results and their CSV write them: whole numbers bare, others to two places.
-func format(_ value: Double) -> String {
-    value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
-}
+func format(_ value: Double) -> String { CSVText.points(value) }
 
-/// A CSV field, quoted when needed; a leading = + - @ is neutralised so a spreadsheet never runs it as a formula.
-func csvField(_ value: String) -> String {
-    var value = value
-    if let first = value.first, "=+-@".contains(first) { value = "'" + value }
-    if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-    return value
-}
+/// A CSV field, quoted when needed, formulas neutralised.
+func csvField(_ value: String) -> String { CSVText.field(value) }

@@ -390,6 +390,42 @@ struct AuthoringTests {
                 #expect(rows.count == 1 && rows.first?.manifestAt != nil && rows.first?.resultsComplete == true)
                 #expect(try await database.reconcileCompletenessAlerts(policy: policy, now: late).isEmpty)
                 #expect(try await database.completenessAlerts().first.map { $0.sittingId == "S-1" && $0.clearedAt != nil } == true)
+
+                // The results as they come in: one submitted (its score, 4 points still to mark), one still answering,
+                // one marked absent at the desk, the rest with nothing reported; a later copy of an attempt wins.
+                func attempt(_ id: String, _ number: String, seq: Int64, status: String, score: Double? = nil) -> SyncItem {
+                    var payload: [String: Any] = [
+                        "id": id, "sittingId": "S-1", "admissionNumber": number, "roomId": "R1", "status": status,
+                        "createdAt": Int64(start.timeIntervalSince1970 * 1000), "logLength": 0, "extensionSeconds": 0,
+                    ]
+                    if let score {
+                        payload["submittedAt"] = Int64(start.timeIntervalSince1970 * 1000) + 3_000_000
+                        payload["submittedBy"] = "candidate"
+                        payload.merge(["score": score, "maxPoints": 51.0, "pendingPoints": 4.0, "answers": [Any](), "questionScores": [Any](), "sectionScores": [Any]()]) { $1 }
+                    }
+                    return item(score == nil ? "attempt" : "attemptSubmitted", seq: seq, sitting: "S-1", payload)
+                }
+                let absentItem = item("checkIn", seq: 23, sitting: "S-1", [
+                    "sittingId": "S-1", "admissionNumber": "A3", "status": "absent", "method": NSNull(), "at": end, "byUser": "inv1", "note": "未到场",
+                ])
+                let results = try signedBatch(
+                    [attempt("T1", "A1", seq: 20, status: "answering"), attempt("T1", "A1", seq: 22, status: "submitted", score: 38.5),
+                     attempt("T2", "A2", seq: 21, status: "answering"), absentItem], venue: "V1", key: venueKey)
+                _ = try await database.receive(body: results.body, signature: results.signature)
+                let sittingResults = try editor.decode(SittingResults.self, try await editor.call(.get, "/api/office/sittings/S-1/results"))
+                #expect(sittingResults.subject == .theory && sittingResults.maxPoints == 51 && sittingResults.tasks == nil)
+                #expect(sittingResults.rows.map(\.admissionNumber) == candidates.map(\.admissionNumber))
+                #expect(sittingResults.rows.map(\.status) == ["submitted", "answering", "absent", "noAttempt", "noAttempt", "noAttempt"])
+                #expect(sittingResults.rows[0].score == 38.5 && sittingResults.rows[0].pendingPoints == 4 && sittingResults.rows[0].submittedAt != nil)
+                #expect(sittingResults.rows[1].score == nil && sittingResults.rows[0].room != nil && sittingResults.rows[0].organisation == "甲公司")
+                let csv = try await editor.call(.get, "/api/office/sittings/S-1/results?format=csv")
+                #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+                let csvText = String(buffer: csv.body)
+                let csvLines = csvText.components(separatedBy: "\r\n")
+                #expect(csvText.hasPrefix("\u{FEFF}准考证号 admission number,") && csvLines.count == 8 && csvLines.last == "")
+                #expect(csvLines[1].hasPrefix("A1,考生1,甲公司,R1,") && csvLines[1].contains(",submitted,38.50,51,4,"), "\(csvLines[1])")
+                #expect(csvLines[3].hasPrefix("A3,考生3,") && csvLines[3].contains(",absent,,51,,"))
+                #expect(try await editor.call(.get, "/api/office/sittings/NOPE/results").status == .notFound)
             }
             try? FileManager.default.removeItem(at: issuer.workFolder)
         }
@@ -498,6 +534,12 @@ extension AuthoringTests {
                 let scores = try #require(detail.skillScores)
                 #expect(scores.count == 1 && scores[0].sheets.map(\.examiner) == ["kp1", "kp2"] && scores[0].sheets.map(\.total) == [40, 60])
                 #expect(scores[0].mean == 50 && scores[0].maxPoints == 60 && scores[0].taskId == created.id.rawValue)
+                // The results: the task's score and, as it is the only task, the candidate's score.
+                let results = try editor.decode(SittingResults.self, try await editor.call(.get, "/api/office/sittings/S-SK/results"))
+                #expect(results.subject == .skill && results.maxPoints == 60 && results.tasks?.map(\.id) == [created.id.rawValue])
+                #expect(results.rows.count == 1 && results.rows[0].status == "scored" && results.rows[0].taskScores == [50] && results.rows[0].score == 50)
+                let csvLines = String(buffer: try await editor.call(.get, "/api/office/sittings/S-SK/results?format=csv").body).components(separatedBy: "\r\n")
+                #expect(csvLines[0].contains("三相异步电动机正反转控制线路安装（60）") && csvLines[1].hasPrefix("A1,考生一,,R1,") && csvLines[1].contains(",scored,50,50,60,"), "\(csvLines)")
                 // Completeness counts the handed-in sheets the venue's manifest names.
                 func manifest(sheets: Int, seq: Int64) -> SyncItem {
                     let start = Int64(Date().addingTimeInterval(-7200).timeIntervalSince1970 * 1000)

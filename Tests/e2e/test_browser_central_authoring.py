@@ -451,6 +451,26 @@ def test_office_builds_a_bank_assembles_and_issues_a_paper_the_candidate_sees(po
         assert visible and visible[0].text.strip() in paper_stems
         shots.take(terminal, "11-candidate-paper")
 
+        # The candidate hands in; after the venue's next sync the office's sitting page has the result.
+        click(terminal, "submit-open")
+        wait_visible(terminal, "submit-dialog")
+        click(terminal, "submit-confirm")
+        wait_visible(terminal, "submitted-view", timeout=60)
+        first = CANDIDATES[0][0]
+
+        def result_arrived(_driver):
+            requests.post(venue.base + "/api/admin/sync/now", headers=auth, timeout=30)
+            time.sleep(1)
+            go(driver, office.base, f"sitting/{SITTING}")
+            wait_visible(driver, "results")
+            return attr(driver, f"result-{first}", "data-status") == "submitted"
+        wait_until(driver, result_arrived, "the submitted attempt did not reach the office's results", timeout=90)
+        assert attr(driver, f"result-{first}", "data-score") != ""
+        assert "已交卷" in text(driver, f"result-{first}") and CANDIDATES[0][1] in text(driver, f"result-{first}")
+        assert all(attr(driver, f"result-{c[0]}", "data-status") == "noAttempt" for c in CANDIDATES[1:])
+        assert "已交卷 1" in text(driver, "results-summary") and "无记录 2" in text(driver, "results-summary"), text(driver, "results-summary")
+        shots.take(driver, "12-office-results")
+
         for browser in (driver, terminal):
             problems += console_problems(browser, logs)
         # Refusals the test provokes (the tree's 422, the self-approval's 409) are logged as failed requests.

@@ -2,7 +2,8 @@
  * 考试计划 (exam plans): plans; a venue's rooms and seat labels; sittings (venue, subject, approved paper, rooms,
  * start, duration, late entry, instructions, face checks); per sitting the candidates (pasted lines or the table),
  * automatic seats and the seat plan per room, staff (one-time passwords shown once), the paper key (启封码) and its
- * release; per plan and venue the package: issue, state (fetched, imported, refused and why), download for USB.
+ * release; per plan and venue the package: issue, state (fetched, imported, refused and why), download for USB; the
+ * sitting's results as the venue reports them (per candidate, with a CSV download).
  * Routes: #plans, #plan/{id}, #sitting/{id}, #rooms/{venueId}
  *
  * data-testid hooks:
@@ -21,8 +22,9 @@
  *     seatplan-{roomId}, seat-{roomId}-{seat} (data-candidate), staff-{i}-username, staff-{i}-name, staff-{i}-role,
  *     staff-{i}-room-{roomId}, staff-{i}-remove, staff-add, staff-save, staff-error, staff-passwords,
  *     staff-password-{username}, sitting-package (data-state), sitting-seal (data-released), seal-code,
- *     seal-release-at, sitting-release, release-error; a skill sitting's scores from the venue: skill-scores
- *     (data-count), skill-score-{admissionNumber}-{taskId} (data-mean, data-sheets)
+ *     seal-release-at, sitting-release, release-error; the results from the venue (once a package is issued):
+ *     results (data-count), results-summary, results-csv, result-{admissionNumber} (data-status, data-score); a skill
+ *     sitting's sheets: skill-scores (data-count), skill-score-{admissionNumber}-{taskId} (data-mean, data-sheets)
  */
 import { put, addTexts, attempt, button, call, card, dialog, enc, errorSlot, field, h, input, okBox, points, select, t, table, textarea, upload, when } from './common.js';
 
@@ -32,6 +34,11 @@ addTexts({
   'r.from': '从', 'r.to': '到', 'r.generate': '生成座位号', 'r.add': '添加考场', 'r.saved': '考场已保存。', 'r.count': '{n} 个座位',
   'sk.title': '技能操作评分（考点上报）', 'sk.none': '考点尚未上报已提交的评分表。', 'sk.candidate': '考生', 'sk.task': '试题',
   'sk.sheets': '考评员评分', 'sk.mean': '平均分（得分）',
+  'rs.title': '成绩（考点上报）', 'rs.csv': '下载成绩 CSV', 'rs.candidate': '考生', 'rs.place': '考场 / 座位', 'rs.status': '状态', 'rs.score': '得分 / 满分',
+  'rs.pending': '待评分', 'rs.at': '交卷时间', 'rs.sheetAt': '最后提交评分表', 'rs.summary': '共 {n} 人：已交卷 {submitted}，缺考 {absent}，无记录 {none}',
+  'rs.summarySkill': '共 {n} 人：已评分 {scored}，评分中 {scoring}，未评分 {notScored}，缺考 {absent}',
+  'rs.s.submitted': '已交卷', 'rs.s.answering': '答题中', 'rs.s.waiting': '已登录未答题', 'rs.s.absent': '缺考', 'rs.s.noAttempt': '无记录',
+  'rs.s.scored': '已评分', 'rs.s.scoring': '评分中', 'rs.s.notScored': '未评分',
   'st.new': '添加场次', 'st.id': '场次编号（可空）', 'st.name': '场次名称', 'st.venue': '考点', 'st.subject': '科目', 'st.occupation': '职业（可空）',
   'st.level': '等级（可空）', 'st.paper': '试卷（已批准）', 'st.rooms': '考场', 'st.date': '开考日期', 'st.time': '开考时间', 'st.duration': '时长（分钟）',
   'st.late': '迟到限时（分钟）', 'st.instructions': '考生须知', 'st.selfCheck': '考生在终端人脸自助签到', 'st.rechecks': '考中人脸复核次数', 'st.create': '添加场次',
@@ -53,6 +60,12 @@ addTexts({
   'r.saved': 'Rooms saved.', 'r.count': '{n} seats',
   'sk.title': 'Skill scores (reported by the venue)', 'sk.none': 'The venue has reported no handed-in scoring sheets yet.',
   'sk.candidate': 'Candidate', 'sk.task': 'Task', 'sk.sheets': "Examiners' totals", 'sk.mean': 'Mean (the score)',
+  'rs.title': 'Results (reported by the venue)', 'rs.csv': 'Download results (CSV)', 'rs.candidate': 'Candidate', 'rs.place': 'Room / seat',
+  'rs.status': 'Status', 'rs.score': 'Score / max', 'rs.pending': 'To mark', 'rs.at': 'Submitted', 'rs.sheetAt': 'Last sheet handed in',
+  'rs.summary': '{n} candidates: {submitted} submitted, {absent} absent, {none} with nothing reported',
+  'rs.summarySkill': '{n} candidates: {scored} scored, {scoring} being scored, {notScored} not scored, {absent} absent',
+  'rs.s.submitted': 'submitted', 'rs.s.answering': 'answering', 'rs.s.waiting': 'logged in', 'rs.s.absent': 'absent', 'rs.s.noAttempt': 'nothing reported',
+  'rs.s.scored': 'scored', 'rs.s.scoring': 'being scored', 'rs.s.notScored': 'not scored',
   'st.new': 'Add sitting', 'st.id': 'Sitting id (optional)', 'st.name': 'Sitting name', 'st.venue': 'Venue', 'st.subject': 'Subject',
   'st.occupation': 'Occupation (optional)', 'st.level': 'Level (optional)', 'st.paper': 'Paper (approved)', 'st.rooms': 'Rooms', 'st.date': 'Date',
   'st.time': 'Start time', 'st.duration': 'Minutes', 'st.late': 'Late entry (minutes)', 'st.instructions': 'Instructions',
@@ -263,6 +276,7 @@ async function packagesCard(view, planId, planVenues, sittings) {
 
 export async function showSitting(view, sittingId) {
   const d = await call(`/api/office/sittings/${enc(sittingId)}`);
+  const results = d.package ? await call(`/api/office/sittings/${enc(sittingId)}/results`) : null;
   const s = d.sitting;
   const rooms = s.rooms || [];
   const reload = () => showSitting(view, sittingId);
@@ -369,11 +383,38 @@ export async function showSitting(view, sittingId) {
       h('p', { class: 'muted small' }, `${s.id} · ${s.venueId} · ${subjectName(s.subject)} · ${when(s.scheduledStart)} · ${s.durationMinutes} min · ${rooms.join(', ')}`),
       h('p', { testid: 'sitting-paper' }, `${t('st.paper')}: `, d.paper ? h('a', { href: `#paper/${enc(d.paper.id)}` }, `${d.paper.title} (v${d.paper.version})`) : s.paperId),
       h('a', { class: 'btn btn-small', href: `#plan/${enc(s.planId)}` }, t('back')), pkg, seal),
+    results ? resultsCard(results) : null,
     d.skillScores ? skillScoresCard(d) : null,
     card(t('c.title'), h('p', { class: 'muted small' }, t('c.paste')), paste, h('div', { class: 'actions' }, saveCandidates), candErrors,
       h('p', {}, t('c.count', { n: candidates.length })), candTable),
     card(t('se.plan'), h('div', { class: 'actions' }, allocate), seatErrors, seatPlans),
     card(t('sf.title'), staffList, h('div', { class: 'actions' }, button('staff-add', t('sf.add'), () => addStaff(), 'btn-small'), saveStaff), staffErrors, passwords));
+}
+
+const RESULT_BADGES = { submitted: 'badge-ok', scored: 'badge-ok', answering: 'badge-primary', scoring: 'badge-primary', absent: 'badge-danger' };
+
+/** The sitting's results as the venue reported them: one row per candidate, with a CSV download. */
+function resultsCard(r) {
+  const skill = Boolean(r.tasks);
+  const count = (status) => r.rows.filter((x) => x.status === status).length;
+  const summary = skill
+    ? t('rs.summarySkill', { n: r.rows.length, scored: count('scored'), scoring: count('scoring'), notScored: count('notScored'), absent: count('absent') })
+    : t('rs.summary', { n: r.rows.length, submitted: count('submitted'), absent: count('absent'), none: count('noAttempt') });
+  const headers = [t('rs.candidate'), t('c.org'), t('rs.place'), t('rs.status'), ...(r.tasks || []).map((task) => `${task.title} (${points(task.points)})`),
+    t('rs.score'), ...(skill ? [] : [t('rs.pending')]), skill ? t('rs.sheetAt') : t('rs.at')];
+  const rows = r.rows.map((x) => h('tr', { testid: `result-${x.admissionNumber}`, dataset: { status: x.status, score: x.score ?? '' } },
+    h('td', {}, `${x.name} `, h('span', { class: 'muted small' }, x.admissionNumber)), h('td', {}, x.organisation || ''),
+    h('td', {}, [x.room, x.seat].filter(Boolean).join(' / ')),
+    h('td', {}, h('span', { class: ['badge', RESULT_BADGES[x.status] || 'badge-warn'] }, t(`rs.s.${x.status}`))),
+    (x.taskScores || []).map((score) => h('td', { class: 'num' }, points(score))),
+    h('td', { class: 'num' }, `${points(x.score)} / ${points(r.maxPoints)}`),
+    skill ? null : h('td', { class: 'num' }, x.pendingPoints ? points(x.pendingPoints) : ''),
+    h('td', { class: 'small' }, when(x.submittedAt))));
+  return card(t('rs.title'),
+    h('div', { class: 'actions' }, h('span', { testid: 'results-summary' }, summary),
+      h('a', { class: 'btn btn-small', href: `/api/office/sittings/${enc(r.sittingId)}/results?format=csv`, download: '', testid: 'results-csv' }, t('rs.csv'))),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data', testid: 'results', dataset: { count: rows.length } },
+      h('thead', {}, h('tr', {}, headers.map((x) => h('th', {}, x)))), h('tbody', {}, rows))));
 }
 
 /** A skill sitting's handed-in scoring sheets, per candidate and task, with their mean. */
@@ -384,7 +425,7 @@ function skillScoresCard(d) {
     h('td', {}, x.sheets.map((sheet) => `${sheet.examiner} ${points(sheet.total)}`).join(' · ')),
     h('td', {}, `${points(x.mean)} / ${points(x.maxPoints)}`)));
   return card(t('sk.title'), rows.length
-    ? h('div', { class: 'table-wrap' }, h('table', { class: 'table', testid: 'skill-scores', dataset: { count: rows.length } },
+    ? h('div', { class: 'table-wrap' }, h('table', { class: 'data', testid: 'skill-scores', dataset: { count: rows.length } },
       h('thead', {}, h('tr', {}, h('th', {}, t('sk.candidate')), h('th', {}, t('sk.task')), h('th', {}, t('sk.sheets')), h('th', {}, t('sk.mean')))),
       h('tbody', {}, rows)))
     : h('p', { class: 'muted', testid: 'skill-scores', dataset: { count: 0 } }, t('sk.none')));
