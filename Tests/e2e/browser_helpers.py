@@ -100,11 +100,13 @@ def type_into(driver, testid: str, text: str, clear: bool = False):
 
 
 def choose(driver, testid: str, value: str):
-    """Picks an option of a <select> by its value."""
-    element = wait_visible(driver, testid)
-    scroll_to(driver, element)
-    Select(element).select_by_value(value)
-    return element
+    """Picks an option of a <select> by its value (found again if a refreshing page replaced it meanwhile)."""
+    def pick():
+        element = wait_visible(driver, testid)
+        scroll_to(driver, element)
+        Select(element).select_by_value(value)
+        return element
+    return fresh(pick)
 
 
 def fresh(read, attempts: int = 5):

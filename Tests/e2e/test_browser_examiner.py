@@ -176,8 +176,10 @@ def test_examiners_score_a_skill_sitting_on_tablets_and_the_office_sees_the_scor
         click(driver, "lang-switch")
         wait_until(driver, lambda d: "Handed in" in text(d, "sheet-submitted-at"), "the sheet has no English")
         click(driver, "lang-switch")
+        wait_until(driver, lambda d: "提交" in text(d, "sheet-submitted-at") and find(d, "sheet-score-1").is_displayed(),
+                   "the sheet did not come back in Chinese")
         driver.set_window_size(390, 844)
-        time.sleep(0.3)
+        time.sleep(0.3)  # the new width's layout
         assert driver.execute_script("return document.documentElement.scrollWidth") <= 400, "the sheet is wider than a phone"
         shots.take_full(driver, "04-handed-in-phone")
         driver.set_window_size(820, 1180)
@@ -225,7 +227,21 @@ def test_examiners_score_a_skill_sitting_on_tablets_and_the_office_sees_the_scor
         assert attr(office_driver, f"skill-score-{first}-{task_id}", "data-sheets") == "2"
         row = text(office_driver, f"skill-score-{first}-{task_id}")
         assert "kp-zhao 78" in row and "kp-qian 76.5" in row and re.search(r"77\.25\s*/\s*100", row), row
-        shots.take(office_driver, "05-office-scores")
+        # The results: the first candidate scored (the only task's mean), the second not yet; and as CSV.
+        second = candidates[1]["admissionNumber"]
+        assert attr(office_driver, "results", "data-count") == "2"
+        assert attr(office_driver, f"result-{first}", "data-status") == "scored" and attr(office_driver, f"result-{first}", "data-score") == "77.25"
+        assert "已评分" in text(office_driver, f"result-{first}") and "周实操" in text(office_driver, f"result-{first}")
+        assert attr(office_driver, f"result-{second}", "data-status") == "notScored" and "未评分" in text(office_driver, f"result-{second}")
+        assert "已评分 1" in text(office_driver, "results-summary"), text(office_driver, "results-summary")
+        csv_url = attr(office_driver, "results-csv", "href")
+        cookies = {c["name"]: c["value"] for c in office_driver.get_cookies()}
+        csv = requests.get(csv_url, cookies=cookies, timeout=30)
+        assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv"), csv.status_code
+        lines = csv.content.decode("utf-8-sig").splitlines()
+        assert lines[0].startswith("准考证号") and "三相异步电动机正反转控制线路安装（100）" in lines[0], lines[0]
+        assert lines[1].startswith(f"{first},周实操,") and ",scored,77.25,77.25,100," in lines[1], lines[1]
+        shots.take_full(office_driver, "05-office-scores")
 
         problems += console_problems(driver, logs)
         # The refusal the test provokes (the score above the item's points) is logged as a failed request.

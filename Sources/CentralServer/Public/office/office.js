@@ -239,6 +239,7 @@ document.getElementById('lang').addEventListener('click', () => {
   route();
 });
 document.getElementById('logout').addEventListener('click', async () => {
+  clearTimeout(refreshTimer);  // the completeness page refreshes itself; not over the sign-in form
   await call('/api/office/logout', { method: 'POST' }).catch(() => null);
   showLogin();
 });

@@ -81,12 +81,6 @@ async function showUploadForm(ctx, card, roomId) {
   replaceChildren(card, h('h2', { i18n: 'upload.title' }), h('p', { class: 'muted small', i18n: 'upload.hint' }),
     h('div', { class: 'row filters' }, field('upload.file', file), field('upload.start', start), field('upload.camera', camera), submit),
     result);
-  try {
-    const cameras = await ctx.call(`/api/rooms/${enc(roomId)}/cameras`);
-    for (const entry of cameras) camera.appendChild(h('option', { value: entry.camera.id }, entry.camera.name));
-  } catch {
-    /* uploads without a camera still work */
-  }
   submit.addEventListener('click', async () => {
     const chosen = file.files && file.files[0];
     const startedAt = new Date(start.value).getTime();
@@ -119,6 +113,13 @@ async function showUploadForm(ctx, card, roomId) {
       submit.disabled = false;
     }
   });
+  // The cameras fill the list when they arrive; the form works before that (an upload need not name a camera).
+  try {
+    const cameras = await ctx.call(`/api/rooms/${enc(roomId)}/cameras`);
+    for (const entry of cameras) camera.appendChild(h('option', { value: entry.camera.id }, entry.camera.name));
+  } catch {
+    /* uploads without a camera still work */
+  }
 }
 
 /** Every camera of a room, live. */
