@@ -237,12 +237,11 @@ struct OfficeAuthoring: Sendable {
 
     /// Near-duplicates of a question among the other questions of its bank.
     func duplicates(of question: Question, bankID: String) async throws -> [DuplicateView] {
-        let others = try await database.bankQuestions(bankID).filter { $0.id != question.id }
-        let index = DuplicateIndex(questions: others.map(\.question))
-        let stems = Dictionary(uniqueKeysWithValues: others.map { ($0.id.rawValue, $0.question.stem) })
-        return index.matches(for: DuplicateIndex.text(of: question), threshold: 0.8, excluding: question.id.rawValue).map {
-            DuplicateView(id: $0.id, stem: stems[$0.id] ?? "", similarity: $0.similarity)
-        }
+        let index = DuplicateIndex(try await database.duplicateTexts(bankID), normalised: true)
+        let matches = index.matches(for: DuplicateIndex.text(of: question), threshold: 0.8, excluding: question.id.rawValue)
+        guard !matches.isEmpty else { return [] }
+        let stems = try await database.stems(matches.map(\.id))
+        return matches.map { DuplicateView(id: $0.id, stem: stems[$0.id] ?? "", similarity: $0.similarity) }
     }
 
     @Sendable func addQuestion(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -302,9 +301,8 @@ struct OfficeAuthoring: Sendable {
     @Sendable func duplicates(_ request: Request, context: BasicRequestContext) async throws -> Response {
         _ = try await signedIn(request)
         let threshold = query(request, "threshold").flatMap { Double($0) }.map { min(max($0, 0.5), 1) } ?? 0.8
-        let questions = try await database.bankQuestions(try parameter(context, "bankId"))
-        let stems = Dictionary(uniqueKeysWithValues: questions.map { ($0.id.rawValue, $0.question.stem) })
-        let pairs = DuplicateIndex(questions: questions.map(\.question)).pairs(threshold: threshold)
+        let pairs = DuplicateIndex(try await database.duplicateTexts(try parameter(context, "bankId")), normalised: true).pairs(threshold: threshold)
+        let stems = try await database.stems(Array(Set(pairs.flatMap { [$0.first, $0.second] })))
         return try json(pairs.map {
             PairView(first: .init(id: $0.first, stem: stems[$0.first] ?? ""), second: .init(id: $0.second, stem: stems[$0.second] ?? ""), similarity: $0.similarity)
         })
@@ -398,7 +396,7 @@ struct OfficeAuthoring: Sendable {
         let stems = Dictionary(uniqueKeysWithValues: existing.map { ($0.id.rawValue, $0.question.stem) })
         var duplicates: [ImportReport.Duplicate] = []
         let fileIndex = DuplicateIndex(result.questions.map { (id: $0.question.id.rawValue, text: DuplicateIndex.text(of: $0.question)) })
-        let bankIndex = DuplicateIndex(questions: existing.map(\.question))
+        let bankIndex = DuplicateIndex(try await database.duplicateTexts(bankID), normalised: true)
         let rowOf = Dictionary(result.questions.map { ($0.question.id.rawValue, $0.row) }, uniquingKeysWith: { first, _ in first })
         for imported in result.questions {
             let text = DuplicateIndex.text(of: imported.question)

@@ -319,6 +319,31 @@ extension CentralDatabase {
         DuplicateIndex.text(of: question)
     }
 
+    /// The question's text as duplicate detection compares it, normalised once when it is written.
+    static func duplicateText(_ question: Question) -> String {
+        DuplicateIndex.normalised(DuplicateIndex.text(of: question))
+    }
+
+    /// Migration 9: the duplicate text of the questions written before it, from their search text; then the column
+    /// is required.
+    @Sendable static func fillDuplicateTexts(_ connection: PostgresConnection, _ logger: Logger) async throws {
+        var rows: [(id: String, text: String)] = []
+        for try await (id, text) in try await connection.query(
+            "SELECT id, search_text FROM bank_question WHERE duplicate_text IS NULL", logger: logger
+        ).decode((String, String).self) {
+            rows.append((id, DuplicateIndex.normalised(text)))
+        }
+        for start in stride(from: 0, to: rows.count, by: 1000) {
+            let batch = rows[start..<min(start + 1000, rows.count)]
+            try await connection.query(
+                """
+                UPDATE bank_question q SET duplicate_text = v.text
+                FROM unnest(\(batch.map(\.id))::TEXT[], \(batch.map(\.text))::TEXT[]) AS v(id, text) WHERE q.id = v.id
+                """, logger: logger)
+        }
+        try await connection.query("ALTER TABLE bank_question ALTER COLUMN duplicate_text SET NOT NULL", logger: logger)
+    }
+
     /// Adds questions to a bank in one transaction: all of them, or none when any is wrong or its id is taken.
     @discardableResult
     public func addQuestions(_ bankID: String, _ questions: [Question], now: Date = Date()) async throws -> [QuestionView] {
@@ -353,9 +378,11 @@ extension CentralDatabase {
             for question in questions {
                 try await connection.query(
                     """
-                    INSERT INTO bank_question (id, bank_id, type, difficulty, knowledge_points, search_text, body, created_at, updated_at)
+                    INSERT INTO bank_question (
+                        id, bank_id, type, difficulty, knowledge_points, search_text, duplicate_text, body, created_at, updated_at)
                     VALUES (\(question.id.rawValue), \(bankID), \(question.type.rawValue), \(question.difficulty),
-                        \(Self.allKnowledgePoints(question)), \(Self.searchText(question)), \(try StoredJSON.text(question)), \(now), \(now))
+                        \(Self.allKnowledgePoints(question)), \(Self.searchText(question)), \(Self.duplicateText(question)),
+                        \(try StoredJSON.text(question)), \(now), \(now))
                     """, logger: logger)
             }
             return questions.map { QuestionView(question: $0, bankId: bankID, status: .active, usageCount: 0, updatedAt: now) }
@@ -378,7 +405,7 @@ extension CentralDatabase {
             """
             UPDATE bank_question SET type = \(question.type.rawValue), difficulty = \(question.difficulty),
                 knowledge_points = \(Self.allKnowledgePoints(question)), search_text = \(Self.searchText(question)),
-                body = \(try StoredJSON.text(question)), updated_at = \(now)
+                duplicate_text = \(Self.duplicateText(question)), body = \(try StoredJSON.text(question)), updated_at = \(now)
             WHERE id = \(question.id.rawValue)
             """, logger: logger)
         return try await questionView(question.id.rawValue)
@@ -477,6 +504,29 @@ extension CentralDatabase {
                 BankQuestion(question: try StoredJSON.value(Question.self, body), status: QuestionStatus(rawValue: status) ?? .active, usageCount: usage))
         }
         return list
+    }
+
+    /// Each question of a bank as duplicate detection compares it, already normalised (kept when the question is
+    /// written), without reading the questions themselves: for `DuplicateIndex(_:normalised: true)`.
+    public func duplicateTexts(_ bankID: String) async throws -> [(id: String, text: String)] {
+        var texts: [(id: String, text: String)] = []
+        for try await (id, text) in try await client.query(
+            "SELECT id, duplicate_text FROM bank_question WHERE bank_id = \(bankID) ORDER BY created_at, id", logger: logger
+        ).decode((String, String).self) {
+            texts.append((id, text))
+        }
+        return texts
+    }
+
+    /// The stems of these questions, by id.
+    public func stems(_ ids: [String]) async throws -> [String: String] {
+        var stems: [String: String] = [:]
+        for try await (id, body) in try await client.query("SELECT id, body FROM bank_question WHERE id = ANY(\(ids))", logger: logger)
+            .decode((String, String).self)
+        {
+            stems[id] = try StoredJSON.value(Question.self, body).stem
+        }
+        return stems
     }
 
     /// Which of these question ids the central office already holds, in any bank.

@@ -288,6 +288,7 @@ public final class CentralDatabase: Sendable {
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
+                try await migration.fill?(connection, logger)
                 try await connection.query(
                     "INSERT INTO schema_migration (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
                 logger.info("central database: applied migration \(migration.version) \(migration.name)")
@@ -299,6 +300,8 @@ public final class CentralDatabase: Sendable {
         var version: Int
         var name: String
         var statements: [String]
+        /// Work done in Swift after the statements, in the same transaction (filling a new column from the rows).
+        var fill: (@Sendable (PostgresConnection, Logger) async throws -> Void)? = nil
     }
 
     static let migrations: [Migration] = [
@@ -325,6 +328,9 @@ public final class CentralDatabase: Sendable {
         Migration(version: 6, name: "venue packages issued for the sync channel", statements: packageStatements),
         Migration(version: 7, name: "question banks, papers, exam plans and sealed papers", statements: authoringStatements),
         Migration(version: 8, name: "examiners' scoring sheets of skill sittings", statements: SyncSchema.skillSheets),
+        Migration(
+            version: 9, name: "questions keep their text as duplicate detection compares it",
+            statements: ["ALTER TABLE bank_question ADD COLUMN duplicate_text TEXT"], fill: fillDuplicateTexts),
     ]
 
     // MARK: Venues

@@ -41,7 +41,9 @@ public struct DuplicateIndex: Sendable {
     /// Entries holding each bigram, by rank.
     private let postings: [[Int32]]
 
-    public init(_ entries: [(id: String, text: String)]) {
+    /// An index of texts; `normalised` when they already are (`normalised(_:)` applied, as the central office keeps
+    /// each question's), which spares the costliest step.
+    public init(_ entries: [(id: String, text: String)], normalised: Bool = false) {
         var tokenOf: [UInt64: Int32] = [:]
         var tokenShingles: [UInt64] = []
         var frequency: [Int32] = []
@@ -49,7 +51,7 @@ public struct DuplicateIndex: Sendable {
         docs.reserveCapacity(entries.count)
         for entry in entries {
             var tokens: [Int32] = []
-            for shingle in Self.shingles(Self.normalised(entry.text)) {
+            for shingle in Self.shingles(normalised ? entry.text : Self.normalised(entry.text)) {
                 if let token = tokenOf[shingle] {
                     tokens.append(token)
                     frequency[Int(token)] += 1

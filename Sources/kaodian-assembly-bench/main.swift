@@ -69,6 +69,12 @@ struct AssemblyBench: ParsableCommand {
         started = clock.now
         let index = DuplicateIndex(questions: bank.map(\.question))
         let built = clock.now - started
+        // As the central office does when a question is saved: the texts were normalised when they were written.
+        let normalisedTexts = bank.map { (id: $0.id.rawValue, text: DuplicateIndex.normalised(DuplicateIndex.text(of: $0.question))) }
+        started = clock.now
+        let kept = DuplicateIndex(normalisedTexts, normalised: true)
+        let fromKept = clock.now - started
+        print("duplicates: index of \(kept.count) built from texts normalised beforehand in \(ms(fromKept)) ms")
         started = clock.now
         let pairs = index.pairs(threshold: threshold)
         let compared = clock.now - started

@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import PostgresNIO
 import QuestionBank
 import SyncProtocol
 import TestSupport
@@ -118,10 +119,11 @@ struct AuthoringTests {
                 #expect(first.status == .created)
                 let near = try await office.call(.post, "/api/office/banks/ELEC-4/questions", body: choice("Q2", "安全电压的上限是多少伏", knowledge: "2.1"))
                 struct Saved: Decodable {
-                    struct Duplicate: Decodable { var id: String; var similarity: Double }
+                    struct Duplicate: Decodable { var id: String; var stem: String; var similarity: Double }
                     var duplicates: [Duplicate]
                 }
-                #expect(try office.decode(Saved.self, near).duplicates.map(\.id) == ["Q1"])
+                let flagged = try office.decode(Saved.self, near).duplicates
+                #expect(flagged.map(\.id) == ["Q1"] && flagged.first?.stem == "安全电压的上限是多少伏？" && flagged[0].similarity >= 0.8)
                 _ = try await office.call(.post, "/api/office/banks/ELEC-4/questions", body: choice("Q3", "欧姆定律说明了什么关系？", knowledge: "1.1"))
 
                 // Search by text and by knowledge point (and below it).
@@ -433,6 +435,26 @@ struct AuthoringTests {
 }
 
 extension AuthoringTests {
+    @Test func questionsWrittenBeforeTheDuplicateTextWasKeptGetItWhenTheDatabaseIsMigrated() async throws {
+        try await withCentralDatabase { database, _ in
+            _ = try await database.createBank(Bank(id: "OLD", name: "旧题库", occupation: "电工", level: "四级", subject: .theory))
+            _ = try await database.setKnowledgePoints("OLD", [KnowledgePoint(code: "1", name: "基础知识")])
+            let questions = [choice("OLD-1", "ＰＬＣ的中文全称是什么？", knowledge: "1"), choice("OLD-2", "PLC 的中文全称是什么", knowledge: "1")]
+            try await database.addQuestions("OLD", questions)
+            // A database from before migration 9: no duplicate text kept.
+            for statement in ["ALTER TABLE bank_question DROP COLUMN duplicate_text", "DELETE FROM schema_migration WHERE version = 9"] {
+                try await database.client.query(PostgresQuery(unsafeSQL: statement), logger: Logger(label: "test"))
+            }
+            try await database.migrate()
+            let texts = try await database.duplicateTexts("OLD")
+            #expect(texts.map(\.id) == ["OLD-1", "OLD-2"])
+            #expect(texts.map(\.text) == questions.map { DuplicateIndex.normalised(DuplicateIndex.text(of: $0)) })
+            // Full-width letters and punctuation aside, the two are the same question.
+            let pairs = DuplicateIndex(texts, normalised: true).pairs(threshold: 0.8)
+            #expect(pairs.map(\.first) == ["OLD-1"] && pairs.map(\.second) == ["OLD-2"])
+        }
+    }
+
     @Test func theSigningKeyKeepsTheIssuerIdItWasMadeWith() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kd-issuer-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
