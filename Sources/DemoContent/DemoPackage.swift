@@ -50,7 +50,7 @@ public struct DemoPackage: Sendable {
             durationMinutes: durationMinutes, lateEntryMinutes: 30,
             instructions: Self.instructions + (faceChecks.map(Self.faceInstructions) ?? ""), faceChecks: faceChecks)
         // Candidates take the first real photos, staff the next ones (so staff can sign in by face).
-        let faces = Self.facePhotoFiles(in: facePhotos, count: candidateCount + 1 + rooms.count)
+        let faces = Self.facePhotoFiles(in: facePhotos, count: candidateCount + 1 + rooms.count * (skillSitting ? 2 : 1))
         var candidates: [Candidate] = []
         var seats: [SeatAssignment] = []
         var photos: [String: Data] = [:]
@@ -108,7 +108,7 @@ public struct DemoPackage: Sendable {
                 staff.append(
                     StaffMember(
                         username: Self.examinerUsername(room: index + 1), name: "\(room.name)考评员", role: .examiner,
-                        passwordHash: invigilatorHash, rooms: [room.id]))
+                        passwordHash: invigilatorHash, rooms: [room.id], photo: staffPhoto(Self.examinerUsername(room: index + 1))))
             }
         }
         return PackageContents(

@@ -360,3 +360,47 @@ def test_invigilator_signs_in_by_face_on_the_console(start_venue, tmp_path, requ
     finally:
         problems = close_all(drivers, logs, shots)
     assert not problems, f"browser console problems: {problems}"
+
+
+def test_an_examiner_signs_in_by_face_on_the_tablet_page(start_venue, tmp_path, request):
+    venue = start_venue(extra_args=("--demo-skill",))
+    shots = Shots(OUTPUT / "browser" / request.node.name)
+    people = people_with_two_photos()
+    # The demo's 60 candidates take the first photos, then the admin, the two rooms' invigilators and examiners:
+    # examiner1's registered photo is person 63's first; the tablet's camera shows their second.
+    camera = fake_camera(people[63][1][1], tmp_path)
+    admin = StaffAPI(venue.base, "admin", "kaodian-admin")
+    wait_enrolled(admin)
+
+    logs, drivers = [], []
+    try:
+        tablet = make_driver(tmp_path / "profile-tablet", width=820, height=1180, extra_args=camera_args(camera))
+        drivers.append(tablet)
+        staff_login(tablet, venue.base, "examiner1", "kaodian-demo", page="/examiner/")
+        wait_visible(tablet, "examiner-sittings")
+        click(tablet, "staff-face-signin")
+        wait_visible(tablet, "staff-face-dialog")
+        wait_until(tablet, lambda d: attr(d, "staff-face-camera", "data-state") == "live", "the camera never went live", timeout=60)
+        wait_until(tablet, lambda d: d.execute_script(
+            "const v = document.querySelector('[data-testid=staff-face-video]'); return v.videoWidth > 0 && v.currentTime > 0.3"),
+            "the camera shows no picture")
+        assert tablet.execute_script("return document.documentElement.scrollWidth") <= 830, "the dialog is wider than the tablet"
+        click(tablet, "staff-face-capture")
+        wait_visible(tablet, "staff-face-result", timeout=90)
+        assert attr(tablet, "staff-face-result", "data-decision") == "match", text(tablet, "staff-face-result")
+        assert attr(tablet, "staff-face-result", "data-checked-in") == "true"
+        assert "核验通过" in text(tablet, "staff-face-result")
+        verification = attr(tablet, "staff-face-result", "data-verification-id")
+        wait_until(tablet, lambda d: attr(d, f"staff-face-history-{verification}", "data-decision") == "match",
+                   "the history does not list it")
+        shots.take(tablet, "01-examiner-face-match")
+        click(tablet, "dialog-cancel")
+        wait_until(tablet, lambda d: not find_all(d, '[data-testid="staff-face-dialog"]'), "the dialog did not close")
+        wait_visible(tablet, "examiner-sittings")
+
+        listed = admin.get("/api/admin/face/verifications", purpose="staffSignIn")
+        assert [(v["personId"], v["decision"], v["personKind"]) for v in listed] == [("examiner1", "match", "staff")]
+        problems = []
+    finally:
+        problems = close_all(drivers, logs, shots)
+    assert not problems, f"browser console problems: {problems}"

@@ -8,7 +8,7 @@
  *   login: staff-username, staff-password, staff-login (data-retry-after while rate-limited), staff-login-error,
  *   password-view, password-current, password-new, password-repeat, password-submit, password-error,
  *   lang-switch, logout, console-message (data-kind ok|error, data-seq)
- *   sittings page: staff-face-signin (the staff face sign-in dialog, see staffface.js), sittings, sitting-{sittingId}, sitting-phase-{sittingId} (data-phase), sitting-clock-{sittingId},
+ *   sittings page: staff-face-signin (the staff face sign-in dialog, see assets/staffface.js), sittings, sitting-{sittingId}, sitting-phase-{sittingId} (data-phase), sitting-clock-{sittingId},
  *     sitting-counts-{sittingId}, start-{sittingId} (admins: every room), open-room-{sittingId}-{roomId}, no-sittings
  *   room page (room.js): room-view (data-phase), room-title, room-phase (data-phase waiting|running|paused|over),
  *     room-clock, room-counts, count-{candidates|notArrived|checkedIn|waiting|answering|submitted|absent} (data-n),
@@ -40,7 +40,7 @@ import { StaffSession, staffLoginForm, showStaffUser, changePasswordForm } from 
 import { openDialog, showMessage } from '../assets/ui.js';
 import { RoomScreen } from './room.js';
 import { dayOf, showRoomPlayback, today } from '../assets/playback.js';
-import { openStaffFaceSignIn } from './staffface.js';
+import { openStaffFaceSignIn } from '../assets/staffface.js';
 
 const REFRESH_MS = 10000;
 

@@ -9,7 +9,8 @@
  * data-testid hooks:
  *   login: staff-username, staff-password, staff-login, staff-login-error; password-* (changing a one-time password);
  *   lang-switch, logout, examiner-message
- *   sittings: examiner-sittings, ex-sitting-{sittingId}, ex-open-{sittingId}, no-skill-sittings, examiner-error
+ *   sittings: examiner-sittings, ex-sitting-{sittingId}, ex-open-{sittingId}, no-skill-sittings, examiner-error,
+ *     staff-face-signin (the staff face sign-in dialog, see assets/staffface.js)
  *   candidates: ex-candidates (data-count), ex-row-{admissionNumber}, ex-cell-{admissionNumber}-{taskId} (data-mine
  *     none|draft|submitted, data-submitted: sheets handed in by every examiner, data-mean), ex-score-{a}-{taskId}
  *     (opens the sheet), ex-total-{a} (the sum of the tasks' means once every task has a sheet handed in), ex-back
@@ -26,6 +27,7 @@ import { h, replaceChildren, formatDateTime, formatPoints, languageButton, initP
 import { t, tBoth, onLangChange, setBilingualText } from '../assets/i18n.js';
 import { StaffSession, staffLoginForm, showStaffUser, changePasswordForm } from '../assets/staff.js';
 import { openDialog, showMessage } from '../assets/ui.js';
+import { openStaffFaceSignIn } from '../assets/staffface.js';
 
 const app = document.getElementById('app');
 const session = new StaffSession('kd.examiner', ['examiner', 'admin', 'supervisor']);
@@ -108,7 +110,12 @@ async function showSittings() {
     h('ul', {}, s.tasks.map((task) => h('li', {}, `${task.title}（${t('examiner.taskMeta', { minutes: task.durationMinutes, points: formatPoints(task.points) })}）`))),
     h('a', { class: 'btn btn-primary', href: `#sitting/${enc(s.id)}`, testid: `ex-open-${s.id}`, i18n: 'examiner.openSitting' })));
   replaceChildren(app, h('section', { testid: 'examiner-sittings' },
-    h('h1', { i18n: 'examiner.sittings' }),
+    h('div', { class: 'row' }, h('h1', { i18n: 'examiner.sittings' }), h('span', { class: 'spacer' }),
+      // Examiners sign in for duty by face (考评员人脸核验签到), matched with the photo the package registered.
+      h('button', {
+        type: 'button', class: 'btn btn-small', testid: 'staff-face-signin', i18n: 'staffFace.button',
+        on: { click: () => openStaffFaceSignIn({ session, handleAuth: authProblem }) },
+      })),
     list.length ? h('ul', { class: 'plain-list' }, list) : h('p', { class: 'muted', testid: 'no-skill-sittings', i18n: 'examiner.noSittings' })));
 }
 

@@ -1,4 +1,5 @@
-// Staff face sign-in (考评员人脸核验签到): a staff member signs in for duty by face from the console. The dialog
+// Staff face sign-in (考评员人脸核验签到): a staff member signs in for duty by face, from the console or the
+// examiners' page. The dialog
 // opens the camera, takes one picture on request and sends it to POST /api/staff/face-sign-in, which compares it
 // with the staff member's registered photo; below it, their latest sign-ins (GET /api/staff/face-sign-ins).
 // The camera is stopped when the dialog closes and once the sign-in matched.
@@ -8,12 +9,12 @@
 //   staff-face-error, staff-face-result (data-decision, data-checked-in), staff-face-history (data-count),
 //   staff-face-history-{id} (data-decision)
 
-import { ApiError, FormError, errorTexts } from '../assets/api.js';
-import { h, replaceChildren, formatDateTime } from '../assets/dom.js';
-import { t, tBoth, setBilingualText, applyI18n } from '../assets/i18n.js';
-import { openDialog } from '../assets/ui.js';
-import { decisionBadge, drawCapture, formatSimilarity } from '../assets/face.js';
-import { cameraProblem, grabFrame, offerSecurePage, openCamera, stopVideo } from '../assets/camera.js';
+import { ApiError, FormError, errorTexts } from './api.js';
+import { h, replaceChildren, formatDateTime } from './dom.js';
+import { t, tBoth, setBilingualText, applyI18n } from './i18n.js';
+import { openDialog } from './ui.js';
+import { decisionBadge, drawCapture, formatSimilarity } from './face.js';
+import { cameraProblem, grabFrame, offerSecurePage, openCamera, stopVideo } from './camera.js';
 
 /** Errors after which another picture cannot help. */
 const HOPELESS = new Set(['face_not_enrolled', 'face_engine_unavailable']);
