@@ -5,8 +5,8 @@ import PostgresNIO
 
 /// A sitting's results as its venue reported them: one row per registered candidate, in the plan's order.
 public struct SittingResults: Sendable, Codable, Equatable {
-    /// A task of a skill sitting's paper: its column in the results.
-    public struct Task: Sendable, Codable, Equatable {
+    /// A task of a skill sitting's paper, or a section of a theory paper: its column in the results.
+    public struct Column: Sendable, Codable, Equatable {
         public var id: String
         public var title: String
         public var points: Double
@@ -30,6 +30,8 @@ public struct SittingResults: Sendable, Codable, Equatable {
         public var submittedAt: Date?
         /// Skill: each task's score (the mean of the sheets handed in) in the paper's order; nil where none yet.
         public var taskScores: [Double?]?
+        /// Theory: each section's score of a submitted attempt, in the paper's order (`sections`).
+        public var sectionScores: [Double?]?
     }
     public var sittingId: String
     public var name: String
@@ -37,7 +39,9 @@ public struct SittingResults: Sendable, Codable, Equatable {
     public var subject: Subject
     public var scheduledStart: Date
     public var maxPoints: Double
-    public var tasks: [Task]?
+    public var tasks: [Column]?
+    /// Theory: the paper's sections as the submitted attempts scored them (their scores are in each row).
+    public var sections: [Column]?
     public var rows: [Row]
 
     /// The results as a CSV file (UTF-8 with BOM, CRLF).
@@ -49,6 +53,7 @@ public struct SittingResults: Sendable, Codable, Equatable {
             header += tasks.map { "\($0.title)（\(CSVText.points($0.points))）" }
             header += ["得分 score", "满分 max points", "最后提交评分表 last sheet handed in"]
         } else {
+            header += (sections ?? []).map { "\($0.title)（\(CSVText.points($0.points))）" }
             header += ["得分 score", "满分 max points", "待评分 pending points", "交卷时间 submitted at"]
         }
         var lines = [CSVText.line(header)]
@@ -58,6 +63,7 @@ public struct SittingResults: Sendable, Codable, Equatable {
                 fields += (row.taskScores ?? []).map(points)
                 fields += [points(row.score), CSVText.points(maxPoints), row.submittedAt.map(formatter.string) ?? ""]
             } else {
+                fields += (row.sectionScores ?? (sections ?? []).map { _ in nil }).map(points)
                 fields += [points(row.score), CSVText.points(maxPoints), points(row.pendingPoints), row.submittedAt.map(formatter.string) ?? ""]
             }
             lines.append(CSVText.line(fields))
@@ -83,28 +89,34 @@ extension CentralDatabase {
             absent.insert(number)
         }
         // The candidate's attempt, a submitted one first if a terminal move ever left two.
-        for try await (number, name, organisation, room, seat, status, score, pending, submittedAt) in try await client.query(
+        var submittedAttempts: [String: Int] = [:]  // attempt id → row
+        for try await (number, name, organisation, room, seat, attemptID, status, score, pending, submittedAt) in try await client.query(
             """
-            SELECT c.admission_number, c.name, c.organisation, c.room_id, c.seat, a.status, a.score, a.pending_points, a.submitted_at
+            SELECT c.admission_number, c.name, c.organisation, c.room_id, c.seat, a.attempt_id, a.status, a.score, a.pending_points,
+                a.submitted_at
             FROM plan_candidate c
             LEFT JOIN LATERAL (
-                SELECT status, score, pending_points, submitted_at FROM exam_attempt a
+                SELECT attempt_id, status, score, pending_points, submitted_at FROM exam_attempt a
                 WHERE a.venue_id = \(sitting.venueId) AND a.sitting_id = c.sitting_id AND a.admission_number = c.admission_number
                 ORDER BY a.status = 'submitted' DESC, a.created_at DESC LIMIT 1
             ) a ON true
             WHERE c.sitting_id = \(id) ORDER BY c.position
             """, logger: logger
-        ).decode((String, String, String?, String?, String?, String?, Double?, Double?, Date?).self) {
+        ).decode((String, String, String?, String?, String?, String?, String?, Double?, Double?, Date?).self) {
             let submitted = status == "submitted"
+            if submitted, let attemptID { submittedAttempts[attemptID] = results.rows.count }
             results.rows.append(
                 SittingResults.Row(
                     admissionNumber: number, name: name, organisation: organisation, room: room, seat: seat,
                     status: status ?? (absent.contains(number) ? "absent" : "noAttempt"),
                     score: submitted ? score : nil, pendingPoints: submitted ? pending : nil, submittedAt: submitted ? submittedAt : nil))
         }
-        guard sitting.subject == .skill else { return results }
+        guard sitting.subject == .skill else {
+            try await addSectionScores(to: &results, attempts: submittedAttempts)
+            return results
+        }
 
-        results.tasks = paper.tasks.map { SittingResults.Task(id: $0.id.rawValue, title: $0.title, points: $0.points) }
+        results.tasks = paper.tasks.map { SittingResults.Column(id: $0.id.rawValue, title: $0.title, points: $0.points) }
         let scores = try await skillScores(sittingID: id, venueID: sitting.venueId)
         for index in results.rows.indices {
             let number = results.rows[index].admissionNumber
@@ -119,5 +131,30 @@ extension CentralDatabase {
                 : !scored.isEmpty ? "scoring" : absent.contains(number) ? "absent" : "notScored"
         }
         return results
+    }
+
+    /// The section scores of the submitted attempts, one column per section (by its position in the paper).
+    private func addSectionScores(to results: inout SittingResults, attempts: [String: Int]) async throws {
+        var columns: [(position: Int, column: SittingResults.Column)] = []
+        var scores: [(row: Int, section: String, score: Double)] = []
+        for try await (attemptID, section, title, position, maxPoints, score) in try await client.query(
+            """
+            SELECT attempt_id, section_id, title, position, max_points, score FROM section_score
+            WHERE venue_id = \(results.venueId) AND attempt_id = ANY(\(Array(attempts.keys)))
+            """, logger: logger
+        ).decode((String, String, String, Int, Double, Double).self) {
+            guard let row = attempts[attemptID] else { continue }
+            if !columns.contains(where: { $0.column.id == section }) {
+                columns.append((position, SittingResults.Column(id: section, title: title, points: maxPoints)))
+            }
+            scores.append((row, section, score))
+        }
+        let ordered = columns.sorted { ($0.position, $0.column.id) < ($1.position, $1.column.id) }.map(\.column)
+        results.sections = ordered
+        for index in results.rows.indices { results.rows[index].sectionScores = ordered.map { _ in nil } }
+        for entry in scores {
+            guard let column = ordered.firstIndex(where: { $0.id == entry.section }) else { continue }
+            results.rows[entry.row].sectionScores?[column] = entry.score
+        }
     }
 }

@@ -403,7 +403,11 @@ struct AuthoringTests {
                     if let score {
                         payload["submittedAt"] = Int64(start.timeIntervalSince1970 * 1000) + 3_000_000
                         payload["submittedBy"] = "candidate"
-                        payload.merge(["score": score, "maxPoints": 51.0, "pendingPoints": 4.0, "answers": [Any](), "questionScores": [Any](), "sectionScores": [Any]()]) { $1 }
+                        let sections: [[String: Any]] = [
+                            ["sectionId": "S-SINGLE", "title": "单项选择题", "position": 0, "maxPoints": 40.0, "score": 35.0, "pendingPoints": 0.0],
+                            ["sectionId": "S-SHORT", "title": "简答题", "position": 1, "maxPoints": 11.0, "score": 3.5, "pendingPoints": 4.0],
+                        ]
+                        payload.merge(["score": score, "maxPoints": 51.0, "pendingPoints": 4.0, "answers": [Any](), "questionScores": [Any](), "sectionScores": sections]) { $1 }
                     }
                     return item(score == nil ? "attempt" : "attemptSubmitted", seq: seq, sitting: "S-1", payload)
                 }
@@ -420,13 +424,16 @@ struct AuthoringTests {
                 #expect(sittingResults.rows.map(\.status) == ["submitted", "answering", "absent", "noAttempt", "noAttempt", "noAttempt"])
                 #expect(sittingResults.rows[0].score == 38.5 && sittingResults.rows[0].pendingPoints == 4 && sittingResults.rows[0].submittedAt != nil)
                 #expect(sittingResults.rows[1].score == nil && sittingResults.rows[0].room != nil && sittingResults.rows[0].organisation == "甲公司")
+                #expect(sittingResults.sections?.map(\.title) == ["单项选择题", "简答题"] && sittingResults.sections?.map(\.points) == [40, 11])
+                #expect(sittingResults.rows[0].sectionScores == [35, 3.5] && sittingResults.rows[1].sectionScores == [nil, nil])
                 let csv = try await editor.call(.get, "/api/office/sittings/S-1/results?format=csv")
                 #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
                 let csvText = String(buffer: csv.body)
                 let csvLines = csvText.components(separatedBy: "\r\n")
                 #expect(csvText.hasPrefix("\u{FEFF}准考证号 admission number,") && csvLines.count == 8 && csvLines.last == "")
-                #expect(csvLines[1].hasPrefix("A1,考生1,甲公司,R1,") && csvLines[1].contains(",submitted,38.50,51,4,"), "\(csvLines[1])")
-                #expect(csvLines[3].hasPrefix("A3,考生3,") && csvLines[3].contains(",absent,,51,,"))
+                #expect(csvLines[0].contains(",状态 status,单项选择题（40）,简答题（11）,得分 score,"), "\(csvLines[0])")
+                #expect(csvLines[1].hasPrefix("A1,考生1,甲公司,R1,") && csvLines[1].contains(",submitted,35,3.50,38.50,51,4,"), "\(csvLines[1])")
+                #expect(csvLines[3].hasPrefix("A3,考生3,") && csvLines[3].contains(",absent,,,,51,,"))
                 #expect(try await editor.call(.get, "/api/office/sittings/NOPE/results").status == .notFound)
             }
             try? FileManager.default.removeItem(at: issuer.workFolder)

@@ -469,6 +469,11 @@ def test_office_builds_a_bank_assembles_and_issues_a_paper_the_candidate_sees(po
         assert "已交卷" in text(driver, f"result-{first}") and CANDIDATES[0][1] in text(driver, f"result-{first}")
         assert all(attr(driver, f"result-{c[0]}", "data-status") == "noAttempt" for c in CANDIDATES[1:])
         assert "已交卷 1" in text(driver, "results-summary") and "无记录 2" in text(driver, "results-summary"), text(driver, "results-summary")
+        # A column per section of the paper, with the submitted attempt's section scores (nothing answered: 0 each).
+        reported = session.get(f"{office.base}/api/office/sittings/{SITTING}/results", timeout=30).json()
+        assert len(reported["sections"]) == 2 and reported["rows"][0]["sectionScores"] == [0, 0], reported
+        header = text(driver, "results").split("\n")[0]
+        assert all(section["title"] in header for section in reported["sections"]), header
         shots.take(driver, "12-office-results")
 
         for browser in (driver, terminal):

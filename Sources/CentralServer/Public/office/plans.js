@@ -400,13 +400,15 @@ function resultsCard(r) {
   const summary = skill
     ? t('rs.summarySkill', { n: r.rows.length, scored: count('scored'), scoring: count('scoring'), notScored: count('notScored'), absent: count('absent') })
     : t('rs.summary', { n: r.rows.length, submitted: count('submitted'), absent: count('absent'), none: count('noAttempt') });
-  const headers = [t('rs.candidate'), t('c.org'), t('rs.place'), t('rs.status'), ...(r.tasks || []).map((task) => `${task.title} (${points(task.points)})`),
+  // Skill: a column per task; theory: a column per section of the paper.
+  const columns = r.tasks || r.sections || [];
+  const headers = [t('rs.candidate'), t('c.org'), t('rs.place'), t('rs.status'), ...columns.map((c) => `${c.title} (${points(c.points)})`),
     t('rs.score'), ...(skill ? [] : [t('rs.pending')]), skill ? t('rs.sheetAt') : t('rs.at')];
   const rows = r.rows.map((x) => h('tr', { testid: `result-${x.admissionNumber}`, dataset: { status: x.status, score: x.score ?? '' } },
     h('td', {}, `${x.name} `, h('span', { class: 'muted small' }, x.admissionNumber)), h('td', {}, x.organisation || ''),
     h('td', {}, [x.room, x.seat].filter(Boolean).join(' / ')),
     h('td', {}, h('span', { class: ['badge', RESULT_BADGES[x.status] || 'badge-warn'] }, t(`rs.s.${x.status}`))),
-    (x.taskScores || []).map((score) => h('td', { class: 'num' }, points(score))),
+    (x.taskScores || x.sectionScores || []).map((score) => h('td', { class: 'num' }, points(score))),
     h('td', { class: 'num' }, `${points(x.score)} / ${points(r.maxPoints)}`),
     skill ? null : h('td', { class: 'num' }, x.pendingPoints ? points(x.pendingPoints) : ''),
     h('td', { class: 'small' }, when(x.submittedAt))));
