@@ -137,6 +137,6 @@ extension VenueDatabase {
                     entry.reason ?? "", detail ?? "",
                 ].map(csvField).joined(separator: ","))
         }
-        return "\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n"
+        return CSVText.document(lines)
     }
 }

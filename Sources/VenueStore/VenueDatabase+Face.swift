@@ -686,6 +686,6 @@ extension VenueDatabase {
                     v.flags.joined(separator: " "), v.model, v.override?.by ?? "", v.override?.reason ?? "", v.id,
                 ].map(csvField).joined(separator: ","))
         }
-        return "\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n"
+        return CSVText.document(lines)
     }
 }

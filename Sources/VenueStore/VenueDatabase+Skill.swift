@@ -223,7 +223,7 @@ extension VenueDatabase {
             fields += [row.score.map(format) ?? "", row.maxPoints.map(format) ?? "", row.pendingPoints.map(format) ?? ""]
             lines.append(fields.map(csvField).joined(separator: ","))
         }
-        return "\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n"
+        return CSVText.document(lines)
     }
 
     // MARK: Helpers

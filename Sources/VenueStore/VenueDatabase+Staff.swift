@@ -223,7 +223,7 @@ extension VenueDatabase {
             fields += [row.score.map(format) ?? "", row.maxPoints.map(format) ?? "", row.pendingPoints.map(format) ?? ""]
             lines.append(fields.map(csvField).joined(separator: ","))
         }
-        return "\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n"
+        return CSVText.document(lines)
     }
 
     /// What a reviewer needs to see an attempt exactly as the candidate saw it, with the key and the scores.

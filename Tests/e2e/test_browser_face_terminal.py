@@ -85,6 +85,16 @@ def wait_saved(driver):
                "the answer was not saved")
 
 
+def open_staff_face_camera(driver):
+    """Opens the staff face sign-in dialog and waits until its camera shows a moving picture."""
+    click(driver, "staff-face-signin")
+    wait_visible(driver, "staff-face-dialog")
+    wait_until(driver, lambda d: attr(d, "staff-face-camera", "data-state") == "live", "the camera never went live", timeout=60)
+    wait_until(driver, lambda d: d.execute_script(
+        "const v = document.querySelector('[data-testid=staff-face-video]'); return v.videoWidth > 0 && v.currentTime > 0.3"),
+        "the camera shows no picture")
+
+
 def close_all(drivers, logs, shots):
     problems = []
     for driver in drivers:
@@ -290,12 +300,7 @@ def test_invigilator_signs_in_by_face_on_the_console(start_venue, tmp_path, requ
         console = make_driver(tmp_path / "profile-console", extra_args=camera_args(camera))
         drivers.append(console)
         staff_login(console, venue.base, "invigilator1", "kaodian-demo")
-        click(console, "staff-face-signin")
-        wait_visible(console, "staff-face-dialog")
-        wait_until(console, lambda d: attr(d, "staff-face-camera", "data-state") == "live", "the camera never went live", timeout=60)
-        wait_until(console, lambda d: d.execute_script(
-            "const v = document.querySelector('[data-testid=staff-face-video]'); return v.videoWidth > 0 && v.currentTime > 0.3"),
-            "the camera shows no picture")
+        open_staff_face_camera(console)
         wait_until(console, lambda d: attr(d, "staff-face-history", "data-count") == "0", "the empty history did not load")
         shots.take(console, "01-staff-camera")
         click(console, "staff-face-capture")
@@ -322,11 +327,7 @@ def test_invigilator_signs_in_by_face_on_the_console(start_venue, tmp_path, requ
         other = make_driver(tmp_path / "profile-admin-console", extra_args=camera_args(camera))
         drivers.append(other)
         staff_login(other, venue.base, "admin", "kaodian-admin")
-        click(other, "staff-face-signin")
-        wait_until(other, lambda d: attr(d, "staff-face-camera", "data-state") == "live", "the camera never went live", timeout=60)
-        wait_until(other, lambda d: d.execute_script(
-            "const v = document.querySelector('[data-testid=staff-face-video]'); return v.videoWidth > 0 && v.currentTime > 0.3"),
-            "the camera shows no picture")
+        open_staff_face_camera(other)
         click(other, "staff-face-capture")
         wait_visible(other, "staff-face-result", timeout=90)
         assert attr(other, "staff-face-result", "data-decision") == "mismatch"
@@ -378,12 +379,7 @@ def test_an_examiner_signs_in_by_face_on_the_tablet_page(start_venue, tmp_path, 
         drivers.append(tablet)
         staff_login(tablet, venue.base, "examiner1", "kaodian-demo", page="/examiner/")
         wait_visible(tablet, "examiner-sittings")
-        click(tablet, "staff-face-signin")
-        wait_visible(tablet, "staff-face-dialog")
-        wait_until(tablet, lambda d: attr(d, "staff-face-camera", "data-state") == "live", "the camera never went live", timeout=60)
-        wait_until(tablet, lambda d: d.execute_script(
-            "const v = document.querySelector('[data-testid=staff-face-video]'); return v.videoWidth > 0 && v.currentTime > 0.3"),
-            "the camera shows no picture")
+        open_staff_face_camera(tablet)
         assert tablet.execute_script("return document.documentElement.scrollWidth") <= 830, "the dialog is wider than the tablet"
         click(tablet, "staff-face-capture")
         wait_visible(tablet, "staff-face-result", timeout=90)
